@@ -1,0 +1,1 @@
+"""The archive: immutable documents with their hashes, kept and searchable for ten years."""

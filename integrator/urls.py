@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from integrator.health import healthz
+from tenants.apis import MeApi
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/me", MeApi.as_view(), name="api-me"),
+    path("", include("tenants.urls")),
+]

@@ -1,0 +1,1 @@
+"""Invoices: the model, UBL-TR build and parse, issuing, and the status each invoice is in."""

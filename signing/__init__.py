@@ -1,0 +1,1 @@
+"""The seal (mali mühür): XAdES signatures, key providers, timestamps and verification."""

@@ -1,0 +1,22 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from tenants.ledger import credits_add
+from tenants.models import Tenant
+
+
+class Command(BaseCommand):
+    help = "Top up a tenant's pay-per-use credits."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--tenant", required=True, metavar="VKN")
+        parser.add_argument("amount", type=int)
+        parser.add_argument("--note", default="")
+
+    def handle(self, *args, tenant, amount, note, **options):
+        found = Tenant.objects.filter(identifier=tenant).first()
+        if found is None:
+            raise CommandError(f"No tenant has the VKN/TCKN {tenant}.")
+        if amount < 1:
+            raise CommandError("The amount must be a positive number of credits.")
+        entry = credits_add(tenant=found, amount=amount, note=note)
+        self.stdout.write(f"{found}: +{amount} credits, balance {entry.balance_after}.")

@@ -1,0 +1,54 @@
+"""Invoice numbers: gap-free, never repeated, consumed only with the invoice that takes them."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from integrator.errors import DomainError
+from tenants.models import NumberCounter, NumberSeries, Tenant
+
+SEQUENCE_MAX = 999_999_999
+# GİB's own e-Arşiv portal issues its invoices under this prefix.
+RESERVED_PREFIXES = ("GIB",)
+
+
+class SeriesExhausted(DomainError):
+    code = "series_exhausted"
+    message = _("Number series %(prefix)s has used all 999,999,999 numbers of %(year)s.")
+
+
+def series_create(*, tenant: Tenant, prefix: str, kind: str, is_default: bool = False) -> NumberSeries:
+    prefix = prefix.strip().upper()
+    if prefix in RESERVED_PREFIXES:
+        raise ValidationError(_("The prefix %(prefix)s is reserved by GİB."), code="prefix_reserved", params={"prefix": prefix})
+    series = NumberSeries(tenant=tenant, prefix=prefix, kind=kind, is_default=is_default)
+    series.full_clean()
+    series.save()
+    return series
+
+
+def number_format(*, prefix: str, year: int, sequence: int) -> str:
+    # GİB InvoiceIDCheck: matches(cbc:ID, '^[A-Z0-9]{3}20[0-9]{2}[0-9]{9}$')
+    return f"{prefix}{year:04d}{sequence:09d}"
+
+
+def number_allocate(*, series: NumberSeries, issue_date: datetime.date) -> str:
+    """Take the next invoice ID of *series* for the year of *issue_date*.
+
+    Call it inside the transaction that saves the invoice taking the number. The series row stays
+    locked (SELECT ... FOR UPDATE) until that transaction ends, so concurrent callers queue in
+    order; if the transaction rolls back, so does the counter, and the number is not burnt.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("number_allocate must run inside the transaction that saves the invoice")
+    if not 2000 <= issue_date.year <= 2099:
+        raise ValidationError(_("An invoice year must lie between 2000 and 2099."), code="year_range")
+    NumberSeries.objects.select_for_update().filter(pk=series.pk).get()
+    counter, _created = NumberCounter.objects.get_or_create(series=series, year=issue_date.year)
+    if counter.last_value >= SEQUENCE_MAX:
+        raise SeriesExhausted(prefix=series.prefix, year=issue_date.year)
+    counter.last_value += 1
+    counter.save(update_fields=["last_value"])
+    return number_format(prefix=series.prefix, year=issue_date.year, sequence=counter.last_value)

@@ -1,0 +1,51 @@
+"""The portal: the tenants a person serves, and each tenant's dashboard."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from tenants.ledger import credits_balance
+from tenants.selectors import aliases_of, membership_of, memberships_of, series_of
+
+
+def _membership_or_404(request, identifier: str):
+    membership = membership_of(user=request.user, identifier=identifier)
+    if membership is None:
+        raise Http404
+    return membership
+
+
+@login_required
+def home(request):
+    memberships = list(memberships_of(user=request.user))
+    if len(memberships) == 1:
+        return redirect("portal:dashboard", identifier=memberships[0].tenant.identifier)
+    return render(request, "portal/home.html", {"memberships": memberships})
+
+
+@login_required
+def switch(request):
+    membership = _membership_or_404(request, request.GET.get("tenant", ""))
+    return redirect("portal:dashboard", identifier=membership.tenant.identifier)
+
+
+@login_required
+def dashboard(request, identifier: str):
+    membership = _membership_or_404(request, identifier)
+    tenant = membership.tenant
+    year = timezone.localdate().year
+    series = [
+        (s, next((c.last_value for c in s.counters.all() if c.year == year), 0)) for s in series_of(tenant=tenant)
+    ]
+    context = {
+        "membership": membership,
+        "tenant": tenant,
+        "memberships": memberships_of(user=request.user),
+        "aliases": aliases_of(tenant=tenant),
+        "series": series,
+        "year": year,
+        "balance": credits_balance(tenant=tenant),
+        "api_keys": tenant.api_keys.filter(revoked_at__isnull=True),
+    }
+    return render(request, "portal/dashboard.html", context)

@@ -1,0 +1,58 @@
+"""The test base: tenant A, and an outsider B who must never see anything of A's."""
+
+import pytest
+from django.db import connection
+from django.utils import translation
+
+from tests.factories import make_tenant, make_user
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    # The manifest storage needs `collectstatic`; tests render pages without running it.
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    # Tests read service messages in English; pages choose their own language per request.
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def tenant_a(db):
+    return make_tenant("1234567890", "A Tekstil A.Ş.", domain="a-tekstil.com.tr", prefix="AAA")
+
+
+@pytest.fixture
+def tenant_b(db):
+    return make_tenant("4840847211", "B Gıda Ltd. Şti.", domain="b-gida.com.tr", prefix="BBB")
+
+
+@pytest.fixture
+def user_a(tenant_a):
+    return make_user(tenant=tenant_a, role="owner", password=PASSWORD)
+
+
+@pytest.fixture
+def user_b(tenant_b):
+    return make_user(tenant=tenant_b, role="owner", password=PASSWORD)
+
+
+@pytest.fixture
+def client_a(client, user_a):
+    client.force_login(user_a)
+    return client
+
+
+@pytest.fixture
+def client_b(client, user_b):
+    client.force_login(user_b)
+    return client
+
+
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
