@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "tenants",
+    "schematron",
     "invoices",
     "envelopes",
     "signing",
@@ -166,6 +167,11 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# --- GİB's package (XSDs, schematron, XSLT): installed, never committed ---------------------
+# `manage.py gib_package install [PATH]` installs from PATH, or from this default location.
+GIB_PACKAGE_SOURCE = Path(env_str("GIB_PACKAGE_SOURCE", str(BASE_DIR.parent / "shared" / "gib")))
+GIB_PACKAGES_ROOT = Path(env_str("GIB_PACKAGES_ROOT", str(VAR_DIR / "gib")))
 
 # --- E-mail: console unless an SMTP host is named ---------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST")
