@@ -11,7 +11,12 @@ _ADDRESS = re.compile(r"^[a-z0-9](?:[a-z0-9._+-]{0,62}[a-z0-9])?@(?:[a-z0-9](?:[
 # Labels that belong to GİB and the public bodies it routes for (the customs postboxes, the
 # default labels of GİB's own portal users): never a taxpayer's.
 RESERVED_DOMAINS = ("gib.gov.tr", "efatura.gov.tr", "gtb.gov.tr", "ticaret.gov.tr", "hmb.gov.tr")
-RESERVED_LOCAL_PARTS = ("defaultgb", "defaultpk")
+# GİB's code list `ReservedAliases` (UBL-TR_Codelist.xml): system labels no user may take.
+GIB_RESERVED_ALIASES = (
+    "usergb", "gib", "archive", "earchive", "archive_earchive", "eticket", "edespatch", "esevoucher", "epreceipt",
+    "esevoucher_archive", "epreceipt_archive", "erevenue", "echeck", "eexchangecert", "ebreceipt", "einsurancecomm",
+)
+RESERVED_LOCAL_PARTS = ("defaultgb", "defaultpk", *GIB_RESERVED_ALIASES)
 
 
 def normalize_alias(value: str) -> str:

@@ -47,6 +47,7 @@ def test_aliases_are_normalized_and_kept(tenant_a):
         ("urn:mail:şube@a.com.tr", "alias_address"),
         ("urn:mail:p k@a.com.tr", "alias_address"),
         ("urn:mail:defaultpk@a.com.tr", "alias_reserved"),
+        ("urn:mail:usergb@a.com.tr", "alias_reserved"),
         ("urn:mail:ihracatpk@gtb.gov.tr", "alias_reserved"),
         ("urn:mail:anything@efatura.gov.tr", "alias_reserved"),
         ("urn:mail:x@test.gib.gov.tr", "alias_reserved"),
