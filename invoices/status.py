@@ -1,0 +1,33 @@
+"""The states of an invoice, and the only moves between them."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Status(models.TextChoices):
+    ISSUED = "issued", _("Issued")  # numbered and built, not yet checked
+    INVALID = "invalid", _("Invalid")  # failed validation: fix and issue again
+    VALID = "valid", _("Validated")  # passed GİB's schema and schematron and our own rules
+    SEALED = "sealed", _("Sealed")
+    QUEUED = "queued", _("In an envelope")
+    SENT = "sent", _("Sent to GİB")
+    FAILED = "failed", _("Failed at GİB")
+    DELIVERED = "delivered", _("Delivered")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    RECEIVED = "received", _("Received")  # an incoming invoice
+
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.ISSUED: frozenset({Status.VALID, Status.INVALID}),
+    Status.INVALID: frozenset(),
+    Status.VALID: frozenset({Status.SEALED}),
+    Status.SEALED: frozenset({Status.QUEUED}),
+    Status.QUEUED: frozenset({Status.SENT, Status.FAILED}),
+    Status.SENT: frozenset({Status.DELIVERED, Status.FAILED, Status.SENT}),
+    Status.FAILED: frozenset({Status.QUEUED}),
+    Status.DELIVERED: frozenset({Status.ACCEPTED, Status.REJECTED}),
+    Status.ACCEPTED: frozenset(),
+    Status.REJECTED: frozenset(),
+    Status.RECEIVED: frozenset({Status.ACCEPTED, Status.REJECTED}),
+}

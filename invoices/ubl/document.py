@@ -1,0 +1,174 @@
+"""An invoice as plain data: what the builder writes, what the parser reads, what the payload fills.
+
+Money is ``Decimal`` throughout. Amounts a person or an ERP gives (prices, quantities, rates) are kept
+as given; amounts the platform computes (line, tax and document totals) are rounded to two places by
+``invoices.ubl.totals``.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+PROFILES = ("TEMELFATURA", "TICARIFATURA", "EARSIVFATURA", "IHRACAT", "KAMU")
+INVOICE_TYPES = ("SATIS", "IADE", "TEVKIFAT", "TEVKIFATIADE", "ISTISNA", "OZELMATRAH", "IHRACKAYITLI")
+KDV = "0015"  # GİB's tax type code for KDV (VAT)
+
+
+@dataclass
+class Address:
+    street: str = ""
+    building_number: str = ""
+    district: str = ""  # ilçe: cbc:CitySubdivisionName
+    city: str = ""  # il: cbc:CityName
+    postal_code: str = ""
+    country: str = "Türkiye"
+    country_code: str = ""
+
+
+@dataclass
+class Party:
+    """A supplier or customer. ``identifier`` is a VKN (10 digits) or TCKN (11 digits)."""
+
+    identifier: str
+    name: str = ""  # company title; empty for a person
+    first_name: str = ""
+    last_name: str = ""
+    tax_office: str = ""
+    address: Address = field(default_factory=Address)
+    email: str = ""
+    phone: str = ""
+    website: str = ""
+    legal_name: str = ""  # PartyLegalEntity/RegistrationName: an export buyer's registered name
+    legal_id: str = ""  # PartyLegalEntity/CompanyID: its tax number at home
+    extra_ids: list[tuple[str, str]] = field(default_factory=list)  # (schemeID, value): MERSISNO, TICARETSICILNO, ...
+
+    @property
+    def scheme(self) -> str:
+        return "TCKN" if len(self.identifier) == 11 else "VKN" if self.identifier else ""
+
+
+@dataclass
+class AllowanceCharge:
+    is_charge: bool
+    amount: Decimal
+    reason: str = ""
+    rate: Decimal | None = None  # MultiplierFactorNumeric, as a fraction (0.1 for 10 %)
+    base_amount: Decimal | None = None
+
+
+@dataclass
+class Tax:
+    """One tax on a line: KDV, ÖTV and the others, by GİB's tax type code."""
+
+    code: str  # 0015 KDV, 0071 ÖTV (I), 4080 ÖİV, ...
+    percent: Decimal
+    name: str = ""
+    amount: Decimal | None = None  # computed when None
+    taxable: Decimal | None = None  # what it is computed on; computed when None
+    exemption_code: str = ""
+    exemption_reason: str = ""
+
+
+@dataclass
+class Withholding:
+    """Tevkifat: part of the KDV withheld by the buyer."""
+
+    code: str  # 601..627 (KDV tevkifat), 801.. (others)
+    percent: Decimal  # of the KDV amount, e.g. 90 for 9/10
+    name: str = ""
+    amount: Decimal | None = None
+    taxable: Decimal | None = None
+
+
+@dataclass
+class Line:
+    name: str
+    quantity: Decimal
+    unit_code: str  # UN/ECE Rec 20, e.g. C62 (piece), KGM, LTR, HUR
+    unit_price: Decimal
+    taxes: list[Tax] = field(default_factory=list)
+    withholdings: list[Withholding] = field(default_factory=list)
+    allowances_charges: list[AllowanceCharge] = field(default_factory=list)
+    id: str = ""
+    description: str = ""
+    note: str = ""
+    seller_code: str = ""
+    buyer_code: str = ""
+    manufacturer_code: str = ""
+    brand: str = ""
+    model: str = ""
+    commodity_code: str = ""  # GTİP for exports
+    origin_country: str = ""
+    special_base: Decimal | None = None  # OZELMATRAH: the legal base KDV is computed on, instead of the price
+    package_id: str = ""  # exports: the container or package the goods travel in
+    package_quantity: Decimal | None = None
+    package_type: str = ""  # UN/ECE Rec 21 code, e.g. CN (container), PK (package)
+    line_extension: Decimal | None = None  # computed when None
+
+
+@dataclass
+class DocumentReference:
+    id: str
+    issue_date: datetime.date
+    type_code: str = ""
+    type: str = ""
+
+
+@dataclass
+class Export:
+    """IHRACAT: how the goods leave Türkiye, stated on every line as GİB's rules ask."""
+
+    incoterms: str  # DeliveryTermCodeList: CIF, FOB, EXW, ...
+    transport_mode: str  # TransportModeCodeList: 1 sea, 3 road, 4 air, ...
+    delivery_address: Address
+
+
+@dataclass
+class Totals:
+    line_extension: Decimal = Decimal("0")
+    tax_exclusive: Decimal = Decimal("0")
+    tax_inclusive: Decimal = Decimal("0")
+    allowance_total: Decimal = Decimal("0")
+    charge_total: Decimal = Decimal("0")
+    payable_rounding: Decimal = Decimal("0")
+    payable: Decimal = Decimal("0")
+
+
+@dataclass
+class TaxSubtotal:
+    code: str
+    percent: Decimal
+    taxable: Decimal
+    amount: Decimal
+    name: str = ""
+    exemption_code: str = ""
+    exemption_reason: str = ""
+
+
+@dataclass
+class Invoice:
+    profile: str
+    type_code: str
+    issue_date: datetime.date
+    supplier: Party
+    customer: Party
+    lines: list[Line]
+    id: str = ""  # ABC2026000000001, from the tenant's number series
+    uuid: str = ""  # ETTN
+    issue_time: datetime.time | None = None
+    currency: str = "TRY"
+    exchange_rate: Decimal | None = None  # TRY per unit of currency, when currency is not TRY
+    notes: list[str] = field(default_factory=list)
+    order: DocumentReference | None = None
+    despatches: list[DocumentReference] = field(default_factory=list)
+    billing_references: list[DocumentReference] = field(default_factory=list)  # the invoices an IADE returns
+    allowances_charges: list[AllowanceCharge] = field(default_factory=list)
+    signer_identifier: str = ""  # VKN/TCKN in cac:Signature; the supplier's unless an integrator seals
+    buyer_customer: Party | None = None  # IHRACAT and KAMU: the real buyer behind the customer
+    export: Export | None = None
+    payment_iban: str = ""
+    payment_due: datetime.date | None = None
+    # Computed by totals.compute(); filled by the parser from the XML.
+    tax_subtotals: list[TaxSubtotal] = field(default_factory=list)
+    withholding_subtotals: list[TaxSubtotal] = field(default_factory=list)
+    totals: Totals = field(default_factory=Totals)

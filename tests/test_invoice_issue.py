@@ -1,0 +1,99 @@
+import datetime
+
+import pytest
+from django.db import transaction
+from lxml import etree
+
+from invoices.models import Invoice, StatusChange
+from invoices.services import IllegalTransition, NoSeries, PayloadInvalid, ProfileNotAllowed, invoice_issue, set_status
+from invoices.status import Status
+from invoices.ubl.parse import parse_invoice
+from tenants.models import NumberSeries
+from tenants.numbering import series_create
+from tests.gib import GIB
+from tests.invoice_payloads import CASES, payload
+
+SCHEMA = etree.XMLSchema(etree.parse(str(GIB / "xsd" / "maindoc" / "UBL-Invoice-2.1.xsd")))
+
+
+@pytest.fixture
+def earsiv_series(tenant_a):
+    return series_create(tenant=tenant_a, prefix="EAA", kind=NumberSeries.Kind.EARSIV, is_default=True)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_each_case_is_numbered_built_and_schema_valid(tenant_a, earsiv_series, case):
+    invoice = invoice_issue(tenant=tenant_a, data=CASES[case])
+    prefix = "EAA" if CASES[case]["profile"] == "EARSIVFATURA" else "AAA"
+    assert invoice.number == f"{prefix}2026000000001" and invoice.status == Status.ISSUED
+    root = etree.fromstring(bytes(invoice.xml))
+    assert SCHEMA.validate(root), SCHEMA.error_log
+    parsed = parse_invoice(root)
+    assert (parsed.id, parsed.uuid, parsed.totals.payable) == (invoice.number, str(invoice.uuid).upper(), invoice.payable_amount)
+    assert parsed.notes[0].startswith("Yalnız: ")
+
+
+def test_issuing_fills_the_columns_and_records_the_state(tenant_a):
+    invoice = invoice_issue(tenant=tenant_a, data=payload())
+    assert (invoice.profile, invoice.type_code, invoice.issue_date) == ("TICARIFATURA", "SATIS", datetime.date(2026, 11, 20))
+    assert (invoice.customer_identifier, invoice.customer_name) == ("4840847211", "B Gıda Ltd. Şti.")
+    assert (invoice.tax_amount, invoice.payable_amount) == (970.25, 5821.50)
+    assert list(StatusChange.objects.filter(invoice=invoice).values_list("to_status", flat=True)) == ["issued"]
+
+
+def test_numbers_follow_each_other(tenant_a):
+    numbers = [invoice_issue(tenant=tenant_a, data=payload()).number for _ in range(3)]
+    assert numbers == ["AAA2026000000001", "AAA2026000000002", "AAA2026000000003"]
+
+
+def test_a_bad_payload_takes_no_number(tenant_a):
+    with pytest.raises(PayloadInvalid) as caught:
+        invoice_issue(tenant=tenant_a, data=payload(profile="NOPE"))
+    assert "profile" in caught.value.errors
+    assert invoice_issue(tenant=tenant_a, data=payload()).number == "AAA2026000000001"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_after_numbering_gives_the_number_back(tenant_a, monkeypatch):
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("invoices.services.build.build_invoice", explode)
+    with pytest.raises(RuntimeError):
+        invoice_issue(tenant=tenant_a, data=payload())
+    monkeypatch.undo()
+    assert not Invoice.objects.exists()
+    assert invoice_issue(tenant=tenant_a, data=payload()).number == "AAA2026000000001"
+
+
+def test_a_named_series_is_used_and_an_unknown_one_refused(tenant_a):
+    series_create(tenant=tenant_a, prefix="XYZ", kind=NumberSeries.Kind.EFATURA)
+    assert invoice_issue(tenant=tenant_a, data=payload(series="XYZ")).number.startswith("XYZ2026")
+    with pytest.raises(NoSeries):
+        invoice_issue(tenant=tenant_a, data=payload(series="QQQ"))
+
+
+def test_earsiv_without_a_series_says_so(tenant_a):
+    with pytest.raises(NoSeries) as caught:
+        invoice_issue(tenant=tenant_a, data=CASES["earsiv_satis"])
+    assert "e-Arşiv" in str(caught.value)
+
+
+def test_an_earsiv_only_tenant_cannot_issue_efatura(tenant_a):
+    tenant_a.efatura_registered = False
+    tenant_a.save()
+    with pytest.raises(ProfileNotAllowed):
+        invoice_issue(tenant=tenant_a, data=payload())
+
+
+def test_states_move_only_as_the_table_allows(tenant_a):
+    invoice = invoice_issue(tenant=tenant_a, data=payload())
+    with pytest.raises(IllegalTransition):
+        set_status(invoice=invoice, to=Status.SENT)
+    set_status(invoice=invoice, to=Status.VALID, text="layers 1-4 passed")
+    assert invoice.status_changes.last().text == "layers 1-4 passed"
+
+
+def test_b_sees_none_of_a_invoices(tenant_a, tenant_b):
+    invoice_issue(tenant=tenant_a, data=payload())
+    assert not Invoice.objects.filter(tenant=tenant_b).exists()
