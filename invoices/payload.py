@@ -224,6 +224,8 @@ class InvoicePayloadSerializer(serializers.Serializer):
             errors["exchange_rate"] = _("An invoice in %(currency)s needs its exchange_rate to TRY.") % {"currency": data["currency"]}
         if data["type"] in RETURN_TYPES and not data["returns"]:
             errors["returns"] = _("A return invoice (IADE) names the invoices it returns.")
+        if data["type"] in RETURN_TYPES and data["profile"] not in ("TEMELFATURA", "EARSIVFATURA"):
+            errors["profile"] = _("GİB allows a return invoice (IADE) only as TEMELFATURA or EARSIVFATURA.")
         if data["type"] in WITHHOLDING_TYPES and not any(line["withholding"] for line in data["lines"]):
             errors["lines"] = _("A TEVKIFAT invoice needs a withholding on at least one line.")
         if data["type"] not in WITHHOLDING_TYPES and data["type"] not in RETURN_TYPES and any(line["withholding"] for line in data["lines"]):

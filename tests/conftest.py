@@ -56,3 +56,6 @@ def client_b(client, user_b):
 
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+from tests.gib_fixtures import gib_package, gib_root  # noqa: E402, F401  (GİB's package, installed once per run)

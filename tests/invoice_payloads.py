@@ -40,7 +40,7 @@ CASES = {
     "temel_satis": payload("TEMELFATURA"),
     "ticari_satis": payload("TICARIFATURA"),
     "earsiv_satis": payload("EARSIVFATURA", customer=PERSON),
-    "ticari_iade": payload("TICARIFATURA", "IADE", returns=[{"id": "AAA2026000000001", "issue_date": "2026-11-01"}]),
+    "temel_iade": payload("TEMELFATURA", "IADE", returns=[{"id": "AAA2026000000001", "issue_date": "2026-11-01"}]),
     "temel_tevkifat": payload("TEMELFATURA", "TEVKIFAT", lines=[{**SERVICE, "withholding": {"code": "606", "rate": "90"}}]),
     "temel_istisna": payload("TEMELFATURA", "ISTISNA", lines=[{**LINE, **EXEMPT}]),
     "temel_ozelmatrah": payload("TEMELFATURA", "OZELMATRAH", lines=[{**LINE, "special_base": "300.00",

@@ -33,6 +33,7 @@ def _flat(errors) -> str:
         ({"issue_date": "21.11.2026"}, "issue_date", "format"),
         ({"currency": "USD"}, "exchange_rate", "exchange_rate"),
         ({"type": "IADE"}, "returns", "returns"),
+        ({"type": "IADE", "returns": [{"id": "AAA2026000000001", "issue_date": "2026-11-01"}]}, "profile", "TEMELFATURA"),
         ({"type": "TEVKIFAT"}, "lines", "withholding"),
         ({"profile": "IHRACAT", "customer": None}, "export", "incoterms"),
         ({"profile": "KAMU"}, "payment", "IBAN"),

@@ -65,8 +65,8 @@ def _header(root, inv: Invoice) -> None:
 
 def _reference(parent, tag: str, ref: DocumentReference) -> None:
     element = _el(parent, tag)
-    _el(element, cbc("ID"), ref.id)
-    _el(element, cbc("IssueDate"), ref.issue_date.isoformat())
+    _el(element, cbc("ID"), ref.id, schemeID=ref.id_scheme)
+    _el(element, cbc("IssueDate"), ref.issue_date.isoformat() if ref.issue_date else "")
     _opt(element, cbc("DocumentTypeCode"), ref.type_code)
     _opt(element, cbc("DocumentType"), ref.type)
 
@@ -81,6 +81,8 @@ def _references(root, inv: Invoice) -> None:
         _reference(_el(root, cac("BillingReference")), cac("InvoiceDocumentReference"), ref)
     for ref in inv.despatches:
         _reference(root, cac("DespatchDocumentReference"), ref)
+    for ref in inv.contracts:
+        _reference(root, cac("ContractDocumentReference"), ref)
 
 
 def _xslt(root, inv: Invoice, xslt: bytes) -> None:
@@ -125,7 +127,21 @@ def _address(parent, party: Party, tag: str = "PostalAddress") -> None:
 
 
 def _party(parent, party: Party) -> None:
-    element = _el(parent, cac("Party"))
+    _party_content(_el(parent, cac("Party")), party)
+
+
+def _person(parent, party: Party) -> None:
+    person = _el(parent, cac("Person"))  # a TCKN party needs cac:Person with FirstName and FamilyName
+    _el(person, cbc("FirstName"), party.first_name)
+    _el(person, cbc("FamilyName"), party.last_name)
+    _opt(person, cbc("NationalityID"), party.nationality)  # TaxFreeNationalityIDCheck
+    if party.passport_id:
+        passport = _el(person, cac("IdentityDocumentReference"))  # PassportIDCheck
+        _el(passport, cbc("ID"), party.passport_id)
+        _el(passport, cbc("IssueDate"), party.passport_date.isoformat() if party.passport_date else "")
+
+
+def _party_content(element, party: Party) -> None:
     _opt(element, cbc("WebsiteURI"), party.website)
     if party.identifier:  # PartyIdentificationSchemeIDCheck: one VKN or TCKN, of 10 or 11 digits
         _el(_el(element, cac("PartyIdentification")), cbc("ID"), party.identifier, schemeID=party.scheme)
@@ -145,9 +161,7 @@ def _party(parent, party: Party) -> None:
         _opt(contact, cbc("Telephone"), party.phone)
         _opt(contact, cbc("ElectronicMail"), party.email)
     if party.scheme == "TCKN" or party.first_name or party.last_name:
-        person = _el(element, cac("Person"))  # a TCKN party needs cac:Person with FirstName and FamilyName
-        _el(person, cbc("FirstName"), party.first_name)
-        _el(person, cbc("FamilyName"), party.last_name)
+        _person(element, party)
 
 
 def _parties(root, inv: Invoice) -> None:
@@ -155,6 +169,8 @@ def _parties(root, inv: Invoice) -> None:
     _party(_el(root, cac("AccountingCustomerParty")), inv.customer)
     if inv.buyer_customer is not None:
         _party(_el(root, cac("BuyerCustomerParty")), inv.buyer_customer)
+    if inv.tax_representative is not None:
+        _party_content(_el(root, cac("TaxRepresentativeParty")), inv.tax_representative)
 
 
 def _payment(root, inv: Invoice) -> None:
@@ -205,6 +221,7 @@ def _tax_total(parent, tag: str, subs: list[TaxSubtotal], currency: str) -> None
         element = _el(total, cac("TaxSubtotal"))
         _amount(element, "TaxableAmount", sub.taxable, currency)
         _amount(element, "TaxAmount", sub.amount, currency)
+        _opt(element, cbc("CalculationSequenceNumeric"), sub.calculation_sequence)
         _el(element, cbc("Percent"), _number(sub.percent))
         _tax_category(element, sub)
 
@@ -225,7 +242,10 @@ def _monetary_total(root, inv: Invoice) -> None:
 
 
 def _line_subtotals(line: Line) -> list[TaxSubtotal]:
-    return [TaxSubtotal(t.code, t.percent, t.taxable, t.amount, t.name, t.exemption_code, t.exemption_reason) for t in line.taxes]
+    return [
+        TaxSubtotal(t.code, t.percent, t.taxable, t.amount, t.name, t.exemption_code, t.exemption_reason, t.calculation_sequence)
+        for t in line.taxes
+    ]
 
 
 def _item(parent, line: Line) -> None:
@@ -238,8 +258,16 @@ def _item(parent, line: Line) -> None:
                       ("ManufacturersItemIdentification", line.manufacturer_code)):
         if code:
             _el(_el(item, cac(tag)), cbc("ID"), code)
+    for scheme, value in line.additional_ids:
+        _el(_el(item, cac("AdditionalItemIdentification")), cbc("ID"), value, schemeID=scheme)
     if line.origin_country:
         _el(_el(item, cac("OriginCountry")), cbc("IdentificationCode"), line.origin_country)
+    for code in line.classification_codes:
+        _el(_el(item, cac("CommodityClassification")), cbc("ItemClassificationCode"), code)
+    for trace_id, serial_id in line.instances:
+        instance = _el(item, cac("ItemInstance"))
+        _opt(instance, cbc("ProductTraceID"), trace_id)
+        _opt(instance, cbc("SerialID"), serial_id)
 
 
 def _line_delivery(parent, line: Line, export: Export) -> None:

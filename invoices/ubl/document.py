@@ -40,6 +40,9 @@ class Party:
     website: str = ""
     legal_name: str = ""  # PartyLegalEntity/RegistrationName: an export buyer's registered name
     legal_id: str = ""  # PartyLegalEntity/CompanyID: its tax number at home
+    nationality: str = ""  # a tourist buyer (YOLCUBERABERFATURA): country code and passport
+    passport_id: str = ""
+    passport_date: datetime.date | None = None
     extra_ids: list[tuple[str, str]] = field(default_factory=list)  # (schemeID, value): MERSISNO, TICARETSICILNO, ...
 
     @property
@@ -67,6 +70,7 @@ class Tax:
     taxable: Decimal | None = None  # what it is computed on; computed when None
     exemption_code: str = ""
     exemption_reason: str = ""
+    calculation_sequence: str = ""  # "-1": stated, not added to the invoice (YATIRIMTESVIK)
 
 
 @dataclass
@@ -99,6 +103,9 @@ class Line:
     model: str = ""
     commodity_code: str = ""  # GTİP for exports
     origin_country: str = ""
+    additional_ids: list[tuple[str, str]] = field(default_factory=list)  # (schemeID, value): ETIKETNO, KUNYENO, ...
+    classification_codes: list[str] = field(default_factory=list)  # YATIRIMTESVIK: the spending type, 01..04
+    instances: list[tuple[str, str]] = field(default_factory=list)  # (ProductTraceID, SerialID) of machines
     special_base: Decimal | None = None  # OZELMATRAH: the legal base KDV is computed on, instead of the price
     package_id: str = ""  # exports: the container or package the goods travel in
     package_quantity: Decimal | None = None
@@ -109,9 +116,10 @@ class Line:
 @dataclass
 class DocumentReference:
     id: str
-    issue_date: datetime.date
+    issue_date: datetime.date | None
     type_code: str = ""
     type: str = ""
+    id_scheme: str = ""
 
 
 @dataclass
@@ -143,6 +151,7 @@ class TaxSubtotal:
     name: str = ""
     exemption_code: str = ""
     exemption_reason: str = ""
+    calculation_sequence: str = ""
 
 
 @dataclass
@@ -162,10 +171,12 @@ class Invoice:
     order: DocumentReference | None = None
     despatches: list[DocumentReference] = field(default_factory=list)
     billing_references: list[DocumentReference] = field(default_factory=list)  # the invoices an IADE returns
+    contracts: list[DocumentReference] = field(default_factory=list)  # YATIRIMTESVIK: the incentive certificate (YTBNO)
     allowances_charges: list[AllowanceCharge] = field(default_factory=list)
     signer_identifier: str = ""  # VKN/TCKN in cac:Signature; the supplier's unless an integrator seals
     buyer_customer: Party | None = None  # IHRACAT and KAMU: the real buyer behind the customer
     export: Export | None = None
+    tax_representative: Party | None = None  # YOLCUBERABERFATURA: the intermediary (ARACIKURUMVKN)
     payment_iban: str = ""
     payment_due: datetime.date | None = None
     # Computed by totals.compute(); filled by the parser from the XML.

@@ -94,13 +94,18 @@ def _party(node) -> Party:
         website=_text(node, "cbc:WebsiteURI"),
         legal_name=_text(node, "cac:PartyLegalEntity/cbc:RegistrationName"),
         legal_id=_text(node, "cac:PartyLegalEntity/cbc:CompanyID"),
+        nationality=_text(node, "cac:Person/cbc:NationalityID"),
+        passport_id=_text(node, "cac:Person/cac:IdentityDocumentReference/cbc:ID"),
+        passport_date=_date(node, "cac:Person/cac:IdentityDocumentReference/cbc:IssueDate"),
         extra_ids=[(s, v) for s, v in ids if (s, v) != main],
     )
 
 
 def _reference(node) -> DocumentReference:
+    id_node = node.find("cbc:ID", NS)
     return DocumentReference(
         id=_text(node, "cbc:ID"),
+        id_scheme=id_node.get("schemeID", "") if id_node is not None else "",
         issue_date=_date(node, "cbc:IssueDate"),
         type_code=_text(node, "cbc:DocumentTypeCode"),
         type=_text(node, "cbc:DocumentType"),
@@ -126,6 +131,7 @@ def _subtotal(node) -> TaxSubtotal:
         name=_text(node, "cac:TaxCategory/cac:TaxScheme/cbc:Name"),
         exemption_code=_text(node, "cac:TaxCategory/cbc:TaxExemptionReasonCode"),
         exemption_reason=_text(node, "cac:TaxCategory/cbc:TaxExemptionReason"),
+        calculation_sequence=_text(node, "cbc:CalculationSequenceNumeric"),
     )
 
 
@@ -135,7 +141,10 @@ def _subtotals(node, path: str) -> list[TaxSubtotal]:
 
 def _line(node) -> Line:
     quantity = node.find("cbc:InvoicedQuantity", NS)
-    taxes = [Tax(s.code, s.percent, s.name, s.amount, s.taxable, s.exemption_code, s.exemption_reason) for s in _subtotals(node, "cac:TaxTotal")]
+    taxes = [
+        Tax(s.code, s.percent, s.name, s.amount, s.taxable, s.exemption_code, s.exemption_reason, s.calculation_sequence)
+        for s in _subtotals(node, "cac:TaxTotal")
+    ]
     withholdings = [Withholding(s.code, s.percent, s.name, s.amount, s.taxable) for s in _subtotals(node, "cac:WithholdingTaxTotal")]
     return Line(
         name=_text(node, "cac:Item/cbc:Name"),
@@ -155,6 +164,9 @@ def _line(node) -> Line:
         model=_text(node, "cac:Item/cbc:ModelName"),
         origin_country=_text(node, "cac:Item/cac:OriginCountry/cbc:IdentificationCode"),
         commodity_code=_text(node, "cac:Delivery/cac:Shipment/cac:GoodsItem/cbc:RequiredCustomsID"),
+        additional_ids=[(i.get("schemeID", ""), (i.text or "").strip()) for i in node.findall("cac:Item/cac:AdditionalItemIdentification/cbc:ID", NS)],
+        classification_codes=[(c.text or "").strip() for c in node.findall("cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode", NS)],
+        instances=[(_text(i, "cbc:ProductTraceID"), _text(i, "cbc:SerialID")) for i in node.findall("cac:Item/cac:ItemInstance", NS)],
         package_id=_text(node, f"{PACKAGE}/cbc:ID"),
         package_quantity=_decimal(node, f"{PACKAGE}/cbc:Quantity"),
         package_type=_text(node, f"{PACKAGE}/cbc:PackagingTypeCode"),
@@ -231,6 +243,7 @@ def parse_invoice(root: etree._Element) -> Invoice:
         order=_order(root),
         despatches=[_reference(r) for r in root.findall("cac:DespatchDocumentReference", NS)],
         billing_references=[_reference(r) for r in root.findall("cac:BillingReference/cac:InvoiceDocumentReference", NS)],
+        contracts=[_reference(r) for r in root.findall("cac:ContractDocumentReference", NS)],
         allowances_charges=[_allowance_charge(ac) for ac in root.findall("cac:AllowanceCharge", NS)],
         signer_identifier=_text(root, "cac:Signature/cbc:ID"),
         tax_subtotals=_subtotals(root, "cac:TaxTotal"),
@@ -240,6 +253,8 @@ def parse_invoice(root: etree._Element) -> Invoice:
     buyer = root.find("cac:BuyerCustomerParty/cac:Party", NS)
     inv.buyer_customer = _party(buyer) if buyer is not None else None
     inv.export = _export(root)
+    representative = root.find("cac:TaxRepresentativeParty", NS)
+    inv.tax_representative = _party(representative) if representative is not None else None
     if inv.type_code == "OZELMATRAH":  # the KDV base the law sets travels as the KDV's taxable amount
         for line in inv.lines:
             line.special_base = next((t.taxable for t in line.taxes if t.code == KDV), None)

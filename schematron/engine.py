@@ -1,0 +1,77 @@
+"""Running compiled Schematron with Saxon-HE.
+
+One Saxon processor per process; each stylesheet is compiled into an ``XsltExecutable`` once per
+process (per package version and ``type``) and reused for every document.  Saxon objects are not
+safe to share between threads, so calls go through one lock.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from saxonche import PySaxonProcessor
+
+from schematron.compiler import AssertInfo, compile_schema
+
+RULES_DIR = Path(__file__).resolve().parent / "rules"
+_lock = threading.RLock()
+
+
+@dataclass(frozen=True)
+class Failure:
+    info: AssertInfo
+    xpath: str
+    message: str
+    diagnostics: str
+
+
+@cache
+def processor() -> PySaxonProcessor:
+    return PySaxonProcessor(license=False)
+
+
+class CompiledRules:
+    """A compiled stylesheet with its assert table; ``run`` gives the failures for one document."""
+
+    def __init__(self, xslt: str, asserts: list[AssertInfo], parameters: dict[str, str]) -> None:
+        self.asserts = asserts
+        self.executable = processor().new_xslt30_processor().compile_stylesheet(stylesheet_text=xslt)
+        for name, value in parameters.items():
+            self.executable.set_parameter(name, processor().make_string_value(value))
+
+    def run(self, document, **parameters: str) -> list[Failure]:
+        """``document`` is a Saxon node from ``parse``; ``parameters`` apply to this run only."""
+        with _lock:
+            for name, value in parameters.items():
+                self.executable.set_parameter(name, processor().make_string_value(value))
+            output = self.executable.transform_to_string(xdm_node=document)
+        return [self._failure(line) for line in output.splitlines() if line]
+
+    def _failure(self, line: str) -> Failure:
+        index, xpath, message, diagnostics = line.split("\t", 3)
+        return Failure(self.asserts[int(index)], xpath, message, diagnostics)
+
+
+def parse(text: str):
+    """Parse for Saxon once per document; the text has already passed the safe lxml parse."""
+    with _lock:
+        return processor().parse_xml(xml_text=text, encoding="UTF-8")
+
+
+@cache
+def gib_rules(package_path: Path, doc_type: str) -> CompiledRules:
+    """GİB's schematron as compiled at install time; cached per package version and type."""
+    xslt = (package_path / "compiled" / "gib.xsl").read_text(encoding="utf-8")
+    table = json.loads((package_path / "compiled" / "gib.json").read_text(encoding="utf-8"))
+    return CompiledRules(xslt, [AssertInfo(**row) for row in table], {"type": doc_type})
+
+
+@cache
+def platform_rules(name: str = "platform.sch") -> CompiledRules:
+    """Our own rules: compiled on first use in the process (they ship with the code, not with GİB)."""
+    compiled = compile_schema(RULES_DIR / name)
+    return CompiledRules(compiled.xslt.decode("utf-8"), compiled.asserts, {})

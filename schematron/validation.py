@@ -1,0 +1,167 @@
+"""Validation of UBL-TR documents in layers: parse → XML schema → GİB schematron → platform rules.
+
+Every layer that can run does run (GİB reports schema and schematron errors together); only a
+document that cannot be parsed, or whose root we do not know, stops after the first layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+from saxonche import PySaxonApiError
+
+from schematron import engine, xsd
+from schematron.package import InstalledPackage, active_package
+from schematron.parsing import Parsed, UnsafeOrBroken, parse_untrusted
+
+DOC_TYPES = ("efatura", "earchive")
+ISTANBUL = ZoneInfo("Europe/Istanbul")
+CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+
+
+@dataclass(frozen=True)
+class ValidationIssue:
+    layer: str  # parse | xsd | gib | platform
+    rule: str
+    message_tr: str
+    message_en: str
+    xpath: str | None = None
+    line: int | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Report:
+    errors: list[ValidationIssue] = field(default_factory=list)
+    doc_type: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+def validate(
+    xml_bytes: bytes, *, doc_type: str | None = None, today: date | None = None
+) -> Report:
+    """Validate one document; raises PackageNotInstalled when there is no GİB package to validate with.
+
+    ``doc_type`` forces GİB's ``type`` parameter (efatura | earchive); by default it is earchive
+    exactly when the invoice's ProfileID is EARSIVFATURA.  ``today`` fixes the platform's date rules.
+    """
+    if doc_type is not None and doc_type not in DOC_TYPES:
+        raise ValueError(f"doc_type must be one of {DOC_TYPES}, not {doc_type!r}")
+    package = active_package()
+    try:
+        parsed = parse_untrusted(xml_bytes)
+    except UnsafeOrBroken as exc:
+        return Report([_parse_issue(str(exc), exc.line)])
+    if parsed.tree.getroot().tag not in xsd.SCHEMA_FOR_ROOT:
+        return Report([_unknown_root(parsed.tree.getroot())])
+    doc_type = doc_type or detect_type(parsed.tree)
+    return Report(_layers(parsed, package, doc_type, today or datetime.now(ISTANBUL).date()), doc_type)
+
+
+def detect_type(tree: etree._ElementTree) -> str:
+    """GİB's rule (Açıklamalar.txt): e-Arşiv invoices are checked with type=earchive."""
+    profile = tree.getroot().findtext(f"{{{CBC}}}ProfileID") or ""
+    return "earchive" if profile.strip() == "EARSIVFATURA" else "efatura"
+
+
+def _layers(parsed: Parsed, package: InstalledPackage, doc_type: str, today: date) -> list[ValidationIssue]:
+    issues = _schema_issues(parsed, package)
+    try:
+        document = engine.parse(parsed.text)
+    except PySaxonApiError as exc:
+        return issues + [_engine_issue("gib", exc)]
+    issues += _gib_issues(parsed, package, document, doc_type)
+    issues += _platform_issues(parsed, document, today)
+    return issues
+
+
+# --- layer 1 ------------------------------------------------------------------------------------
+
+
+def _parse_issue(message: str, line: int | None) -> ValidationIssue:
+    return ValidationIssue("parse", "XML", f"Belge okunamadı: {message}", f"Document rejected: {message}", None, line)
+
+
+def _unknown_root(root: etree._Element) -> ValidationIssue:
+    name = etree.QName(root)
+    message_en = f"unknown document type: root element {{{name.namespace or ''}}}{name.localname} is not an Invoice, ApplicationResponse or envelope"
+    message_tr = f"Bilinmeyen belge türü: kök eleman {name.localname} (Invoice, ApplicationResponse veya zarf bekleniyor)"
+    return ValidationIssue("parse", "ROOT", message_tr, message_en, f"/{root.prefix + ':' if root.prefix else ''}{name.localname}[1]", root.sourceline)
+
+
+# --- layer 2 ------------------------------------------------------------------------------------
+
+
+def _schema_issues(parsed: Parsed, package: InstalledPackage) -> list[ValidationIssue]:
+    return [
+        ValidationIssue("xsd", "XSD", f"XML şema hatası: {message}", message, path, line)
+        for message, line, path in xsd.validate(parsed.tree, package.path / "xsd")
+    ]
+
+
+# --- layers 3 and 4 -------------------------------------------------------------------------------
+
+
+def _engine_issue(layer: str, error: Exception) -> ValidationIssue:
+    # A rule that cannot be evaluated (e.g. a cast of garbage) must not pass silently.
+    text = " ".join(str(error).split())[:500]
+    return ValidationIssue(layer, "ENGINE", f"Kurallar değerlendirilemedi: {text}", f"rules could not be evaluated: {text}")
+
+
+def _rule_issues(layer: str, parsed: Parsed, run, english) -> list[ValidationIssue]:
+    """Run compiled rules; each failed assert becomes an issue, located in the source."""
+    try:
+        failures = run()
+    except PySaxonApiError as exc:
+        return [_engine_issue(layer, exc)]
+    return [
+        ValidationIssue(layer, f.info.rule, f.message, english(f), f.xpath, line_of(parsed.tree, f.xpath))
+        for f in failures
+    ]
+
+
+def _gib_issues(parsed: Parsed, package: InstalledPackage, document, doc_type: str) -> list[ValidationIssue]:
+    return _rule_issues(
+        "gib",
+        parsed,
+        lambda: engine.gib_rules(package.path, doc_type).run(document),
+        lambda f: f"GİB rule {f.info.rule} failed: {f.info.test}",
+    )
+
+
+def _platform_issues(parsed: Parsed, document, today: date) -> list[ValidationIssue]:
+    return _rule_issues(
+        "platform",
+        parsed,
+        lambda: engine.platform_rules().run(document, today=today.isoformat()),
+        lambda f: f.diagnostics or f"Platform rule {f.info.rule} failed: {f.info.test}",
+    )
+
+
+def _step(element: etree._Element, step: str) -> etree._Element | None:
+    name, _, index = step.rstrip("]").partition("[")
+    prefix, _, local = name.rpartition(":")
+    same = [c for c in element if isinstance(c.tag, str) and etree.QName(c).localname == local and (c.prefix or "") == prefix]
+    position = int(index or 1)
+    return same[position - 1] if len(same) >= position else None
+
+
+def line_of(tree: etree._ElementTree, xpath: str) -> int | None:
+    """Source line of a path from the compiled rules (``/p:name[n]/...``, optional ``/@attr``)."""
+    steps = [s for s in xpath.split("/") if s and not s.startswith("@")]
+    if not steps:
+        return None
+    element = tree.getroot()
+    for step in steps[1:]:
+        element = _step(element, step)
+        if element is None:
+            return None
+    return element.sourceline
