@@ -100,7 +100,7 @@ def invoice_issue(*, tenant: Tenant, data: dict) -> Invoice:
             tax_amount=totals.tax_total(document),
             payable_amount=document.totals.payable,
             payload=data,
-            xml=build.to_bytes(build.build_invoice(document)),
+            xml=build.to_bytes(build.build_invoice(document, xslt=tenant.display_xslt.encode() or None)),
         )
         StatusChange.objects.create(invoice=invoice, to_status=invoice.status, text="issued")
     return invoice

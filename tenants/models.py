@@ -28,6 +28,9 @@ class Tenant(models.Model):
     efatura_registered = models.BooleanField(
         _("registered e-Fatura user"), default=True, help_text=_("Unset for a taxpayer that issues e-Arşiv invoices only.")
     )
+    display_xslt = models.TextField(
+        _("invoice design (XSLT)"), blank=True, help_text=_("Embedded in every invoice; empty for the platform's default design.")
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 

@@ -1,15 +1,17 @@
 import datetime
 
 import pytest
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from lxml import etree
 
 from invoices.models import Invoice, StatusChange
 from invoices.services import IllegalTransition, NoSeries, PayloadInvalid, ProfileNotAllowed, invoice_issue, set_status
 from invoices.status import Status
-from invoices.ubl.parse import parse_invoice
+from invoices.ubl.build import DEFAULT_XSLT
+from invoices.ubl.parse import embedded_xslt, parse_invoice
 from tenants.models import NumberSeries
 from tenants.numbering import series_create
+from tenants.services import tenant_set_design
 from schematron.validation import validate
 from tests.invoice_payloads import CASES, payload
 
@@ -96,3 +98,20 @@ def test_states_move_only_as_the_table_allows(tenant_a):
 def test_b_sees_none_of_a_invoices(tenant_a, tenant_b):
     invoice_issue(tenant=tenant_a, data=payload())
     assert not Invoice.objects.filter(tenant=tenant_b).exists()
+
+
+def test_a_tenant_design_is_embedded_instead_of_the_default(tenant_a):
+    design = '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"><xsl:template match="/">A</xsl:template></xsl:stylesheet>'
+    tenant_set_design(tenant=tenant_a, xslt=design)
+    invoice = invoice_issue(tenant=tenant_a, data=payload())
+    assert embedded_xslt(etree.fromstring(bytes(invoice.xml))) == design.encode()
+    tenant_set_design(tenant=tenant_a, xslt="")
+    invoice = invoice_issue(tenant=tenant_a, data=payload())
+    assert embedded_xslt(etree.fromstring(bytes(invoice.xml))) == DEFAULT_XSLT.read_bytes()
+
+
+@pytest.mark.parametrize("design, code", [("<xsl:stylesheet", "xslt_syntax"), ("<html/>", "xslt_root"), ('<!DOCTYPE xsl:stylesheet><xsl:stylesheet xmlns:xsl="http://www.w3.org/1999/XSL/Transform"/>', "xslt_root"), ('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>', "xslt_root")])
+def test_a_bad_design_is_refused(tenant_a, design, code):
+    with pytest.raises(ValidationError) as caught:
+        tenant_set_design(tenant=tenant_a, xslt=design)
+    assert caught.value.code == code
