@@ -18,9 +18,9 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP)
 
 run: install
+	python manage.py gib_package install --if-missing
 	python manage.py migrate --noinput
 	python manage.py collectstatic --noinput --verbosity 0
-	python manage.py gib_package install --if-missing
 	python manage.py load_demo --address http://$(HOST):$(PORT)/
 	HOST=$(HOST) honcho --procfile Procfile start --port $(PORT)
 
