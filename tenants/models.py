@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tenants.aliases import validate_alias
+from tenants.designs import validate_xslt
 from tenants.identifiers import validate_tax_identifier
 from tenants.roles import ROLE_PERMISSIONS, Role
 
@@ -29,7 +30,10 @@ class Tenant(models.Model):
         _("registered e-Fatura user"), default=True, help_text=_("Unset for a taxpayer that issues e-Arşiv invoices only.")
     )
     display_xslt = models.TextField(
-        _("invoice design (XSLT)"), blank=True, help_text=_("Embedded in every invoice; empty for the platform's default design.")
+        _("invoice design (XSLT)"),
+        blank=True,
+        validators=[validate_xslt],
+        help_text=_("Embedded in every invoice; empty for the platform's default design."),
     )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

@@ -1,7 +1,6 @@
 """Writes for tenants, their aliases and their people."""
 
 from django.contrib.auth.models import AbstractBaseUser
-from lxml import etree
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -9,9 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from tenants.aliases import normalize_alias, validate_alias
 from tenants.models import Alias, CreditAccount, Membership, Tenant
+from tenants.designs import validate_xslt
 from tenants.roles import Role
-
-XSL = "http://www.w3.org/1999/XSL/Transform"
 
 
 @transaction.atomic
@@ -69,12 +67,7 @@ def membership_set(*, tenant: Tenant, user: AbstractBaseUser, role: str) -> Memb
 def tenant_set_design(*, tenant: Tenant, xslt: str) -> Tenant:
     """Set the XSLT every new invoice of *tenant* embeds; an empty text restores the default design."""
     if xslt.strip():
-        try:
-            root = etree.fromstring(xslt.encode(), etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
-        except etree.XMLSyntaxError as exc:
-            raise ValidationError(_("The design is not well-formed XML: %(error)s"), code="xslt_syntax", params={"error": exc}) from None
-        if root.getroottree().docinfo.doctype or root.tag not in (f"{{{XSL}}}stylesheet", f"{{{XSL}}}transform"):
-            raise ValidationError(_("The design must be an XSLT stylesheet (xsl:stylesheet)."), code="xslt_root")
+        validate_xslt(xslt.strip())
     tenant.display_xslt = xslt.strip()
     tenant.save(update_fields=["display_xslt"])
     return tenant

@@ -115,3 +115,10 @@ def test_a_bad_design_is_refused(tenant_a, design, code):
     with pytest.raises(ValidationError) as caught:
         tenant_set_design(tenant=tenant_a, xslt=design)
     assert caught.value.code == code
+
+
+def test_the_admin_form_checks_the_design_too(tenant_a):
+    tenant_a.display_xslt = "<html/>"
+    with pytest.raises(ValidationError) as caught:
+        tenant_a.full_clean()
+    assert "display_xslt" in caught.value.message_dict
