@@ -19,8 +19,17 @@ import time
 from pathlib import Path
 
 CHECKOUT = Path(__file__).resolve().parent.parent
-GIB = Path(__file__).resolve().parent.parent.parent / "shared" / "gib"
-SAMPLE = GIB / "samples" / "invoices" / "ubltr-1.2.1" / "TicariFaturaOrnegi.xml"
+
+
+def gib() -> Path:
+    """GİB's package, where the settings look for it (call after setup_django)."""
+    from django.conf import settings
+
+    return Path(settings.GIB_PACKAGE_SOURCE)
+
+
+def sample() -> Path:
+    return gib() / "samples" / "invoices" / "ubltr-1.2.1" / "TicariFaturaOrnegi.xml"
 
 
 def setup_django(packages_root: str) -> None:
@@ -33,7 +42,7 @@ def setup_django(packages_root: str) -> None:
 
 
 def big_invoice(target_bytes: int = 300_000) -> bytes:
-    text = SAMPLE.read_bytes().decode("utf-8")
+    text = sample().read_bytes().decode("utf-8")
     start, end = text.index("<cac:InvoiceLine>"), text.rindex("</cac:InvoiceLine>") + len("</cac:InvoiceLine>")
     lines = text[start:end]
     copies = max(1, (target_bytes - len(text)) // len(lines) + 1)
@@ -92,7 +101,7 @@ def reference_runner():
     from schematron import engine
     from tests.schematron_reference import ReferenceSchematron
 
-    return ReferenceSchematron(engine.processor(), GIB / "schematron" / "UBL-TR_Main_Schematron.xml")
+    return ReferenceSchematron(engine.processor(), gib() / "schematron" / "UBL-TR_Main_Schematron.xml")
 
 
 def _worker(args: tuple[str, bytes, int, str]) -> float:
@@ -126,15 +135,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as packages_root:
         setup_django(packages_root)
         from schematron.package import package_install
-        from django.conf import settings
 
-        package_install(source=Path(settings.GIB_PACKAGE_SOURCE))
+        package_install(source=gib())
         report(packages_root, options.runs)
 
 
 def report(packages_root: str, runs: int) -> None:
     reference = reference_runner()
-    documents = {"TicariFaturaOrnegi.xml": SAMPLE.read_bytes(), "repeated lines": big_invoice()}
+    documents = {"TicariFaturaOrnegi.xml": sample().read_bytes(), "repeated lines": big_invoice()}
     for name, document in documents.items():
         print(f"\n== {name}: {len(document) / 1024:.0f} KB, median of {runs} runs")
         for layer, seconds in median_layers(document, runs).items():

@@ -172,6 +172,8 @@ STORAGES = {
 # `manage.py gib_package install [PATH]` installs from PATH, or from this default location.
 GIB_PACKAGE_SOURCE = Path(env_str("GIB_PACKAGE_SOURCE", str(BASE_DIR.parent / "shared" / "gib")))
 GIB_PACKAGES_ROOT = Path(env_str("GIB_PACKAGES_ROOT", str(VAR_DIR / "gib")))
+# Larger documents are refused before parsing (GİB's own envelope limit is 5 MB).
+UBL_VALIDATION_MAX_BYTES = env_int("UBL_VALIDATION_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 
 # --- E-mail: console unless an SMTP host is named ---------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST")

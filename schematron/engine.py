@@ -16,6 +16,7 @@ from pathlib import Path
 from saxonche import PySaxonProcessor
 
 from schematron.compiler import AssertInfo, compile_schema
+from schematron.package import InstalledPackage
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 _lock = threading.RLock()
@@ -44,7 +45,8 @@ class CompiledRules:
             self.executable.set_parameter(name, processor().make_string_value(value))
 
     def run(self, document, **parameters: str) -> list[Failure]:
-        """``document`` is a Saxon node from ``parse``; ``parameters`` apply to this run only."""
+        """``document`` is a Saxon node from ``parse``; ``parameters`` are set before this run and
+        stay set, so a rule that reads one must be given it on every run."""
         with _lock:
             for name, value in parameters.items():
                 self.executable.set_parameter(name, processor().make_string_value(value))
@@ -63,10 +65,10 @@ def parse(text: str):
 
 
 @cache
-def gib_rules(package_path: Path, doc_type: str) -> CompiledRules:
+def gib_rules(package: InstalledPackage, doc_type: str) -> CompiledRules:
     """GİB's schematron as compiled at install time; cached per package version and type."""
-    xslt = (package_path / "compiled" / "gib.xsl").read_text(encoding="utf-8")
-    table = json.loads((package_path / "compiled" / "gib.json").read_text(encoding="utf-8"))
+    xslt = package.compiled_xslt.read_text(encoding="utf-8")
+    table = json.loads(package.compiled_asserts.read_text(encoding="utf-8"))
     return CompiledRules(xslt, [AssertInfo(**row) for row in table], {"type": doc_type})
 
 

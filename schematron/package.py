@@ -22,6 +22,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
@@ -58,8 +59,9 @@ class InstalledPackage:
     version: str
     path: Path
 
-    def xsd(self, relative: str) -> Path:
-        return self.path / "xsd" / relative
+    @property
+    def xsd_root(self) -> Path:
+        return self.path / "xsd"
 
     @property
     def compiled_xslt(self) -> Path:
@@ -95,12 +97,26 @@ def _write_registry(registry: dict) -> None:
 
 
 def active_package() -> InstalledPackage:
-    """The package validation uses; raises PackageNotInstalled when there is none."""
-    version = read_registry().get("active")
-    path = packages_root() / version if version else None
-    if path is None or not (path / "compiled" / "gib.xsl").is_file():
+    """The package validation uses; raises PackageNotInstalled when there is none.
+
+    Called for every document, so the registry is read again only when its file changes (every
+    write replaces it, giving it a new modification time).
+    """
+    registry = packages_root() / REGISTRY
+    try:
+        stamp = registry.stat().st_mtime_ns
+    except FileNotFoundError:
+        raise PackageNotInstalled() from None
+    return _active_in(registry, stamp)
+
+
+@lru_cache(maxsize=8)
+def _active_in(registry: Path, stamp: int) -> InstalledPackage:
+    version = json.loads(registry.read_text(encoding="utf-8")).get("active")
+    package = InstalledPackage(version=version, path=registry.parent / version) if version else None
+    if package is None or not package.compiled_xslt.is_file():
         raise PackageNotInstalled()
-    return InstalledPackage(version=version, path=path)
+    return package
 
 
 def package_activate(*, version: str) -> InstalledPackage:
@@ -174,9 +190,10 @@ def _content_hash(root: Path) -> str:
 
 def _compile_into(target: Path) -> None:
     compiled = compile_schema(target / "schematron" / MAIN_SCHEMATRON)
-    (target / "compiled").mkdir()
-    (target / "compiled" / "gib.xsl").write_bytes(compiled.xslt)
-    (target / "compiled" / "gib.json").write_text(json.dumps(compiled.asserts_as_dicts(), ensure_ascii=False))
+    package = InstalledPackage(version="", path=target)
+    package.compiled_xslt.parent.mkdir()
+    package.compiled_xslt.write_bytes(compiled.xslt)
+    package.compiled_asserts.write_text(json.dumps(compiled.asserts_as_dicts(), ensure_ascii=False))
 
 
 def _stage(source: Path, staging: Path) -> str:

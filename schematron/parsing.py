@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from lxml import etree
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # Checked before parsing so an entity bomb never reaches the parser (UTF-8/ASCII and UTF-16 spellings);
 # the cost is refusing "<!DOCTYPE" inside a comment or CDATA section too.
 DOCTYPE_MARKERS = (b"<!DOCTYPE", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
@@ -30,10 +29,6 @@ class UnsafeOrBroken(Exception):
 class Parsed:
     tree: etree._ElementTree
     text: str  # the document as text, for Saxon
-
-
-def max_bytes() -> int:
-    return int(getattr(settings, "UBL_VALIDATION_MAX_BYTES", DEFAULT_MAX_BYTES))
 
 
 def _parser() -> etree.XMLParser:
@@ -64,8 +59,9 @@ def _as_text(tree: etree._ElementTree, xml_bytes: bytes) -> str:
 
 def parse_untrusted(xml_bytes: bytes) -> Parsed:
     """Parse or raise UnsafeOrBroken; never lets an lxml exception escape."""
-    if len(xml_bytes) > max_bytes():
-        raise UnsafeOrBroken(f"document is {len(xml_bytes)} bytes; the limit is {max_bytes()}")
+    limit = settings.UBL_VALIDATION_MAX_BYTES
+    if len(xml_bytes) > limit:
+        raise UnsafeOrBroken(f"document is {len(xml_bytes)} bytes; the limit is {limit}")
     if not xml_bytes.strip():
         raise UnsafeOrBroken("document is empty")
     if any(marker in xml_bytes for marker in DOCTYPE_MARKERS):

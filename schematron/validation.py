@@ -103,7 +103,7 @@ def _unknown_root(root: etree._Element) -> ValidationIssue:
 def _schema_issues(parsed: Parsed, package: InstalledPackage) -> list[ValidationIssue]:
     return [
         ValidationIssue("xsd", "XSD", f"XML şema hatası: {message}", message, path, line)
-        for message, line, path in xsd.validate(parsed.tree, package.path / "xsd")
+        for message, line, path in xsd.validate(parsed.tree, package.xsd_root)
     ]
 
 
@@ -132,7 +132,7 @@ def _gib_issues(parsed: Parsed, package: InstalledPackage, document, doc_type: s
     return _rule_issues(
         "gib",
         parsed,
-        lambda: engine.gib_rules(package.path, doc_type).run(document),
+        lambda: engine.gib_rules(package, doc_type).run(document),
         lambda f: f"GİB rule {f.info.rule} failed: {f.info.test}",
     )
 

@@ -1,8 +1,11 @@
-"""GİB's published package, as the tests read it (never copied into the repository)."""
+"""GİB's published package, as the tests read it (never copied into the repository): the folder
+settings.GIB_PACKAGE_SOURCE names, ``../shared/gib/`` unless GIB_PACKAGE_SOURCE says otherwise."""
 
 from pathlib import Path
 
-GIB = Path(__file__).resolve().parent.parent.parent / "shared" / "gib"
+from django.conf import settings
+
+GIB = Path(settings.GIB_PACKAGE_SOURCE)
 INVOICE_SAMPLES = sorted((GIB / "samples" / "invoices").glob("*/*.xml"))
 
 

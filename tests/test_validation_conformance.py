@@ -42,7 +42,7 @@ def _ours(path: Path, doc_type: str, package_root: Path) -> Counter:
     from schematron.package import active_package
 
     document = engine.parse(parse_untrusted(path.read_bytes()).text)
-    failures = engine.gib_rules(active_package().path, doc_type).run(document)
+    failures = engine.gib_rules(active_package(), doc_type).run(document)
     return Counter(_key(f.info.context, f.info.test) for f in failures)
 
 

@@ -4,6 +4,7 @@ named beside it."""
 
 import base64
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 
 from lxml import etree
@@ -13,6 +14,12 @@ from invoices.ubl.names import EXT, INVOICE_NS, NSMAP, SLOT_NS, cac, cbc
 from invoices.ubl.words import amount_in_words
 
 DEFAULT_XSLT = Path(__file__).with_name("default.xslt")
+
+
+@cache
+def default_xslt() -> bytes:
+    """The platform's design, read once per process: it goes into every invoice without one of its own."""
+    return DEFAULT_XSLT.read_bytes()
 
 
 def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
@@ -312,7 +319,7 @@ def build_invoice(inv: Invoice, *, xslt: bytes | None = None) -> etree._Element:
     _extensions(root)
     _header(root, inv)
     _references(root, inv)
-    _xslt(root, inv, xslt if xslt is not None else DEFAULT_XSLT.read_bytes())
+    _xslt(root, inv, xslt if xslt is not None else default_xslt())
     _signature(root, inv)
     _parties(root, inv)
     _payment(root, inv)

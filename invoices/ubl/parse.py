@@ -1,5 +1,5 @@
 """UBL-TR 1.2 invoice XML → invoice data: bulk uploads and incoming invoices become the same objects
-the builder writes. The tree must come from a safe parse (``invoices.ubl.safe_xml``)."""
+the builder writes. Untrusted bytes go through ``schematron.parsing.parse_untrusted`` first."""
 
 import base64
 import datetime
@@ -46,20 +46,21 @@ def _decimal(node, path: str, default: Decimal | None = None) -> Decimal | None:
         raise ParseError(f"{path}: {text!r} is not a number") from None
 
 
-def _date(node, path: str) -> datetime.date | None:
+def _iso(node, path: str, kind: type, width: int, form: str):
+    # UBL allows a time zone after a date or time; the model keeps the local part.
     text = _text(node, path)
     try:
-        return datetime.date.fromisoformat(text[:10]) if text else None
+        return kind.fromisoformat(text[:width]) if text else None
     except ValueError:
-        raise ParseError(f"{path}: {text!r} is not a date (YYYY-MM-DD)") from None
+        raise ParseError(f"{path}: {text!r} is not a {kind.__name__} ({form})") from None
+
+
+def _date(node, path: str) -> datetime.date | None:
+    return _iso(node, path, datetime.date, 10, "YYYY-MM-DD")
 
 
 def _time(node, path: str) -> datetime.time | None:
-    text = _text(node, path)
-    try:
-        return datetime.time.fromisoformat(text[:8]) if text else None
-    except ValueError:
-        raise ParseError(f"{path}: {text!r} is not a time (hh:mm:ss)") from None
+    return _iso(node, path, datetime.time, 8, "hh:mm:ss")
 
 
 def _address(node) -> Address:
