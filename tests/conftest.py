@@ -59,3 +59,4 @@ def on_postgres() -> bool:
 
 
 from tests.gib_fixtures import gib_package, gib_root  # noqa: E402, F401  (GİB's package, installed once per run)
+from tests.pki_fixtures import seal_a, test_root  # noqa: E402, F401  (the test PKI, made once per run)
