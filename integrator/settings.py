@@ -187,6 +187,15 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "e-fatura@localhost")
 
+# --- Seals ------------------------------------------------------------------------------------
+# Keys and PINs are stored encrypted with this key (Fernet: 32 url-safe base64 bytes). Unset, it is
+# derived from SECRET_KEY, so rotating SECRET_KEY then makes stored seals unreadable.
+SEAL_ENCRYPTION_KEY = env_str("SEAL_ENCRYPTION_KEY")
+# PEM bundle of the roots a seal must chain to (Kamu SM's public roots in production); unset, the
+# local test root under VAR_DIR/pki, which the demo's seals come from.
+SEAL_TRUST_ROOTS = env_str("SEAL_TRUST_ROOTS")
+PKCS11_MODULE = env_str("PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
+
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.api_auth.ApiKeyAuthentication"],
@@ -203,3 +212,28 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
+
+# --- Timestamps (RFC 3161) --------------------------------------------------------------------
+# The TSA the seals are timestamped by: Kamu SM's in production, by default the local TSA that
+# `manage.py run_tsa` serves. TSA_USERNAME/TSA_PASSWORD, when set, are sent with HTTP Basic auth,
+# and the local TSA then asks for the same pair.
+TSA_URL = env_url("TSA_URL", ("http", "https")) or "http://127.0.0.1:8318/"
+TSA_USERNAME = env_str("TSA_USERNAME")
+TSA_PASSWORD = env_str("TSA_PASSWORD")
+if TSA_PASSWORD and not TSA_USERNAME:
+    raise ImproperlyConfigured("TSA_PASSWORD is set without TSA_USERNAME.")
+TSA_TIMEOUT = env_int("TSA_TIMEOUT", 10, minimum=1)  # seconds, for connecting and for each read
+# PEM bundle of the roots a TSA certificate must chain to; unset, the local root under VAR_DIR/pki.
+TSA_TRUST_ROOTS = env_str("TSA_TRUST_ROOTS")
+if TSA_TRUST_ROOTS and not Path(TSA_TRUST_ROOTS).is_file():
+    raise ImproperlyConfigured(f"TSA_TRUST_ROOTS: {TSA_TRUST_ROOTS} is not a file.")
+# The local TSA: the policy it stamps (2.999 is ITU-T's example arc: never mistaken for a real
+# policy) and, instead of the local PKI's TSA, a key and certificate chain in PEM (as *_FILE).
+TSA_POLICY_OID = env_str("TSA_POLICY_OID", "2.999.3161.1")
+_arcs = TSA_POLICY_OID.split(".")
+if len(_arcs) < 2 or _arcs[0] not in ("0", "1", "2") or not all(a.isascii() and a.isdigit() for a in _arcs):
+    raise ImproperlyConfigured(f"TSA_POLICY_OID={TSA_POLICY_OID!r} is not an object identifier such as 2.999.3161.1.")
+TSA_SERVER_KEY = env_str("TSA_SERVER_KEY")
+TSA_SERVER_CERTIFICATE = env_str("TSA_SERVER_CERTIFICATE")
+if bool(TSA_SERVER_KEY) != bool(TSA_SERVER_CERTIFICATE):
+    raise ImproperlyConfigured("TSA_SERVER_KEY and TSA_SERVER_CERTIFICATE go together: set both (as *_FILE) or neither.")

@@ -35,6 +35,11 @@ class Tenant(models.Model):
         validators=[validate_xslt],
         help_text=_("Embedded in every invoice; empty for the platform's default design."),
     )
+    sealed_by_integrator = models.BooleanField(
+        _("sealed by the integrator"),
+        default=False,
+        help_text=_("The taxpayer has authorised the integrator to seal its documents with the integrator's seal."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 

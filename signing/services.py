@@ -1,0 +1,140 @@
+"""Seals: registering them, choosing the one that seals a tenant's document, and sealing.
+
+Only this package touches keys.  A seal's key is opened once per process and kept (opening a PKCS#12
+file derives its key slowly; a token session is worth keeping): the cache is keyed by the seal's id
+and certificate, and a replaced seal is a new row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from cryptography import x509
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from integrator.errors import DomainError
+from signing import certificates, vault, xades
+from signing.keys import KeyProvider, Pkcs12Key
+from signing.models import Seal
+from tenants.models import Tenant
+
+_keys: dict[tuple[int, str], KeyProvider] = {}
+_keys_lock = threading.Lock()
+
+
+class NoSeal(DomainError):
+    code = "no_seal"
+    message = _("%(tenant)s has no active seal, and has not authorised the integrator to seal for it.")
+
+
+def _pem(certificate: x509.Certificate) -> str:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return certificate.public_bytes(Encoding.PEM).decode()
+
+
+def _store(*, tenant: Tenant | None, name: str, key: KeyProvider, now: dt.datetime, **fields) -> Seal:
+    certificate = key.certificate
+    certificates.check_for_use(certificate, supplier=tenant.identifier if tenant else None, now=now)
+    with transaction.atomic():
+        Seal.objects.filter(tenant=tenant, is_active=True).update(is_active=False)
+        return Seal.objects.create(
+            tenant=tenant,
+            name=name,
+            certificate=_pem(certificate),
+            holder_identifier=certificates.holder_identifier(certificate),
+            holder_name=certificates.holder_name(certificate)[:250],
+            not_after=certificate.not_valid_after_utc,
+            **fields,
+        )
+
+
+def seal_import_pkcs12(*, tenant: Tenant | None, name: str, data: bytes, password: bytes, now: dt.datetime | None = None) -> Seal:
+    """Register a PKCS#12 seal (it becomes the active one); the file and its password are kept encrypted."""
+    key = Pkcs12Key(data, password)
+    return _store(
+        tenant=tenant,
+        name=name,
+        key=key,
+        now=now or timezone.now(),
+        kind=Seal.Kind.PKCS12,
+        encrypted_pkcs12=vault.seal_secret(data),
+        encrypted_secret=vault.seal_secret(password),
+    )
+
+
+def seal_add_pkcs11(
+    *, tenant: Tenant | None, name: str, token_label: str, key_label: str, pin: str, now: dt.datetime | None = None
+) -> Seal:
+    """Register a seal on a PKCS#11 token (HSM, smart card): only its labels and the encrypted PIN are kept."""
+    from signing.pkcs11 import Pkcs11Key
+
+    key = Pkcs11Key(settings.PKCS11_MODULE, token_label, pin, key_label)
+    try:
+        return _store(
+            tenant=tenant,
+            name=name,
+            key=key,
+            now=now or timezone.now(),
+            kind=Seal.Kind.PKCS11,
+            token_label=token_label,
+            key_label=key_label,
+            encrypted_secret=vault.seal_secret(pin.encode()),
+        )
+    finally:
+        key.close()
+
+
+def seal_for(*, tenant: Tenant) -> Seal:
+    """The tenant's active seal; else the integrator's, when the tenant has authorised it."""
+    own = Seal.objects.filter(tenant=tenant, is_active=True).first()
+    if own is not None:
+        return own
+    if tenant.sealed_by_integrator:
+        integrator = Seal.objects.filter(tenant__isnull=True, is_active=True).first()
+        if integrator is not None:
+            return integrator
+    raise NoSeal(tenant=tenant.display_name)
+
+
+def _open(seal: Seal) -> KeyProvider:
+    secret = vault.open_secret(seal.encrypted_secret)
+    if seal.kind == Seal.Kind.PKCS12:
+        return Pkcs12Key(vault.open_secret(seal.encrypted_pkcs12), secret)
+    from signing.pkcs11 import Pkcs11Key
+
+    return Pkcs11Key(settings.PKCS11_MODULE, seal.token_label, secret.decode(), seal.key_label)
+
+
+def key_for(seal: Seal) -> KeyProvider:
+    cache_key = (seal.pk, seal.certificate)  # a row id alone may come back (SQLite reuses freed ids)
+    with _keys_lock:
+        key = _keys.get(cache_key)
+        if key is None:
+            key = _keys[cache_key] = _open(seal)
+        return key
+
+
+def document_seal(*, tenant: Tenant, xml: bytes, timestamped: bool, now: dt.datetime | None = None) -> bytes:
+    """Seal one of *tenant*'s documents: XAdES-BES, or XAdES-T when *timestamped* (e-Arşiv)."""
+    seal = seal_for(tenant=tenant)
+    key = key_for(seal)
+    moment = now or timezone.now()
+    certificates.check_for_use(key.certificate, supplier=tenant.identifier if seal.tenant_id else None, now=moment)
+    return xades.sign(xml, key, signing_time=moment, timestamper=_timestamper() if timestamped else None)
+
+
+def _timestamper() -> xades.Timestamper:
+    from signing import timestamp
+
+    return lambda digest: timestamp.timestamp(digest).der
+
+
+def seals_expiring(*, now: dt.datetime | None = None) -> list[Seal]:
+    """Active seals whose certificate ends within 30 days (or has ended): someone must renew them."""
+    moment = now or timezone.now()
+    return list(Seal.objects.filter(is_active=True, not_after__lte=moment + certificates.EXPIRY_WARNING).select_related("tenant"))

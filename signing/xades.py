@@ -1,0 +1,170 @@
+"""XAdES-BES and XAdES-T seals for UBL-TR documents, in the shape GİB's schematron asks for.
+
+The signature is enveloped (one ``ds:Reference URI=""`` with the single enveloped-signature
+transform: GİB's TransformCountCheck allows one), canonical XML 1.0, RSA-SHA256, placed in the first
+``ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent``.  signxml builds and signs it; we shape
+what GİB expects differently from signxml's defaults: ``xades:SigningCertificate`` (version 1, with the
+SHA-256 certificate digest and issuer/serial; GİB's verifier and the XAdES 1.3.2 schema that UBL
+imports know no ``SigningCertificateV2``), the signing time we are given, the ``ds:Signature/@Id`` that
+``cac:Signature`` points at, and for XAdES-T the ``SignatureTimeStamp`` over ``ds:SignatureValue``,
+which signxml does not make.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from base64 import b64encode
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from cryptography.hazmat.primitives.serialization import Encoding
+from django.utils.translation import gettext_lazy as _
+from lxml import etree
+from signxml import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
+from signxml.xades import XAdESDataObjectFormat, XAdESSigner
+
+from integrator.errors import DomainError
+from invoices.ubl.names import CAC, CBC, EXT, SLOT_NS
+from signing.certificates import holder_identifier
+from signing.keys import KeyProvider
+
+DS = "http://www.w3.org/2000/09/xmldsig#"
+XADES = "http://uri.etsi.org/01903/v1.3.2#"
+C14N = CanonicalizationMethod.CANONICAL_XML_1_0
+ISTANBUL = ZoneInfo("Europe/Istanbul")
+NS = {"ds": DS, "xades": XADES, "ext": EXT, "cac": CAC, "cbc": CBC, "slot": SLOT_NS}
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=False)
+
+# Given a digest of ds:SignatureValue, return a verified RFC 3161 token (DER).
+Timestamper = Callable[[bytes], bytes]
+
+
+class SignError(DomainError):
+    code = "sign_error"
+    message = _("The document cannot be sealed.")
+
+
+class NotSignable(SignError):
+    code = "not_signable"
+    message = _("The document cannot be sealed: %(reason)s.")
+
+
+def _ds(name: str) -> str:
+    return f"{{{DS}}}{name}"
+
+
+def _xades(name: str) -> str:
+    return f"{{{XADES}}}{name}"
+
+
+class GibXAdESSigner(XAdESSigner):
+    """signxml's XAdES signer with the properties GİB's verifier expects."""
+
+    def __init__(self, *, signing_time: dt.datetime, signature_id: str) -> None:
+        super().__init__(
+            signature_algorithm=SignatureMethod.RSA_SHA256,
+            digest_algorithm=DigestAlgorithm.SHA256,
+            c14n_algorithm=C14N,
+            data_object_format=XAdESDataObjectFormat(Description="UBL-TR", MimeType="text/xml"),
+        )
+        self.signing_time = signing_time
+        self.signature_id = signature_id
+        self.signature_annotators.insert(0, self._set_signature_id)
+
+    def _set_signature_id(self, sig_root, signing_settings) -> None:
+        sig_root.set("Id", self.signature_id)
+
+    def add_signing_time(self, signed_signature_properties, sig_root, signing_settings) -> None:
+        etree.SubElement(signed_signature_properties, _xades("SigningTime")).text = self.signing_time.isoformat()
+
+    def add_signing_certificate(self, signed_signature_properties, sig_root, signing_settings) -> None:
+        # XadesSignatureCheck: xades:SigningCertificate; its Cert names the seal by digest and issuer/serial.
+        certificate = signing_settings.cert_chain[0]
+        cert = etree.SubElement(etree.SubElement(signed_signature_properties, _xades("SigningCertificate")), _xades("Cert"))
+        digest = etree.SubElement(cert, _xades("CertDigest"))
+        etree.SubElement(digest, _ds("DigestMethod"), Algorithm=DigestAlgorithm.SHA256.value)
+        der = certificate.public_bytes(Encoding.DER)
+        etree.SubElement(digest, _ds("DigestValue")).text = b64encode(hashlib.sha256(der).digest()).decode()
+        issuer_serial = etree.SubElement(cert, _xades("IssuerSerial"))
+        etree.SubElement(issuer_serial, _ds("X509IssuerName")).text = certificate.issuer.rfc4514_string()
+        etree.SubElement(issuer_serial, _ds("X509SerialNumber")).text = str(certificate.serial_number)
+
+
+def _slot(root: etree._Element) -> etree._Element:
+    """The seal's place: the slot element, or an empty ExtensionContent of a document from elsewhere."""
+    if root.find("ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/ds:Signature", NS) is not None:
+        raise NotSignable(reason=_("it is already sealed"))
+    slot = root.find("ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/slot:SealSlot", NS)
+    if slot is not None:
+        return slot
+    content = root.find("ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent", NS)
+    if content is None or len(content):
+        raise NotSignable(reason=_("it has no empty ext:ExtensionContent for the seal"))
+    return etree.SubElement(content, f"{{{SLOT_NS}}}SealSlot")
+
+
+def _signature_id(root: etree._Element) -> str:
+    # cac:Signature/.../cbc:URI points at the ds:Signature by its Id ("#Signature_..."); keep them one.
+    uri = root.findtext("cac:Signature/cac:DigitalSignatureAttachment/cac:ExternalReference/cbc:URI", namespaces=NS)
+    return uri[1:] if uri and uri.startswith("#") and len(uri) > 1 else "Signature"
+
+
+def _name_signer(root: etree._Element, identifier: str) -> None:
+    # cac:Signature names the seal's holder (GİB answers 1176 to a signer the seal does not match):
+    # the supplier for its own seal, the integrator for the integrator's seal.
+    signature = root.find("cac:Signature", NS)
+    if signature is None or not identifier:
+        return
+    signature.find("cbc:ID", NS).text = identifier
+    party_id = signature.find("cac:SignatoryParty/cac:PartyIdentification/cbc:ID", NS)
+    if party_id is not None:
+        party_id.text = identifier
+        party_id.set("schemeID", "VKN" if len(identifier) == 10 else "TCKN")
+
+
+def _place_placeholder(slot: etree._Element) -> None:
+    placeholder = etree.Element(_ds("Signature"), nsmap={"ds": DS}, Id="placeholder")
+    slot.getparent().replace(slot, placeholder)
+
+
+def parse(xml: bytes) -> etree._Element:
+    try:
+        return etree.fromstring(xml, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise NotSignable(reason=_("it is not well-formed XML (%(error)s)") % {"error": exc}) from None
+
+
+def sign(xml: bytes, key: KeyProvider, *, signing_time: dt.datetime | None = None, timestamper: Timestamper | None = None) -> bytes:
+    """Seal the UBL document *xml* with *key*; with a *timestamper* the seal is XAdES-T."""
+    root = parse(xml)
+    _place_placeholder(_slot(root))
+    _name_signer(root, holder_identifier(key.certificate))
+    signer = GibXAdESSigner(
+        signing_time=(signing_time or dt.datetime.now(dt.UTC)).astimezone(ISTANBUL).replace(microsecond=0),
+        signature_id=_signature_id(root),
+    )
+    signed = signer.sign(
+        root,
+        key=key,
+        cert=[key.certificate, *key.chain],
+        exclude_c14n_transform_element=True,
+    )
+    if timestamper is not None:
+        add_timestamp(signed.find(".//ds:Signature", NS), timestamper)
+    return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+
+
+def signature_value_digest(signature: etree._Element) -> bytes:
+    """SHA-256 of ds:SignatureValue in canonical XML 1.0: what a SignatureTimeStamp covers (XAdES 7.3)."""
+    value = signature.find("ds:SignatureValue", NS)
+    return hashlib.sha256(etree.tostring(value, method="c14n")).digest()
+
+
+def add_timestamp(signature: etree._Element, timestamper: Timestamper) -> None:
+    token = timestamper(signature_value_digest(signature))
+    qualifying = signature.find("ds:Object/xades:QualifyingProperties", NS)
+    unsigned = etree.SubElement(etree.SubElement(qualifying, _xades("UnsignedProperties")), _xades("UnsignedSignatureProperties"))
+    stamp = etree.SubElement(unsigned, _xades("SignatureTimeStamp"), Id=f"{signature.get('Id')}-SignatureTimeStamp")
+    etree.SubElement(stamp, _ds("CanonicalizationMethod"), Algorithm=C14N.value)
+    etree.SubElement(stamp, _xades("EncapsulatedTimeStamp")).text = b64encode(token).decode()
