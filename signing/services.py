@@ -8,6 +8,7 @@ and certificate, and a replaced seal is a new row.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import threading
 
 from cryptography import x509
@@ -65,6 +66,18 @@ def seal_import_pkcs12(*, tenant: Tenant | None, name: str, data: bytes, passwor
         encrypted_pkcs12=vault.seal_secret(data),
         encrypted_secret=vault.seal_secret(password),
     )
+
+
+def seal_create_local(*, tenant: Tenant) -> Seal:
+    """A seal under the local test root, for the demo and the embedded default (GİB would refuse it)."""
+    from signing import pki
+    from signing.devpki import dev_pki
+
+    root = dev_pki().root
+    issued = pki.seal(root, identifier=tenant.identifier, title=tenant.display_name)
+    password = secrets.token_urlsafe(24).encode()
+    data = pki.to_pkcs12(issued, password, chain=[root.certificate])
+    return seal_import_pkcs12(tenant=tenant, name="yerel-test-muhru", data=data, password=password)
 
 
 def seal_add_pkcs11(
@@ -125,10 +138,11 @@ def document_seal(*, tenant: Tenant, xml: bytes, timestamped: bool, now: dt.date
     key = key_for(seal)
     moment = now or timezone.now()
     certificates.check_for_use(key.certificate, supplier=tenant.identifier if seal.tenant_id else None, now=moment)
-    return xades.sign(xml, key, signing_time=moment, timestamper=_timestamper() if timestamped else None)
+    return xades.sign(xml, key, signing_time=moment, timestamper=timestamper() if timestamped else None)
 
 
-def _timestamper() -> xades.Timestamper:
+def timestamper() -> xades.Timestamper:
+    """The configured TSA as a function from a digest to a verified token."""
     from signing import timestamp
 
     return lambda digest: timestamp.timestamp(digest).der

@@ -1,4 +1,4 @@
-"""The demo: two tenants that can invoice each other, and one accountant serving both."""
+"""The demo: two tenants that can invoice each other, each with a local test seal, and one accountant serving both."""
 
 import secrets
 from pathlib import Path
@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from signing.services import seal_create_local
 from tenants.api_keys import api_key_create
 from tenants.ledger import credits_add
 from tenants.models import ApiKey, Alias, NumberSeries, Tenant
@@ -67,6 +68,7 @@ def demo_load() -> dict | None:
             series_create(tenant=tenant, prefix=prefix, kind=kind, is_default=True)
         membership_set(tenant=tenant, user=user, role=Role.ACCOUNTANT)
         credits_add(tenant=tenant, amount=1000, note="demo")
+        seal_create_local(tenant=tenant)
         _key, raw_key = api_key_create(tenant=tenant, name="demo ERP", scopes=ApiKey.Scope.values)
         keys[tenant] = raw_key
     path = _login_file()

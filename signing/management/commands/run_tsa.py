@@ -1,0 +1,32 @@
+"""manage.py run_tsa [--bind HOST:PORT]: serve the local RFC 3161 timestamp authority."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from signing.tsa_server import application_from_settings, make_tsa_server, parse_bind
+
+DEFAULT_BIND = "127.0.0.1:8318"  # where the default TSA_URL points
+
+
+class Command(BaseCommand):
+    help = "Serve the local timestamp authority (RFC 3161 over HTTP) that the embedded default and the demo use."
+    requires_system_checks = []  # it needs no database and no GİB package
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default=DEFAULT_BIND, metavar="HOST:PORT", help=f"default: {DEFAULT_BIND}")
+
+    def handle(self, *args, bind: str, **options):
+        try:
+            host, port = parse_bind(bind)
+            application = application_from_settings()
+            server = make_tsa_server(application, host, port)
+        except (ValueError, OSError) as exc:  # a bad --bind, a busy port, a key that does not fit
+            raise CommandError(f"run_tsa: {exc}") from exc
+        auth = "HTTP Basic auth (TSA_USERNAME)" if settings.TSA_USERNAME else "no authentication"
+        self.stdout.write(f"local TSA {application.subject} on http://{bind}/, policy {application.policy}, {auth}")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
