@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run test install lock clean
+.PHONY: run test install lock clean system-packages
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed; set PYTHON=/path/to/python3.11")'
@@ -24,7 +24,15 @@ run: install
 	python manage.py load_demo --address http://$(HOST):$(PORT)/
 	HOST=$(HOST) honcho --procfile Procfile start --port $(PORT)
 
-test: install
+# The tests use Debian's SoftHSM2 (a PKCS#11 token) and xmlsec1 (an independent signature check).
+system-packages:
+	@missing=""; command -v softhsm2-util >/dev/null || missing="softhsm2"; command -v xmlsec1 >/dev/null || missing="$$missing xmlsec1"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y -q $$missing || { apt-get update -q && apt-get install -y -q $$missing; }; \
+		else echo "The tests need Debian's$$missing: sudo apt-get install$$missing" >&2; exit 1; fi; \
+	fi
+
+test: install system-packages
 	python -m pytest $(PYTEST_ARGS)
 
 # Refresh requirements.lock from pyproject.toml (needs uv: pip install uv).

@@ -8,6 +8,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.x509.oid import NameOID
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from signing.keys import SealError
@@ -72,8 +73,16 @@ def check_for_use(certificate: x509.Certificate, *, supplier: str | None, now: d
         raise SealWrongHolder(holder=holder or holder_name(certificate), supplier=supplier)
 
 
-def load_roots(path: Path) -> list[x509.Certificate]:
-    return x509.load_pem_x509_certificates(Path(path).read_bytes())
+def configured_roots(setting: str, bundle: str | None) -> list[x509.Certificate]:
+    """The certificates of the PEM *bundle* a setting names; unset, the local PKI's root (the local world)."""
+    if not bundle:
+        from signing.devpki import dev_pki
+
+        return [dev_pki().root.certificate]
+    try:
+        return x509.load_pem_x509_certificates(Path(bundle).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ImproperlyConfigured(f"{setting}: {bundle} is not a readable PEM bundle ({exc}).") from exc
 
 
 def _issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:

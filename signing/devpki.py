@@ -44,7 +44,7 @@ def dev_pki(directory: Path | None = None) -> DevPki:
     try:
         tsa.certificate.verify_directly_issued_by(root.certificate)
     except (ValueError, TypeError, InvalidSignature) as exc:
-        raise RuntimeError(f"{directory}: tsa.pem was not issued by root.pem; remove both to make a new local PKI.") from exc
+        raise RuntimeError(f"{directory}: tsa.pem was not issued by root.pem; remove both for a new local PKI.") from exc
     return DevPki(root=root, tsa=tsa)
 
 

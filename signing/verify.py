@@ -193,11 +193,7 @@ def verify(xml: bytes, *, roots: list[x509.Certificate] | None = None, tsa_roots
 
 def trusted_roots() -> list[x509.Certificate]:
     """The roots seals must chain to: Turkey's public roots in production, the local root otherwise."""
-    if settings.SEAL_TRUST_ROOTS:
-        return certificates.load_roots(settings.SEAL_TRUST_ROOTS)
-    from signing.devpki import dev_pki
-
-    return [dev_pki().root.certificate]
+    return certificates.configured_roots("SEAL_TRUST_ROOTS", settings.SEAL_TRUST_ROOTS)
 
 
 def _digest_table():

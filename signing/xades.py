@@ -34,6 +34,9 @@ XADES = "http://uri.etsi.org/01903/v1.3.2#"
 C14N = CanonicalizationMethod.CANONICAL_XML_1_0
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 NS = {"ds": DS, "xades": XADES, "ext": EXT, "cac": CAC, "cbc": CBC, "slot": SLOT_NS}
+# What may stand in the seal's place: our slot, and the placeholder XML tools (and GİB's samples)
+# put in ext:ExtensionContent to satisfy the schema.
+PLACEHOLDERS = {"SealSlot", "auto-generated_for_wildcard"}
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=False)
 
 # Given a digest of ds:SignatureValue, return a verified RFC 3161 token (DER).
@@ -95,13 +98,13 @@ def _slot(root: etree._Element) -> etree._Element:
     """The seal's place: the slot element, or an empty ExtensionContent of a document from elsewhere."""
     if root.find("ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/ds:Signature", NS) is not None:
         raise NotSignable(reason=_("it is already sealed"))
-    slot = root.find("ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/slot:SealSlot", NS)
-    if slot is not None:
-        return slot
     content = root.find("ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent", NS)
-    if content is None or len(content):
-        raise NotSignable(reason=_("it has no empty ext:ExtensionContent for the seal"))
-    return etree.SubElement(content, f"{{{SLOT_NS}}}SealSlot")
+    children = [] if content is None else [c for c in content if isinstance(c.tag, str)]
+    if content is not None and not children:
+        return etree.SubElement(content, f"{{{SLOT_NS}}}SealSlot")
+    if len(children) == 1 and etree.QName(children[0]).localname in PLACEHOLDERS:
+        return children[0]
+    raise NotSignable(reason=_("it has no empty ext:ExtensionContent for the seal"))
 
 
 def _signature_id(root: etree._Element) -> str:

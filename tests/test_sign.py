@@ -66,17 +66,27 @@ def test_cac_signature_points_at_the_seal_and_names_its_holder(signed):
     assert root.findtext("cac:Signature/cbc:ID", namespaces=NS) == "1234567890"
 
 
-@pytest.mark.skipif(shutil.which("xmlsec1") is None, reason="xmlsec1 is not installed (Debian package xmlsec1)")
-def test_xmlsec1_accepts_the_signature(signed, test_root, tmp_path):
-    (tmp_path / "invoice.xml").write_bytes(signed)
-    (tmp_path / "root.pem").write_bytes(pki.pem(test_root.certificate))
-    result = subprocess.run(
+def xmlsec1_verify(xml: bytes, root: pki.Issued, tmp_path) -> subprocess.CompletedProcess:
+    """Debian's xmlsec1, an independent XMLDSig implementation, on the document (trusting *root*)."""
+    assert shutil.which("xmlsec1"), "the tests need Debian's xmlsec1 (make test installs it)"
+    (tmp_path / "invoice.xml").write_bytes(xml)
+    (tmp_path / "root.pem").write_bytes(pki.pem(root.certificate))
+    return subprocess.run(
         ["xmlsec1", "--verify", "--trusted-pem", str(tmp_path / "root.pem"), "--id-attr:Id", "SignedProperties",
          "--id-attr:Id", "KeyInfo", "--verification-gmt-time", "2026-11-21 12:00:00", str(tmp_path / "invoice.xml")],
         capture_output=True, text=True,
     )
+
+
+def test_xmlsec1_accepts_the_signature(signed, test_root, tmp_path):
+    result = xmlsec1_verify(signed, test_root, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "SignedInfo References (ok/all): 3/3" in result.stderr
+
+
+def test_xmlsec1_rejects_a_changed_invoice(signed, test_root, tmp_path):
+    result = xmlsec1_verify(signed.replace(b"B G\xc4\xb1da", b"B G\xc4\xb1dA", 1), test_root, tmp_path)
+    assert result.returncode != 0
 
 
 def test_changing_one_character_breaks_the_digest(signed, test_root):
@@ -152,3 +162,65 @@ def test_a_seal_ending_within_30_days_is_flagged(test_root):
     ending = pki.seal(test_root, identifier="1234567890", title="A", not_before=NOW - dt.timedelta(days=340), days=365)
     assert expires_soon(ending.certificate, now=NOW)
     assert not expires_soon(pki.seal(test_root, identifier="1234567890", title="A", now=NOW).certificate, now=NOW)
+
+
+def test_gibs_own_sample_with_its_wildcard_placeholder_is_sealed(gib_package, seal_a, test_root):
+    from tests.gib import GIB
+
+    sample = (GIB / "samples/invoices/ubltr-1.2.1/TicariFaturaOrnegi.xml").read_bytes()
+    before = validate(sample, today=TODAY)
+    sealed = xades.sign(sample, key_of(seal_a, test_root), signing_time=NOW)
+    assert b"auto-generated_for_wildcard" not in sealed
+    assert verify(sealed, roots=[test_root.certificate]).valid
+    after = validate(sealed, today=TODAY)
+    assert {e.rule for e in after.errors} == {e.rule for e in before.errors}  # the seal adds no GİB error
+
+
+# --- XAdES-T: a timestamp over the signature value --------------------------------------------
+
+
+@pytest.fixture
+def stamper(local_tsa):
+    from signing import timestamp
+
+    return lambda digest: timestamp.timestamp(digest, url=local_tsa.url, roots=[local_tsa.root.certificate]).der
+
+
+@pytest.fixture
+def stamped(unsigned, seal_a, test_root, stamper) -> bytes:
+    return xades.sign(unsigned, key_of(seal_a, test_root), signing_time=NOW, timestamper=stamper)
+
+
+def test_a_timestamped_seal_verifies_and_passes_every_layer(stamped, test_root, gib_package):
+    report = verify(stamped, roots=[test_root.certificate], tsa_roots=[test_root.certificate])
+    assert report.valid, report.failed
+    assert checks(report)["timestamp"] is True
+    assert abs(report.timestamp_time - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
+    assert validate(stamped, today=TODAY).valid
+
+
+def test_a_timestamp_from_an_untrusted_tsa_fails(stamped, test_root):
+    stranger = pki.root_ca("Başka Kök")
+    report = verify(stamped, roots=[test_root.certificate], tsa_roots=[stranger.certificate])
+    assert checks(report)["timestamp"] is False and "trusted" in report.failed[0].detail
+
+
+def test_an_altered_timestamp_fails(stamped, test_root):
+    root = etree.fromstring(stamped)
+    token = root.find(".//xades:EncapsulatedTimeStamp", NS)
+    token.text = token.text[:200] + ("A" if token.text[200] != "A" else "B") + token.text[201:]
+    report = verify(etree.tostring(root), roots=[test_root.certificate], tsa_roots=[test_root.certificate])
+    assert checks(report)["timestamp"] is False and checks(report)["signature"] is True
+
+
+def test_a_timestamp_moved_onto_another_signature_fails(stamped, unsigned, seal_a, test_root):
+    other = etree.fromstring(xades.sign(unsigned, key_of(seal_a, test_root), signing_time=NOW + dt.timedelta(seconds=1)))
+    token = etree.fromstring(stamped).find(".//xades:UnsignedProperties", NS)
+    other.find(".//xades:QualifyingProperties", NS).append(token)
+    report = verify(etree.tostring(other), roots=[test_root.certificate], tsa_roots=[test_root.certificate])
+    assert checks(report)["timestamp"] is False and "imprint" in report.failed[0].detail.lower()
+
+
+def test_xmlsec1_accepts_a_timestamped_signature(stamped, test_root, tmp_path):
+    result = xmlsec1_verify(stamped, test_root, tmp_path)
+    assert result.returncode == 0, result.stderr

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
-from lxml import etree
 
 from integrator.errors import DomainError
 from signing import certificates, services, xades
