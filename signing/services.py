@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from integrator.errors import DomainError
 from signing import certificates, vault, xades
@@ -54,6 +55,7 @@ def _store(*, tenant: Tenant | None, name: str, key: KeyProvider, now: dt.dateti
         )
 
 
+@sensitive_variables("data", "password")
 def seal_import_pkcs12(*, tenant: Tenant | None, name: str, data: bytes, password: bytes, now: dt.datetime | None = None) -> Seal:
     """Register a PKCS#12 seal (it becomes the active one); the file and its password are kept encrypted."""
     key = Pkcs12Key(data, password)
@@ -68,6 +70,7 @@ def seal_import_pkcs12(*, tenant: Tenant | None, name: str, data: bytes, passwor
     )
 
 
+@sensitive_variables("password", "data")
 def seal_create_local(*, tenant: Tenant) -> Seal:
     """A seal under the local test root, for the demo and the embedded default (GİB would refuse it)."""
     from signing import pki
@@ -80,6 +83,7 @@ def seal_create_local(*, tenant: Tenant) -> Seal:
     return seal_import_pkcs12(tenant=tenant, name="yerel-test-muhru", data=data, password=password)
 
 
+@sensitive_variables("pin")
 def seal_add_pkcs11(
     *, tenant: Tenant | None, name: str, token_label: str, key_label: str, pin: str, now: dt.datetime | None = None
 ) -> Seal:
@@ -114,6 +118,7 @@ def seal_for(*, tenant: Tenant) -> Seal:
     raise NoSeal(tenant=tenant.display_name)
 
 
+@sensitive_variables("secret")
 def _open(seal: Seal) -> KeyProvider:
     secret = vault.open_secret(seal.encrypted_secret)
     if seal.kind == Seal.Kind.PKCS12:

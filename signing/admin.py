@@ -1,0 +1,17 @@
+from django.contrib import admin
+
+from signing.models import Seal
+
+
+@admin.register(Seal)
+class SealAdmin(admin.ModelAdmin):
+    """Seals are registered with `seal_import` (or the services); here they are seen, never their secrets."""
+
+    list_display = ["name", "tenant", "kind", "holder_name", "holder_identifier", "not_after", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "holder_name", "holder_identifier", "tenant__identifier", "tenant__title"]
+    fields = ["tenant", "name", "kind", "holder_name", "holder_identifier", "not_after", "certificate", "is_active", "created_at"]
+    readonly_fields = ["tenant", "name", "kind", "holder_name", "holder_identifier", "not_after", "certificate", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
