@@ -63,6 +63,14 @@ class TsaApplication:
         self._certificate = asn1_x509.Certificate.load(der)
         self._certificate_hash = hashlib.sha256(der).digest()
         self._chain = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in chain or []]
+        # Built once: asn1crypto re-tags (deep-copies and re-encodes) certificates put into a SignedData,
+        # which cost tens of milliseconds per token; an already tagged set is taken as it is.
+        self._certificate_set = cms.SignedData({"certificates": [self._certificate, *self._chain]})["certificates"]
+        self._tsa_name = asn1_x509.GeneralName(name="directory_name", value=self._certificate.subject)
+        self._sid = _encoded(cms.SignerIdentifier(
+            name="issuer_and_serial_number",
+            value={"issuer": self._certificate.issuer, "serial_number": self._certificate.serial_number},
+        ))
         self._credentials = f"{username}:{password or ''}".encode() if username else None
         self._serial_lock = threading.Lock()
         self._last_serial = 0
@@ -146,16 +154,15 @@ class TsaApplication:
 
     def _token(self, request: tsp.TimeStampReq, *, serial: int, now: dt.datetime) -> cms.ContentInfo:
         tst_der = self._tst_info(request, serial=serial, now=now).dump()
-        certificates = [self._certificate, *self._chain] if request["cert_req"].native else []
         signed = {
             "version": "v3",  # RFC 5652 5.1: eContentType is not id-data
             "digest_algorithms": [{"algorithm": "sha256"}],
             "encap_content_info": {"content_type": "tst_info", "content": core.ParsableOctetString(tst_der)},
-            "signer_infos": [self._signer_info(tst_der)],
+            "signer_infos": [_encoded(self._signer_info(tst_der))],
         }
-        if certificates:
-            signed["certificates"] = certificates
-        return cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData(signed)})
+        if request["cert_req"].native:
+            signed["certificates"] = self._certificate_set
+        return cms.ContentInfo({"content_type": "signed_data", "content": _encoded(cms.SignedData(signed))})
 
     def _tst_info(self, request: tsp.TimeStampReq, *, serial: int, now: dt.datetime) -> tsp.TSTInfo:
         imprint = request["message_imprint"]
@@ -168,32 +175,34 @@ class TsaApplication:
             },
             "serial_number": serial,
             "gen_time": now,
-            "tsa": asn1_x509.GeneralName(name="directory_name", value=self._certificate.subject),
+            "tsa": self._tsa_name,
         }
         if request["nonce"].native is not None:
             fields["nonce"] = request["nonce"].native
         return tsp.TSTInfo(fields)
 
     def _signer_info(self, tst_der: bytes) -> cms.SignerInfo:
-        signer_info = cms.SignerInfo({
+        attributes = _encoded(cms.CMSAttributes([
+            {"type": "content_type", "values": ["tst_info"]},
+            {"type": "message_digest", "values": [hashlib.sha256(tst_der).digest()]},
+            # RFC 5816: the certificate the token was signed with, by its SHA-256 hash
+            {"type": "signing_certificate_v2", "values": [{"certs": [{"cert_hash": self._certificate_hash}]}]},
+        ]))
+        signed_bytes = attributes.dump()  # signed as a SET (its own tag), sent as [0] IMPLICIT
+        return cms.SignerInfo({
             "version": "v1",
-            "sid": cms.SignerIdentifier(
-                name="issuer_and_serial_number",
-                value={"issuer": self._certificate.issuer, "serial_number": self._certificate.serial_number},
-            ),
+            "sid": self._sid,
             "digest_algorithm": {"algorithm": "sha256"},
-            "signed_attrs": [
-                {"type": "content_type", "values": ["tst_info"]},
-                {"type": "message_digest", "values": [hashlib.sha256(tst_der).digest()]},
-                # RFC 5816: the certificate the token was signed with, by its SHA-256 hash
-                {"type": "signing_certificate_v2", "values": [{"certs": [{"cert_hash": self._certificate_hash}]}]},
-            ],
+            "signed_attrs": attributes,
             "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "rsassa_pkcs1v15"}),
-            "signature": b"",
+            "signature": self.signer.key.sign(signed_bytes, padding.PKCS1v15(), hashes.SHA256()),
         })
-        signed_bytes = b"\x31" + signer_info["signed_attrs"].dump()[1:]  # signed as a SET, sent as [0] IMPLICIT
-        signer_info["signature"] = self.signer.key.sign(signed_bytes, padding.PKCS1v15(), hashes.SHA256())
-        return signer_info
+
+
+def _encoded(value):
+    # asn1crypto deep-copies a value built in memory when it is nested in another (re-tagging), at
+    # tens of milliseconds per token; the same value read back from its encoding is copied as bytes.
+    return type(value).load(value.dump())
 
 
 def _rejection(failure: str, text: str) -> bytes:
@@ -243,6 +252,9 @@ class _ThreadingServer6(_ThreadingServer):
 
 class _LoggingHandler(WSGIRequestHandler):
     timeout = 30  # seconds: a client that stops sending mid-request does not hold a thread forever
+    # wsgiref writes the headers and the body separately: with Nagle's algorithm on, the body waits
+    # for the client's delayed ACK of the headers, 40 ms on Linux, for every timestamp.
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):  # noqa: A002  (the name wsgiref uses)
         log.info("local TSA: %s " + format, self.address_string(), *args)

@@ -61,24 +61,28 @@ class SoftHsm:
         return Pkcs11Key(self.module, token or self.token, self.pin if pin is None else pin, key_label)
 
 
-@pytest.fixture(scope="session")
-def softhsm(tmp_path_factory, test_root) -> Iterator[SoftHsm]:
+def token_store(store: Path, test_root: pki.Issued) -> SoftHsm:
+    """Make the tokens in the empty folder *store* and point SOFTHSM2_CONF at it (the caller restores it)."""
     util = shutil.which("softhsm2-util")
     if util is None:
         pytest.fail("softhsm2-util is missing: the PKCS#11 tests need Debian's softhsm2 (apt-get install softhsm2).")
     module = next((path for path in MODULES if os.path.exists(path)), None)
     if module is None:
         pytest.fail(f"libsofthsm2.so is in none of {MODULES}: install Debian's softhsm2 (apt-get install softhsm2).")
-    store = tmp_path_factory.mktemp("softhsm")
     (store / "tokens").mkdir()
     config = store / "softhsm2.conf"
     config.write_text(f"directories.tokendir = {store / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    os.environ["SOFTHSM2_CONF"] = str(config)
+    _init_token_without_user_pin(module, NO_PIN_TOKEN)  # first: in an empty store it takes the one slot
+    _run(util, "--init-token", "--free", "--label", TOKEN, "--so-pin", SO_PIN, "--pin", PIN)
+    return SoftHsm(module, TOKEN, PIN, _fill(module, test_root))
+
+
+@pytest.fixture(scope="session")
+def softhsm(tmp_path_factory, test_root) -> Iterator[SoftHsm]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SOFTHSM2_CONF", str(config))
-        _init_token_without_user_pin(module, NO_PIN_TOKEN)  # first: in an empty store it takes the one slot
-        _run(util, "--init-token", "--free", "--label", TOKEN, "--so-pin", SO_PIN, "--pin", PIN)
-        certificate = _fill(module, test_root)
-        yield SoftHsm(module, TOKEN, PIN, certificate)
+        patch.setenv("SOFTHSM2_CONF", "")  # restored after the run
+        yield token_store(tmp_path_factory.mktemp("softhsm"), test_root)
 
 
 @pytest.fixture
