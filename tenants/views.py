@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from signing.selectors import seal_in_use
 from tenants.ledger import credits_balance
 from tenants.selectors import aliases_of, membership_of, memberships_of, series_of
 
@@ -47,5 +48,6 @@ def dashboard(request, identifier: str):
         "year": year,
         "balance": credits_balance(tenant=tenant),
         "api_keys": tenant.api_keys.filter(revoked_at__isnull=True),
+        "seal": seal_in_use(tenant=tenant),
     }
     return render(request, "portal/dashboard.html", context)

@@ -108,3 +108,15 @@ def test_a_wrong_pin_is_refused_when_the_token_seal_is_registered(tenant_a, soft
     with pytest.raises(SealPinWrong):
         seal_add_pkcs11(tenant=tenant_a, name="hsm", token_label=softhsm.token, key_label="seal", pin="0000")
     assert not Seal.objects.exists()
+
+
+def test_the_dashboard_shows_the_seal_and_warns_before_it_ends(client, user_a, tenant_a, test_root):
+    client.force_login(user_a)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get(f"/t/{tenant_a.identifier}/").content.decode()
+    assert "No seal: invoices cannot be sealed" in page
+    ending = pki.seal(test_root, identifier="1234567890", title="A Tekstil A.Ş.", not_before=timezone.now() - dt.timedelta(days=350))
+    seal_import_pkcs12(tenant=tenant_a, name="m", data=pki.to_pkcs12(ending, b"x"), password=b"x")
+    page = client.get(f"/t/{tenant_a.identifier}/").content.decode()
+    assert "renew it now" in page and "A Tekstil A.Ş. (1234567890)" in page
+    assert "PRIVATE" not in page
