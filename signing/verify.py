@@ -23,9 +23,8 @@ from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
 
 from integrator.errors import DomainError
 from signing import certificates
-from signing.xades import C14N, NS, NotSignable, parse, signature_value_digest
+from signing.xades import C14N, NS, SIGNATURE_PATH, NotSignable, parse, signature_value_digest
 
-SIGNATURE_PATH = "ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/ds:Signature"
 # signxml's `location` is the signature's parent path in Clark notation, ending in "/".
 _LOCATION = "./" + "".join(f"{{{NS['ext']}}}{name}/" for name in ("UBLExtensions", "UBLExtension", "ExtensionContent"))
 

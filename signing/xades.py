@@ -34,6 +34,7 @@ XADES = "http://uri.etsi.org/01903/v1.3.2#"
 C14N = CanonicalizationMethod.CANONICAL_XML_1_0
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 NS = {"ds": DS, "xades": XADES, "ext": EXT, "cac": CAC, "cbc": CBC, "slot": SLOT_NS}
+SIGNATURE_PATH = "ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/ds:Signature"
 # What may stand in the seal's place: our slot, and the placeholder XML tools (and GİB's samples)
 # put in ext:ExtensionContent to satisfy the schema.
 PLACEHOLDERS = {"SealSlot", "auto-generated_for_wildcard"}
@@ -96,7 +97,7 @@ class GibXAdESSigner(XAdESSigner):
 
 def _slot(root: etree._Element) -> etree._Element:
     """The seal's place: the slot element, or an empty ExtensionContent of a document from elsewhere."""
-    if root.find("ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent/ds:Signature", NS) is not None:
+    if root.find(SIGNATURE_PATH, NS) is not None:
         raise NotSignable(reason=_("it is already sealed"))
     content = root.find("ext:UBLExtensions/ext:UBLExtension/ext:ExtensionContent", NS)
     children = [] if content is None else [c for c in content if isinstance(c.tag, str)]
@@ -154,7 +155,7 @@ def sign(xml: bytes, key: KeyProvider, *, signing_time: dt.datetime | None = Non
         exclude_c14n_transform_element=True,
     )
     if timestamper is not None:
-        add_timestamp(signed.find(".//ds:Signature", NS), timestamper)
+        add_timestamp(signed.find(SIGNATURE_PATH, NS), timestamper)
     return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
 
 

@@ -224,3 +224,15 @@ def test_a_timestamp_moved_onto_another_signature_fails(stamped, unsigned, seal_
 def test_xmlsec1_accepts_a_timestamped_signature(stamped, test_root, tmp_path):
     result = xmlsec1_verify(stamped, test_root, tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+def test_an_application_response_is_sealed_like_an_invoice(gib_package, seal_a, test_root):
+    from tests.gib import GIB
+
+    response = (GIB / "samples/responses/KabulUygulamaYanitiOrnegi.xml").read_bytes()
+    before = validate(response, today=TODAY)
+    sealed = xades.sign(response, key_of(seal_a, test_root), signing_time=NOW)
+    assert verify(sealed, roots=[test_root.certificate]).valid
+    after = validate(sealed, today=TODAY)
+    assert after.doc_type == before.doc_type
+    assert {e.rule for e in after.errors} == {e.rule for e in before.errors}
