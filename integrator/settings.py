@@ -215,13 +215,21 @@ LOGGING = {
 
 # --- Timestamps (RFC 3161) --------------------------------------------------------------------
 # The TSA the seals are timestamped by: Kamu SM's in production, by default the local TSA that
-# `manage.py run_tsa` serves. TSA_USERNAME/TSA_PASSWORD, when set, are sent with HTTP Basic auth,
-# and the local TSA then asks for the same pair.
+# `manage.py run_tsa` serves. TSA_USERNAME/TSA_PASSWORD, when set, are sent as TSA_AUTH says: with
+# HTTP Basic auth (basic), or in Kamu SM's `identity` header (kamusm: TSA_USERNAME is then the
+# customer number); the local TSA then asks for the same pair, the same way.
 TSA_URL = env_url("TSA_URL", ("http", "https")) or "http://127.0.0.1:8318/"
+TSA_AUTH = env_choice("TSA_AUTH", "basic", ("basic", "kamusm"))
 TSA_USERNAME = env_str("TSA_USERNAME")
 TSA_PASSWORD = env_str("TSA_PASSWORD")
 if TSA_PASSWORD and not TSA_USERNAME:
     raise ImproperlyConfigured("TSA_PASSWORD is set without TSA_USERNAME.")
+if TSA_AUTH == "kamusm" and TSA_USERNAME:
+    # Kamu SM's customer number is an int in its own client: digits only, below 2**31.
+    if not (TSA_USERNAME.isascii() and TSA_USERNAME.isdigit() and int(TSA_USERNAME) < 2**31):
+        raise ImproperlyConfigured("TSA_USERNAME must be the Kamu SM customer number (digits only) with TSA_AUTH=kamusm.")
+    if not TSA_PASSWORD:
+        raise ImproperlyConfigured("TSA_PASSWORD is required with TSA_AUTH=kamusm: it encrypts the identity header.")
 TSA_TIMEOUT = env_int("TSA_TIMEOUT", 10, minimum=1)  # seconds, for connecting and for each read
 # PEM bundle of the roots a TSA certificate must chain to; unset, the local root under VAR_DIR/pki.
 TSA_TRUST_ROOTS = env_str("TSA_TRUST_ROOTS")

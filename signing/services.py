@@ -137,6 +137,14 @@ def key_for(seal: Seal) -> KeyProvider:
         return key
 
 
+def keys_close() -> None:
+    """Forget every opened key (and log out of tokens): for a process that stops, and for tests."""
+    with _keys_lock:
+        for key in _keys.values():
+            getattr(key, "close", lambda: None)()
+        _keys.clear()
+
+
 def document_seal(*, tenant: Tenant, xml: bytes, timestamped: bool, now: dt.datetime | None = None) -> bytes:
     """Seal one of *tenant*'s documents: XAdES-BES, or XAdES-T when *timestamped* (e-Arşiv)."""
     seal = seal_for(tenant=tenant)

@@ -7,6 +7,11 @@ and the TSA certificate (critical timeStamping usage, chaining to a trusted root
 ``genTime``).  ``verify_token`` makes the same checks, without the nonce, on a token stored in a
 signed invoice.  Every failure is a ``TimestampError`` with a stable code; whatever a TSA answers,
 no other exception leaves this module.
+
+Authentication is HTTP Basic (``TSA_AUTH=basic``) or Kamu SM's own (``kamusm``): an ``identity``
+header holding the request's imprint encrypted under a key derived from the password, with a fresh
+salt each time (``kamusm_identity``).  Kamu SM answers a refused identity with HTTP 200 and text in
+an ASN.1 body; that text becomes the message of a ``TimestampUnauthorized`` or ``TimestampRefused``.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import datetime as dt
 import hashlib
 import http.client
 import logging
+import re
 import secrets
 import socket
 import time
@@ -26,12 +32,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from asn1crypto import cms, core, tsp
+from asn1crypto import cms, core, parser, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import padding as block_padding
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +59,9 @@ HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha384": hashes.SHA384,
     "sha512": hashes.SHA512,
 }
+KAMUSM_ITERATIONS = 100  # what Kamu SM's own clients send; a server reads the count from the header
+KAMUSM_SALT_BYTES = 16
+KAMUSM_MAX_CUSTOMER_ID = 2**31 - 1  # Kamu SM's Java client holds the customer number in an int
 
 
 class TimeStampResp(core.Sequence):
@@ -128,6 +140,7 @@ def timestamp(
     url: str | None = None,
     username: str | None = None,
     password: str | None = None,
+    auth: str | None = None,
     timeout: float | None = None,
     roots: list[x509.Certificate] | None = None,
 ) -> Token:
@@ -136,12 +149,16 @@ def timestamp(
     url = url or settings.TSA_URL
     username = settings.TSA_USERNAME if username is None else username
     password = settings.TSA_PASSWORD if password is None else password
+    auth = auth or settings.TSA_AUTH
+    credentials = _credentials(auth, username, password, digest)
     roots = trusted_roots() if roots is None else roots
     nonce = secrets.randbits(64)
     started = time.monotonic()
     try:
         body = _request(digest, nonce).dump()
-        reply = _post(url, body, username=username, password=password, timeout=timeout or settings.TSA_TIMEOUT)
+        reply = _post(url, body, credentials=credentials, timeout=timeout or settings.TSA_TIMEOUT)
+        if auth == "kamusm":
+            _raise_kamusm_refusal(reply, url)
         token = _read_reply(reply, digest, nonce=nonce, roots=roots)
     except TimestampError as exc:
         log.warning("timestamp %s failed in %d ms: %s: %s", _shown(url), _ms(started), exc.code, exc)
@@ -217,18 +234,37 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
 _opener = urllib.request.build_opener(_NoRedirect, _HTTPHandler, _HTTPSHandler)
 
 
-def _post(url: str, body: bytes, *, username: str | None, password: str | None, timeout: float) -> bytes:
-    headers = {"Content-Type": REQUEST_TYPE, "Accept": REPLY_TYPE}
-    if username:
-        credentials = base64.b64encode(f"{username}:{password or ''}".encode()).decode("ascii")
-        headers["Authorization"] = f"Basic {credentials}"
+def _credentials(auth: str, username: str | None, password: str | None, digest: bytes) -> dict[str, str]:
+    """The credentials of one request: none without a user name, else Basic or Kamu SM's identity."""
+    if not username:
+        return {}
+    if auth == "basic":
+        pair = base64.b64encode(f"{username}:{password or ''}".encode()).decode("ascii")
+        return {"Authorization": f"Basic {pair}"}
+    if auth == "kamusm":
+        # Kamu SM's client sends no-cache: an identity is good for one request, never a cached answer.
+        identity = kamusm_identity(kamusm_customer_id(username), password or "", digest)
+        return {"identity": identity, "Cache-Control": "no-cache", "Pragma": "no-cache"}
+    raise ValueError(f"unknown TSA authentication {auth!r}: use basic or kamusm")
+
+
+def kamusm_customer_id(username: str) -> int:
+    """The Kamu SM customer number that *username* spells; ValueError when it is not one."""
+    if not (username.isascii() and username.isdigit() and int(username) <= KAMUSM_MAX_CUSTOMER_ID):
+        raise ValueError("Kamu SM authentication takes a customer number as the user name")
+    return int(username)
+
+
+def _post(url: str, body: bytes, *, credentials: dict[str, str], timeout: float) -> bytes:
+    """POST *body* with the *credentials* headers, which are never logged: they hold, or give away, the password."""
+    headers = {"Content-Type": REQUEST_TYPE, "Accept": REPLY_TYPE, **credentials}
     try:
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")
         with _opener.open(request, timeout=timeout) as response:
             return _read_body(response)
     except urllib.error.HTTPError as exc:
         with exc:
-            return _http_error(exc, url, authenticated=bool(username))
+            return _http_error(exc, url, authenticated=bool(credentials))
     except (OSError, http.client.HTTPException, ValueError) as exc:  # URLError and timeouts are OSErrors
         raise TimestampUnreachable(
             _("The timestamp authority at %(url)s did not answer: %(reason)s."),
@@ -284,6 +320,131 @@ def _read_reply(body: bytes, digest: bytes, *, nonce: int, roots: list[x509.Cert
         if not isinstance(token, cms.ContentInfo):
             raise TimestampMalformed(_("The timestamp authority granted the request but sent no token."))
     return Token(der=token.dump(), info=_verify(token, digest, nonce=nonce, roots=roots))
+
+
+# --- Kamu SM's identity header and its refusals ------------------------------------------------
+
+
+class ESYAReqEx(core.Sequence):
+    """Kamu SM's ``identity`` header: the customer number and the imprint encrypted with the password."""
+
+    _fields = [
+        ("userid", core.Integer),
+        ("salt", core.OctetString),
+        ("iteration_count", core.Integer),
+        ("iv", core.OctetString),
+        ("encrypted_message_imprint", core.OctetString),
+    ]
+
+
+def kamusm_identity(customer_id: int, password: str, imprint: bytes, *, salt: bytes | None = None) -> str:
+    """The ``identity`` header of a request over *imprint* (the digest being stamped).
+
+    One random value (*salt*, fixed only by tests) is both the PBKDF2 salt and the AES IV, as in Kamu
+    SM's clients: a fresh one per request makes every header different, even for the same digest.
+    """
+    salt = secrets.token_bytes(KAMUSM_SALT_BYTES) if salt is None else salt
+    encrypted = kamusm_encrypt(kamusm_key(password, salt, KAMUSM_ITERATIONS), salt, imprint)
+    der = ESYAReqEx({
+        "userid": customer_id,
+        "salt": salt,
+        "iteration_count": KAMUSM_ITERATIONS,
+        "iv": salt,
+        "encrypted_message_imprint": encrypted,
+    }).dump()
+    # As Kamu SM's Java client writes it, new BigInteger(der).toString(16): a SEQUENCE starts with
+    # 0x30, so the number is positive, no leading digit is lost and the hex is that of the DER.
+    return format(int.from_bytes(der, "big"), "x")
+
+
+def kamusm_identity_read(header: str) -> ESYAReqEx:
+    """The identity in an ``identity`` header, read in full; ValueError when it is not one."""
+    digits = header.strip()
+    if not re.fullmatch(r"[0-9a-fA-F]{1,2048}", digits):
+        raise ValueError("the identity header is not a hexadecimal number")
+    # The header is a number (Java's BigInteger): its value, in as few bytes as it takes, is the DER.
+    number = int(digits, 16)
+    der = number.to_bytes((number.bit_length() + 7) // 8, "big")
+    identity = ESYAReqEx.load(der, strict=True)
+    identity.native  # asn1crypto parses lazily: read all of it now, so that no field fails later
+    return identity
+
+
+def kamusm_key(password: str, salt: bytes, iterations: int) -> bytes:
+    """The AES-256 key: PBKDF2-HMAC-SHA256 of the UTF-8 password."""
+    kdf = PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=salt, iterations=iterations)
+    return kdf.derive(password.encode())
+
+
+def kamusm_encrypt(key: bytes, iv: bytes, plain: bytes) -> bytes:
+    padder = block_padding.PKCS7(algorithms.AES.block_size).padder()
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    return encryptor.update(padder.update(plain) + padder.finalize()) + encryptor.finalize()
+
+
+def kamusm_decrypt(key: bytes, iv: bytes, encrypted: bytes) -> bytes:
+    """The plaintext; ValueError for a wrong IV or length or padding (a wrong password, most often)."""
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+    padded = decryptor.update(encrypted) + decryptor.finalize()
+    unpadder = block_padding.PKCS7(algorithms.AES.block_size).unpadder()
+    return unpadder.update(padded) + unpadder.finalize()
+
+
+# Kamu SM's words for a customer number or password it does not accept ("User 999 is not known",
+# "Account could not be authenticated"); any other text it sends is a plain refusal.
+_KAMUSM_UNAUTHORIZED = re.compile(r"\buser\b.*\bnot known\b|could not be authenticated", re.IGNORECASE)
+# The ASN.1 character strings such an answer may carry, and how their bytes are read; the 8-bit
+# Teletex string is taken as Turkish (ISO-8859-9), as Kamu SM's Java client reads its error pages.
+_TEXT_TAGS = {12: "utf-8", 19: "ascii", 20: "iso-8859-9", 22: "ascii", 26: "ascii"}
+_MAX_TEXTS = 5
+
+
+def _raise_kamusm_refusal(body: bytes, url: str) -> None:
+    """Kamu SM refuses a request with HTTP 200 and its reason as text in an ASN.1 body that is not a
+    TimeStampResp: raise it with that text.  RFC 3161 answers go on to ``_read_reply`` as they are,
+    unless their text is Kamu SM's refusal of our customer number or password."""
+    status = _rfc3161_status(body)
+    if status in ("granted", "granted_with_mods"):
+        return
+    said = "; ".join(_asn1_texts(body))
+    shown = _shown(url)
+    if said and _KAMUSM_UNAUTHORIZED.search(said):
+        raise TimestampUnauthorized(
+            _("The timestamp authority at %(url)s refused our customer number or password "
+              "(TSA_USERNAME, TSA_PASSWORD): %(said)s."),
+            url=shown, said=said,
+        )
+    if said and status is None:
+        raise TimestampRefused(_("The timestamp authority at %(url)s refused the request: %(said)s."), url=shown, said=said)
+
+
+def _rfc3161_status(body: bytes) -> str | None:
+    """The PKIStatus of *body* when it reads as a TimeStampResp, else None."""
+    try:
+        return TimeStampResp.load(body, strict=True)["status"]["status"].native
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+        return None
+
+
+def _asn1_texts(data: bytes, depth: int = 0) -> list[str]:
+    """The character strings of an ASN.1 body, in order, at any depth; where it stops parsing, so does the walk."""
+    texts: list[str] = []
+    while data and depth < 16 and len(texts) < _MAX_TEXTS:
+        try:
+            kind, constructed, tag, header, contents, trailer = parser.parse(data)
+        except (ValueError, TypeError):
+            break
+        data = data[len(header) + len(contents) + len(trailer):]
+        if constructed:
+            texts += _asn1_texts(contents, depth + 1)
+        elif kind == 0 and tag in _TEXT_TAGS:
+            texts.append(_plain(contents.decode(_TEXT_TAGS[tag], errors="replace")))
+    return [text for text in texts if text][:_MAX_TEXTS]
+
+
+def _plain(text: str) -> str:
+    """A server's text made fit for a log line and a message: printable, one line, bounded."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())[:200]
 
 
 # --- Verification ------------------------------------------------------------------------------

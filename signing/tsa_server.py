@@ -7,7 +7,10 @@ OID it is given, the request's nonce echoed, the TSA certificate included when a
 cannot read, or one sent with another content type, gets HTTP 400 with a PKIStatus rejection; a
 readable request it will not serve (unknown hash, another policy, extensions) gets HTTP 200 with a
 rejection, as RFC 3161 says.  No answer ever carries a traceback.  With a user name it asks for
-HTTP Basic authentication.  ``manage.py run_tsa`` serves it; production uses Kamu SM's TSA instead.
+HTTP Basic authentication, or with ``auth="kamusm"`` for Kamu SM's ``identity`` header (the user name
+is then the customer number): a header it cannot read or decrypt, another customer, or an identity
+made for another request is refused the way Kamu SM refuses, with HTTP 200 and the reason as ASN.1
+text.  ``manage.py run_tsa`` serves it; production uses Kamu SM's TSA instead.
 """
 
 from __future__ import annotations
@@ -32,18 +35,49 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.conf import settings
 
 from signing import pki
-from signing.timestamp import REPLY_TYPE, REQUEST_TYPE, TimeStampResp
+from signing.timestamp import (
+    REPLY_TYPE,
+    REQUEST_TYPE,
+    ESYAReqEx,
+    TimeStampResp,
+    kamusm_customer_id,
+    kamusm_decrypt,
+    kamusm_identity_read,
+    kamusm_key,
+)
 
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 16 * 1024  # a request is about a hundred bytes
 IMPRINT_LENGTHS = {"sha256": 32, "sha384": 48, "sha512": 64}
+# The client chooses the PBKDF2 iteration count: bounded, so that one header cannot cost seconds.
+MAX_IDENTITY_ITERATIONS = 10_000
+# Kamu SM's one answer for a wrong password, whatever the cause: it tells a guesser nothing more.
+NOT_AUTHENTICATED = "Account could not be authenticated"
 
 
 class _Rejected(Exception):
     def __init__(self, failure: str, text: str, http_status: str = "200 OK") -> None:
         super().__init__(text)
         self.failure, self.text, self.http_status = failure, text, http_status
+
+    def body(self) -> bytes:
+        return _rejection(self.failure, self.text)
+
+
+class _KamusmTexts(core.SequenceOf):
+    _child_spec = core.UTF8String
+
+
+class _IdentityRefused(_Rejected):
+    """A refused Kamu SM identity, answered as Kamu SM does: HTTP 200, the text in ASN.1, no TimeStampResp."""
+
+    def __init__(self, text: str, why: str = "") -> None:
+        super().__init__("identity", f"{text} ({why})" if why else text)  # *why* is for our log only
+        self.said = text
+
+    def body(self) -> bytes:
+        return _KamusmTexts([self.said]).dump()
 
 
 class TsaApplication:
@@ -55,7 +89,10 @@ class TsaApplication:
         chain: list[x509.Certificate] | None = None,
         username: str | None = None,
         password: str | None = None,
+        auth: str = "basic",
     ) -> None:
+        if auth not in ("basic", "kamusm"):
+            raise ValueError(f"unknown TSA authentication {auth!r}: use basic or kamusm")
         self.signer = signer
         self.policy = policy
         self.subject = signer.certificate.subject.rfc4514_string()
@@ -71,7 +108,9 @@ class TsaApplication:
             name="issuer_and_serial_number",
             value={"issuer": self._certificate.issuer, "serial_number": self._certificate.serial_number},
         ))
-        self._credentials = f"{username}:{password or ''}".encode() if username else None
+        self.auth = auth if username else None
+        self._credentials = f"{username}:{password or ''}".encode() if self.auth == "basic" else None
+        self._customer = (kamusm_customer_id(username), password or "") if self.auth == "kamusm" else None
         self._serial_lock = threading.Lock()
         self._last_serial = 0
 
@@ -95,10 +134,12 @@ class TsaApplication:
             return "401 Unauthorized", headers, b"Wrong or missing user name and password.\n"
         try:
             request = self._read_request(environ)
+            if self._customer:
+                self._check_identity(environ.get("HTTP_IDENTITY", ""), request)
             return "200 OK", [], self._granted(request)
         except _Rejected as rejected:
             log.info("local TSA: rejected (%s): %s", rejected.failure, rejected.text)
-            return rejected.http_status, [], _rejection(rejected.failure, rejected.text)
+            return rejected.http_status, [], rejected.body()
 
     def _authorized(self, header: str) -> bool:
         scheme, _, value = header.partition(" ")
@@ -107,6 +148,20 @@ class TsaApplication:
         except (binascii.Error, ValueError):
             return False
         return scheme.lower() == "basic" and hmac.compare_digest(given, self._credentials)
+
+    def _check_identity(self, header: str, request: tsp.TimeStampReq) -> None:
+        """Kamu SM's authentication: the header names our customer and, decrypted with its password,
+        is this request's imprint; so a header copied onto a request for another digest fails."""
+        try:
+            identity = kamusm_identity_read(header)
+        except ValueError:
+            raise _IdentityRefused(NOT_AUTHENTICATED, "no readable identity header") from None
+        customer_id, password = self._customer
+        if identity["userid"].native != customer_id:
+            raise _IdentityRefused(f"User {str(identity['userid'].native)[:20]} is not known")
+        imprint = _decrypted_imprint(identity, password)
+        if not hmac.compare_digest(imprint, request["message_imprint"]["hashed_message"].native):
+            raise _IdentityRefused(NOT_AUTHENTICATED, "the identity was made for another digest")
 
     def _read_request(self, environ) -> tsp.TimeStampReq:
         content_type = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
@@ -199,6 +254,17 @@ class TsaApplication:
         })
 
 
+def _decrypted_imprint(identity: ESYAReqEx, password: str) -> bytes:
+    iterations = identity["iteration_count"].native
+    if not 0 < iterations <= MAX_IDENTITY_ITERATIONS:
+        raise _IdentityRefused(NOT_AUTHENTICATED, f"{str(iterations)[:20]} PBKDF2 iterations")
+    try:
+        key = kamusm_key(password, identity["salt"].native, iterations)
+        return kamusm_decrypt(key, identity["iv"].native, identity["encrypted_message_imprint"].native)
+    except ValueError:  # the padding, most often: a wrong password
+        raise _IdentityRefused(NOT_AUTHENTICATED, "the imprint does not decrypt") from None
+
+
 def _encoded(value):
     # asn1crypto deep-copies a value built in memory when it is nested in another (re-tagging), at
     # tens of milliseconds per token; the same value read back from its encoding is copied as bytes.
@@ -227,6 +293,7 @@ def application_from_settings() -> TsaApplication:
         policy=settings.TSA_POLICY_OID,
         username=settings.TSA_USERNAME,
         password=settings.TSA_PASSWORD,
+        auth=settings.TSA_AUTH,
     )
 
 

@@ -12,7 +12,7 @@ from signing.certificates import SealExpired, SealWrongHolder
 from signing.keys import SealPasswordWrong
 from signing.models import Seal
 from signing.pkcs11 import SealPinWrong
-from signing.services import NoSeal, document_seal, seal_add_pkcs11, seal_for, seal_import_pkcs12, seals_expiring
+from signing.services import NoSeal, document_seal, keys_close, seal_add_pkcs11, seal_for, seal_import_pkcs12, seals_expiring
 from signing.verify import verify
 from tests.invoice_payloads import CUSTOMER, payload
 
@@ -91,8 +91,14 @@ def test_seals_ending_within_30_days_are_listed(tenant_a, seal_of_a):
     assert seals_expiring(now=seal_of_a.not_after - dt.timedelta(days=10)) == [seal_of_a]
 
 
-def test_a_seal_on_a_pkcs11_token_seals_and_verifies(tenant_a, softhsm, settings, test_root):
+@pytest.fixture
+def token_settings(softhsm, settings):
     settings.PKCS11_MODULE = softhsm.module
+    yield
+    keys_close()  # the opened key holds the token's login; later tests expect a logged-out token
+
+
+def test_a_seal_on_a_pkcs11_token_seals_and_verifies(tenant_a, softhsm, token_settings, test_root):
     seal = seal_add_pkcs11(tenant=tenant_a, name="hsm", token_label=softhsm.token, key_label="seal", pin=softhsm.pin)
     stored = Seal.objects.get(pk=seal.pk)
     assert (stored.kind, stored.encrypted_pkcs12) == (Seal.Kind.PKCS11, None)
@@ -103,8 +109,7 @@ def test_a_seal_on_a_pkcs11_token_seals_and_verifies(tenant_a, softhsm, settings
     assert report.identifier == "1234567890"
 
 
-def test_a_wrong_pin_is_refused_when_the_token_seal_is_registered(tenant_a, softhsm, settings):
-    settings.PKCS11_MODULE = softhsm.module
+def test_a_wrong_pin_is_refused_when_the_token_seal_is_registered(tenant_a, softhsm, token_settings):
     with pytest.raises(SealPinWrong):
         seal_add_pkcs11(tenant=tenant_a, name="hsm", token_label=softhsm.token, key_label="seal", pin="0000")
     assert not Seal.objects.exists()

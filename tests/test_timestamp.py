@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from asn1crypto import cms, tsp
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from signing import pki
 from signing.devpki import dev_pki
@@ -33,11 +34,13 @@ from signing.timestamp import (
     TimestampUnauthorized,
     TimestampUnreachable,
     TimestampUntrusted,
+    kamusm_identity,
+    kamusm_identity_read,
     timestamp,
     verify_token,
 )
 from signing.tsa_server import TsaApplication, application_from_settings
-from tests.tsa_fixtures import POLICY, Relay
+from tests.tsa_fixtures import POLICY, HeaderTap, Relay
 
 ROOT = Path(__file__).resolve().parent.parent
 DIGEST = hashlib.sha256("<Invoice>GİB2025000000001</Invoice>".encode()).digest()
@@ -138,6 +141,149 @@ def test_basic_auth_a_wrong_password_is_refused_clearly_the_right_one_works(serv
 
     token = timestamp(DIGEST, url=url, username="zd-kullanici", password="doğru parola", roots=roots)
     assert verify_token(token.der, DIGEST, roots=roots).serial == token.info.serial
+
+
+# --- Kamu SM's identity header ------------------------------------------------------------------
+
+CUSTOMER, SECRET = "4242", "Kamu-SM parolası 42"
+
+
+@pytest.fixture
+def kamusm_tsa(serve, local_tsa) -> tuple[str, HeaderTap]:
+    """A local TSA that authenticates as Kamu SM does, behind a tap that keeps the headers it was sent."""
+    application = TsaApplication(signer=local_tsa.signer, policy=POLICY, username=CUSTOMER, password=SECRET, auth="kamusm")
+    tap = HeaderTap(application)
+    return serve(tap), tap
+
+
+def _kamusm(digest: bytes, url: str, roots, *, username: str = CUSTOMER, password: str = SECRET):
+    return timestamp(digest, url=url, username=username, password=password, auth="kamusm", roots=roots)
+
+
+def test_kamusm_the_client_and_the_local_tsa_agree(kamusm_tsa, roots):
+    url, tap = kamusm_tsa
+    token = _kamusm(DIGEST, url, roots)
+
+    assert verify_token(token.der, DIGEST, roots=roots).serial == token.info.serial
+    sent = tap.headers[-1]
+    assert "authorization" not in sent and sent["cache-control"] == "no-cache"
+    identity = kamusm_identity_read(sent["identity"])
+    assert identity["userid"].native == int(CUSTOMER) and identity["iteration_count"].native == 100
+    assert len(identity["salt"].native) == 16 and identity["iv"].native == identity["salt"].native
+
+
+def test_kamusm_a_fresh_salt_makes_every_header_different_even_for_one_digest(kamusm_tsa, roots):
+    url, tap = kamusm_tsa
+    _kamusm(DIGEST, url, roots)
+    _kamusm(DIGEST, url, roots)
+
+    first, second = (kamusm_identity_read(h["identity"]) for h in tap.headers[-2:])
+    assert tap.headers[-2]["identity"] != tap.headers[-1]["identity"]
+    assert first["salt"].native != second["salt"].native
+    assert first["encrypted_message_imprint"].native != second["encrypted_message_imprint"].native
+
+
+def test_kamusm_a_wrong_password_is_unauthorized_in_the_servers_words(kamusm_tsa, roots):
+    url, _ = kamusm_tsa
+    with pytest.raises(TimestampUnauthorized, match="Account could not be authenticated") as caught:
+        _kamusm(DIGEST, url, roots, password="Kamu-SM parolası 43")
+    assert caught.value.code == "timestamp_unauthorized" and isinstance(caught.value, TimestampRefused)
+    assert "customer number or password" in str(caught.value)
+
+
+def test_kamusm_an_unknown_customer_is_unauthorized_in_the_servers_words(kamusm_tsa, roots):
+    url, _ = kamusm_tsa
+    with pytest.raises(TimestampUnauthorized, match="User 999 is not known"):
+        _kamusm(DIGEST, url, roots, username="999")
+
+
+def test_kamusm_an_identity_replayed_onto_another_request_is_refused(kamusm_tsa, roots):
+    url, tap = kamusm_tsa
+    _kamusm(OTHER, url, roots)
+    tap.replace = {"identity": tap.headers[-1]["identity"]}  # good, but made for another digest
+
+    with pytest.raises(TimestampUnauthorized, match="Account could not be authenticated"):
+        _kamusm(DIGEST, url, roots)
+
+
+def test_the_local_tsa_refuses_an_identity_as_kamu_sm_does(kamusm_tsa):
+    url, _ = kamusm_tsa
+    request = tsp.TimeStampReq({
+        "version": "v1",
+        "message_imprint": {"hash_algorithm": {"algorithm": "sha256"}, "hashed_message": DIGEST},
+    })
+    for identity in (None, "zz", "3003020101", kamusm_identity(int(CUSTOMER), SECRET, OTHER)):
+        headers = {"Content-Type": REQUEST_TYPE, **({"identity": identity} if identity else {})}
+        with urllib.request.urlopen(urllib.request.Request(url, data=request.dump(), headers=headers), timeout=10) as answer:
+            status, body = answer.status, answer.read()
+        assert status == 200 and b"Account could not be authenticated" in body, identity
+        with pytest.raises(ValueError):  # not a TimeStampResp: Kamu SM's own shape
+            TimeStampResp.load(body, strict=True)["status"]["status"].native
+
+
+def test_kamusm_identity_known_answer():
+    """The header computed by the plain formula, independently of the code under test: a wrong field
+    order, iteration count, key derivation, padding or hex form would not give these bytes."""
+    salt, password = bytes(range(16)), "Şifre-123"  # 200 needs a leading zero byte as a DER INTEGER
+    key = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, 100, 32)
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(salt)).encryptor()
+    encrypted = encryptor.update(DIGEST + bytes([16]) * 16) + encryptor.finalize()  # PKCS#7: a whole block
+    fields = b"\x02\x02\x00\xc8" + b"\x04\x10" + salt + b"\x02\x01\x64" + b"\x04\x10" + salt + b"\x04\x30" + encrypted
+    der = b"\x30" + bytes([len(fields)]) + fields
+
+    assert kamusm_identity(200, password, DIGEST, salt=salt) == der.hex()
+    read = kamusm_identity_read("00" + der.hex().upper())  # a number: leading zeros and case change nothing
+    assert read["encrypted_message_imprint"].native == encrypted
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    return bytes([tag, len(content)]) + content
+
+
+@pytest.mark.parametrize(
+    "body, error, said",
+    [
+        # a PrintableString nested in a body that is not a TimeStampResp
+        (_der(0x30, _der(0x02, b"\x02") + _der(0x30, _der(0x13, b"Account could not be authenticated"))),
+         TimestampUnauthorized, "Account could not be authenticated"),
+        # a refusal that is not about the password stays a plain refusal, with its text
+        (_der(0x30, _der(0x0C, "Kontör yetersiz".encode())), TimestampRefused, "Kontör yetersiz"),
+        # the same words inside an RFC 3161 rejection
+        (TimeStampResp({"status": {"status": "rejection", "status_string": ["User 7 is not known"]}}).dump(),
+         TimestampUnauthorized, "User 7 is not known"),
+    ],
+    ids=["printable-string", "other-refusal", "rfc3161-rejection"],
+)
+def test_kamusm_refusals_are_read_from_the_text_of_any_asn1_answer(serve, roots, body, error, said):
+    def kamusm(environ, start_response):
+        start_response("200 OK", [("Content-Type", "application/timestamp-reply")])
+        return [body]
+
+    with pytest.raises(error, match=said) as caught:
+        _kamusm(DIGEST, serve(kamusm), roots)
+    assert type(caught.value) is error
+
+
+def test_kamusm_neither_the_password_nor_the_identity_is_logged(kamusm_tsa, roots, caplog):
+    url, tap = kamusm_tsa
+    with caplog.at_level(logging.INFO):
+        _kamusm(DIGEST, url, roots)
+        with pytest.raises(TimestampUnauthorized):
+            _kamusm(DIGEST, url, roots, password="Kamu-SM parolası 43")
+    assert "timestamp_unauthorized" in caplog.text and "parolası" not in caplog.text
+    assert not any(h["identity"][:40] in caplog.text for h in tap.headers)
+
+
+def test_kamusm_settings_serve_and_call_the_local_tsa(serve, settings, local_tsa, roots):
+    settings.TSA_AUTH, settings.TSA_USERNAME, settings.TSA_PASSWORD = "kamusm", CUSTOMER, SECRET
+    settings.TSA_SERVER_KEY = pki.key_pem(local_tsa.signer.key).decode()
+    settings.TSA_SERVER_CERTIFICATE = pki.pem(local_tsa.signer.certificate).decode()
+    url = serve(application_from_settings())
+
+    assert timestamp(DIGEST, url=url, roots=roots).info.policy == settings.TSA_POLICY_OID
+    settings.TSA_PASSWORD = "yanlış parola"  # the client's password, from the settings too
+    with pytest.raises(TimestampUnauthorized, match="Account could not be authenticated"):
+        timestamp(DIGEST, url=url, roots=roots)
 
 
 # --- Answers that must not be believed ----------------------------------------------------------
@@ -404,6 +550,9 @@ def test_run_tsa_refuses_a_bad_bind_without_a_traceback(tmp_path):
         ({"TSA_PASSWORD": "parola"}, "TSA_PASSWORD"),
         ({"TSA_TRUST_ROOTS": "/nonexistent/roots.pem"}, "TSA_TRUST_ROOTS"),
         ({"TSA_SERVER_KEY": "-----BEGIN PRIVATE KEY-----"}, "TSA_SERVER_KEY"),
+        ({"TSA_AUTH": "kamu"}, "TSA_AUTH"),
+        ({"TSA_AUTH": "kamusm", "TSA_USERNAME": "zd-kullanici", "TSA_PASSWORD": "parola"}, "TSA_USERNAME"),
+        ({"TSA_AUTH": "kamusm", "TSA_USERNAME": "4242"}, "TSA_PASSWORD"),
     ],
 )
 def test_a_malformed_tsa_setting_stops_start_up_naming_it(tmp_path, variables, named):
@@ -414,3 +563,12 @@ def test_a_malformed_tsa_setting_stops_start_up_naming_it(tmp_path, variables, n
     )
     assert result.returncode != 0
     assert f"configuration error: {named}" in result.stderr
+
+
+def test_a_kamusm_customer_number_and_password_pass_start_up(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
+    env.update(VAR_DIR=str(tmp_path / "var"), TSA_AUTH="kamusm", TSA_USERNAME="4242", TSA_PASSWORD="parola")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr

@@ -1,7 +1,7 @@
 """The local TSA for the tests: real HTTP on a free port, served from a thread of the test process.
 
 ``local_tsa`` is one TSA under the test root for the whole run; ``serve`` starts any other WSGI
-application (a TSA with a password, one under a foreign root, a ``Relay``) for one test.
+application (a TSA with a password, one under a foreign root, a ``Relay``, a ``HeaderTap``) for one test.
 """
 
 from __future__ import annotations
@@ -69,6 +69,21 @@ class Relay:
         answer = self.rewrite(request, reply)
         start_response("200 OK", [("Content-Type", REPLY_TYPE), ("Content-Length", str(len(answer)))])
         return [answer]
+
+
+class HeaderTap:
+    """Passes each request on to *application*, keeping its HTTP headers (lower-case names) first;
+    the headers in ``replace`` are then put in place of the client's, as a man in the middle would."""
+
+    def __init__(self, application) -> None:
+        self.application = application
+        self.headers: list[dict[str, str]] = []
+        self.replace: dict[str, str] = {}
+
+    def __call__(self, environ, start_response):
+        self.headers.append({k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")})
+        environ.update({"HTTP_" + name.upper().replace("-", "_"): value for name, value in self.replace.items()})
+        return self.application(environ, start_response)
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,15 @@
 """manage.py run_tsa [--bind HOST:PORT]: serve the local RFC 3161 timestamp authority."""
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from signing.tsa_server import application_from_settings, make_tsa_server, parse_bind
 
 DEFAULT_BIND = "127.0.0.1:8318"  # where the default TSA_URL points
+AUTHENTICATION = {
+    None: "no authentication",
+    "basic": "HTTP Basic auth (TSA_USERNAME)",
+    "kamusm": "Kamu SM's identity header (customer number TSA_USERNAME)",
+}
 
 
 class Command(BaseCommand):
@@ -22,7 +26,7 @@ class Command(BaseCommand):
             server = make_tsa_server(application, host, port)
         except (ValueError, OSError) as exc:  # a bad --bind, a busy port, a key that does not fit
             raise CommandError(f"run_tsa: {exc}") from exc
-        auth = "HTTP Basic auth (TSA_USERNAME)" if settings.TSA_USERNAME else "no authentication"
+        auth = AUTHENTICATION[application.auth]
         self.stdout.write(f"local TSA {application.subject} on http://{bind}/, policy {application.policy}, {auth}")
         try:
             server.serve_forever()
