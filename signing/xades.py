@@ -74,10 +74,14 @@ class GibXAdESSigner(XAdESSigner):
         )
         self.signing_time = signing_time
         self.signature_id = signature_id
-        self.signature_annotators.insert(0, self._set_signature_id)
+        # After signxml's KeyInfo, before its XAdES object: Ids derived from the signature's own,
+        # which carries the invoice number, stay unique across an envelope (xsd:ID).
+        self.signature_annotators.insert(1, self._set_ids)
 
-    def _set_signature_id(self, sig_root, signing_settings) -> None:
+    def _set_ids(self, sig_root, signing_settings) -> None:
         sig_root.set("Id", self.signature_id)
+        sig_root.find("ds:KeyInfo", NS).set("Id", f"{self.signature_id}-KeyInfo")
+        sig_root.find("ds:SignedInfo/ds:Reference", NS).set("Id", f"{self.signature_id}-Document")
 
     def add_signing_time(self, signed_signature_properties, sig_root, signing_settings) -> None:
         etree.SubElement(signed_signature_properties, _xades("SigningTime")).text = self.signing_time.isoformat()

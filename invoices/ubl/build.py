@@ -117,7 +117,8 @@ def _signature(root, inv: Invoice) -> None:
     _el(_el(party, cac("PartyIdentification")), cbc("ID"), signer, schemeID="VKN" if len(signer) == 10 else "TCKN")
     _address(party, inv.supplier)
     external = _el(_el(signature, cac("DigitalSignatureAttachment")), cac("ExternalReference"))
-    _el(external, cbc("URI"), "#Signature")
+    # Each seal's Id must be unique across an envelope (xsd:ID), so it carries the invoice number.
+    _el(external, cbc("URI"), f"#Signature_{inv.id}")
 
 
 def _address(parent, party: Party, tag: str = "PostalAddress") -> None:
