@@ -2,11 +2,13 @@
 
 The output stylesheet writes one text line per failed assert (or fired report)::
 
-    <assert index> TAB <location path> TAB <message> TAB <diagnostics>
+    <assert index> TAB <location path> (TAB <value>)*
 
 and the compiler returns, beside the stylesheet, the table the index points into (rule, context,
-test, kind).  Tests and messages therefore never travel through the output, and reading a run back
-is a ``str.split``, not an SVRL parse.
+test, kind, message templates).  A value is what one ``sch:value-of`` / ``sch:name`` of the
+assert's text, then of its diagnostics, gave; the templates hold ``{n}`` where value n goes.  Tests
+and texts therefore never travel through the output, reading a run back is a ``str.split``, not an
+SVRL parse, and the same values can fill GİB's Turkish text and our English one.
 
 Semantics follow the ISO skeleton: every pattern walks the document (elements and attributes) in
 its own mode; a node is handled by the first rule, in document order, whose context matches it;
@@ -17,6 +19,8 @@ top-level ``let``s become ``xsl:param``s (so ``type`` and ``today`` can be passe
 from __future__ import annotations
 
 import copy
+import hashlib
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -26,6 +30,9 @@ SCH = "http://purl.oclc.org/dsdl/schematron"
 XSL = "http://www.w3.org/1999/XSL/Transform"
 OWN = "urn:integrator:schematron"
 NS = {"sch": SCH}
+# Compiled stylesheets are stored with installed packages; they are valid only for the compiler
+# that made them, so any change to this file makes installed packages compile again (package.py).
+COMPILER_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 
 
 class SchematronError(Exception):
@@ -34,13 +41,19 @@ class SchematronError(Exception):
 
 @dataclass(frozen=True)
 class AssertInfo:
-    """What a line of output refers to; ``rule`` is the assert id, else the (abstract) rule id."""
+    """What a line of output refers to; ``rule`` is the assert id, else the (abstract) rule id.
+
+    ``message`` and ``diagnostics`` are the assert's text and its diagnostics' text, whitespace
+    normalised, with ``{n}`` for the n-th value of the output line.
+    """
 
     rule: str
     context: str
     test: str
     kind: str
     pattern: str
+    message: str
+    diagnostics: str
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,11 @@ def _sch(tag: str) -> str:
 
 def _xsl(parent: etree._Element, tag: str, **attrs: str) -> etree._Element:
     return etree.SubElement(parent, f"{{{XSL}}}{tag}", {k.replace("_", "-"): v for k, v in attrs.items()})
+
+
+def normalize_space(text: str) -> str:
+    """XPath's normalize-space(): only space, tab, CR and LF count as white space."""
+    return re.sub(r"[ \t\r\n]+", " ", text).strip(" ")
 
 
 def _parse_trusted(path: Path) -> etree._ElementTree:
@@ -147,6 +165,65 @@ def _selection(rules: list[etree._Element]) -> str | None:
     return " | ".join(context if context.startswith("/") else f"//{context}" for context in contexts)
 
 
+# --- code lists --------------------------------------------------------------------------------
+# GİB tests membership as contains($List, concat(',', value, ',')) on lists such as ',TRY,USD,...,'
+# of up to 15 KB, once per currencyID, unitCode, ...; Saxon scans the list string each time, which
+# made these tests most of a run.  The compiled tests look the key up in a map built when the
+# stylesheet is compiled instead (own:listed).
+
+LITERAL_LIST = re.compile(r"\s*'(,[^']*,)'\s*")
+LIST_MEMBERSHIP = re.compile(r"""('[^']*'|"[^"]*")|(?<![\w:.-])contains\(\s*\$([\w.-]+)\s*,""")
+MAP_CONTAINS = "Q{http://www.w3.org/2005/xpath-functions/map}contains"
+
+
+def _code_lists(schema: etree._Element) -> dict[str, list[str]]:
+    """Pattern-level lets bound to a literal ',A,B,...,', with their items; a rule-level let of the
+    same name would shadow the global one somewhere, so such names are left alone."""
+    local = {let.get("name") for let in schema.iterfind(".//sch:rule/sch:let", NS)}
+    lists = {}
+    for let in schema.iterfind("sch:pattern/sch:let", NS):
+        found = LITERAL_LIST.fullmatch(let.get("value", ""))
+        if found and let.get("name") not in local:
+            lists[let.get("name")] = list(dict.fromkeys(found[1][1:-1].split(",")))
+    return lists
+
+
+def _more_arguments(expression: str, start: int) -> bool:
+    """Whether the call whose argument list continues at ``start`` has another top-level comma."""
+    depth, quote = 1, None
+    for char in expression[start:]:
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                return False
+        elif char == "," and depth == 1:
+            return True
+    return False
+
+
+def _binds(expression: str, name: str) -> bool:
+    """Whether a for / let / some / every inside ``expression`` binds its own $name."""
+    return re.search(rf"\${re.escape(name)}\s*(?:\bin\b|:=)", expression) is not None
+
+
+def _with_list_lookups(expression: str, lists: dict[str, list[str]]) -> str:
+    """``expression`` with each two-argument contains($List, key) on a code list as own:listed."""
+
+    def replace(match: re.Match) -> str:
+        name = match[2]
+        if match[1] or name not in lists or _more_arguments(expression, match.end()) or _binds(expression, name):
+            return match[0]
+        return f"own:listed($own:list-{name}, ${name},"
+
+    return LIST_MEMBERSHIP.sub(replace, expression)
+
+
 # --- emitting ---------------------------------------------------------------------------------
 
 
@@ -156,6 +233,7 @@ class _Emitter:
     def __init__(self, schema: etree._Element) -> None:
         self.schema = schema
         self.abstracts = _abstract_rules(schema)
+        self.lists = _code_lists(schema)
         self.asserts: list[AssertInfo] = []
         nsmap = {"xsl": XSL, "xs": "http://www.w3.org/2001/XMLSchema", "own": OWN}
         nsmap.update({ns.get("prefix"): ns.get("uri") for ns in schema.iterfind("sch:ns", NS)})
@@ -166,6 +244,7 @@ class _Emitter:
         _xsl(self.root, "output", method="text", encoding="UTF-8")
         self._emit_globals()
         self._emit_path_function()
+        self._emit_list_lookup()
         patterns = [p for p in self.schema.iterfind("sch:pattern", NS) if p.get("abstract") != "true"]
         modes = [self._emit_pattern(pattern, index, self._rules_of(pattern)) for index, pattern in enumerate(patterns)]
         self._emit_entry(mode for mode in modes if mode)
@@ -176,6 +255,19 @@ class _Emitter:
             _xsl(self.root, "param", name=let.get("name"), select=let.get("value"))
         for let in self.schema.iterfind("sch:pattern/sch:let", NS):
             _xsl(self.root, "variable", name=let.get("name"), select=let.get("value"))
+        for name, items in self.lists.items():
+            entries = ", ".join(f"',{item},': true()" for item in items)
+            _xsl(self.root, "variable", name=f"own:list-{name}", static="yes", select=f"map{{{entries}}}")
+
+    def _emit_list_lookup(self) -> None:
+        # A key found in the map (',item,') occurs in the list string, so contains() is true; any
+        # other key is searched for in the string as before: the same answer for every key, and
+        # only values that are not in the list (errors) pay for the scan.
+        function = _xsl(self.root, "function", name="own:listed", **{"as": "xs:boolean"})
+        _xsl(function, "param", name="set", **{"as": "map(*)"})
+        _xsl(function, "param", name="list", **{"as": "xs:string?"})
+        _xsl(function, "param", name="key", **{"as": "xs:string?"})
+        _xsl(function, "sequence", select=f"exists($key) and {MAP_CONTAINS}($set, $key) or contains($list, $key)")
 
     def _emit_path_function(self) -> None:
         # Paths name nodes as the document does (prefix:local[n]), so they read like the source.
@@ -228,7 +320,7 @@ class _Emitter:
         template = _xsl(self.root, "template", match=context, mode=mode, priority=str(priority))
         for item, owner in _rule_items(rule, self.abstracts):
             if item.tag == _sch("let"):
-                _xsl(template, "variable", name=item.get("name"), select=item.get("value"))
+                _xsl(template, "variable", name=item.get("name"), select=_with_list_lookups(item.get("value"), self.lists))
             else:
                 self._emit_check(template, item, owner or rule.get("id") or context, context, pattern)
         if walk:
@@ -237,22 +329,26 @@ class _Emitter:
     def _emit_check(self, template, check, rule_name: str, context: str, pattern: str) -> None:
         kind = etree.QName(check).localname
         test = check.get("test")
-        info = AssertInfo(check.get("id") or rule_name, context, " ".join(test.split()), kind, pattern)
-        self.asserts.append(info)
-        condition = f"not({test})" if kind == "assert" else test
+        fast = _with_list_lookups(test, self.lists)
+        condition = f"not({fast})" if kind == "assert" else fast
         body = _xsl(template, "if", test=condition)
-        self._emit_line(body, len(self.asserts) - 1, check)
+        values: list[str] = []
+        message = normalize_space(message_template(check, values))
+        refs = (check.get("diagnostics") or "").split()
+        diagnostics = " ".join(normalize_space(message_template(self._diagnostic(ref), values)) for ref in refs)
+        self._emit_line(body, len(self.asserts), values)
+        info = AssertInfo(check.get("id") or rule_name, context, " ".join(test.split()), kind, pattern, message, diagnostics)
+        self.asserts.append(info)
 
-    def _emit_line(self, body: etree._Element, index: int, check: etree._Element) -> None:
-        _xsl(body, "value-of", select=f"concat('{index}', '\t', own:path(.), '\t')")
-        message = _xsl(body, "variable", name="own:message")
-        self._emit_text(message, check)
-        _xsl(body, "value-of", select="normalize-space($own:message)")
-        _xsl(body, "text").text = "\t"
-        diagnostics = _xsl(body, "variable", name="own:diagnostics")
-        for ref in (check.get("diagnostics") or "").split():
-            self._emit_text(diagnostics, self._diagnostic(ref))
-        _xsl(body, "value-of", select="normalize-space($own:diagnostics)")
+    def _emit_line(self, body: etree._Element, index: int, values: list[str]) -> None:
+        # Each value as xsl:value-of makes it (joining a sequence with spaces, as the skeleton's
+        # message would); tabs and newlines become spaces so the line still splits into fields.
+        fields = [f"'{index}'", "own:path(.)"]
+        for number, select in enumerate(values):
+            variable = _xsl(body, "variable", name=f"own:v{number}")
+            _xsl(variable, "value-of", select=select)
+            fields.append(f"translate($own:v{number}, '\t\n\r', '   ')")
+        _xsl(body, "value-of", select=f"string-join(({', '.join(fields)}), '\t')")
         _xsl(body, "text").text = "\n"
 
     def _diagnostic(self, ref: str) -> etree._Element:
@@ -261,18 +357,22 @@ class _Emitter:
             raise SchematronError(f"diagnostic {ref!r} is referenced but not declared")
         return found[0]
 
-    def _emit_text(self, target: etree._Element, source: etree._Element) -> None:
-        if source.text:
-            _xsl(target, "text").text = source.text
-        for child in source:
-            if child.tag == _sch("value-of"):
-                _xsl(target, "value-of", select=child.get("select", "."))
-            elif child.tag == _sch("name"):
-                _xsl(target, "value-of", select=f"name({child.get('path', '.')})")
-            elif isinstance(child.tag, str):
-                self._emit_text(target, child)
-            if child.tail:
-                _xsl(target, "text").text = child.tail
+
+def message_template(source: etree._Element, values: list[str]) -> str:
+    """The text of an assert or diagnostic, ``{n}`` standing for each value-of / name in it.
+
+    The expressions are appended to ``values``, so an assert's diagnostics number on after its text.
+    """
+    parts = [source.text or ""]
+    for child in source:
+        if child.tag in (_sch("value-of"), _sch("name")):
+            select = child.get("select", ".") if child.tag == _sch("value-of") else f"name({child.get('path', '.')})"
+            values.append(select)
+            parts.append(f"{{{len(values) - 1}}}")
+        elif isinstance(child.tag, str):
+            parts.append(message_template(child, values))
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def compile_schema(path: Path) -> Compiled:

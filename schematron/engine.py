@@ -7,7 +7,6 @@ safe to share between threads, so calls go through one lock.
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -16,7 +15,8 @@ from pathlib import Path
 from saxonche import PySaxonProcessor
 
 from schematron.compiler import AssertInfo, compile_schema
-from schematron.package import InstalledPackage
+from schematron.messages import fill
+from schematron.package import InstalledPackage, compiled_rules
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 _lock = threading.RLock()
@@ -26,8 +26,15 @@ _lock = threading.RLock()
 class Failure:
     info: AssertInfo
     xpath: str
-    message: str
-    diagnostics: str
+    values: tuple[str, ...]  # what the assert's value-of / name parts gave, in template order
+
+    @property
+    def message(self) -> str:
+        return fill(self.info.message, self.values)
+
+    @property
+    def diagnostics(self) -> str:
+        return fill(self.info.diagnostics, self.values)
 
 
 @cache
@@ -54,8 +61,8 @@ class CompiledRules:
         return [self._failure(line) for line in output.splitlines() if line]
 
     def _failure(self, line: str) -> Failure:
-        index, xpath, message, diagnostics = line.split("\t", 3)
-        return Failure(self.asserts[int(index)], xpath, message, diagnostics)
+        index, xpath, *values = line.split("\t")
+        return Failure(self.asserts[int(index)], xpath, tuple(values))
 
 
 def parse(text: str):
@@ -67,9 +74,8 @@ def parse(text: str):
 @cache
 def gib_rules(package: InstalledPackage, doc_type: str) -> CompiledRules:
     """GİB's schematron as compiled at install time; cached per package version and type."""
-    xslt = package.compiled_xslt.read_text(encoding="utf-8")
-    table = json.loads(package.compiled_asserts.read_text(encoding="utf-8"))
-    return CompiledRules(xslt, [AssertInfo(**row) for row in table], {"type": doc_type})
+    xslt, asserts = compiled_rules(package)
+    return CompiledRules(xslt, asserts, {"type": doc_type})
 
 
 @cache

@@ -5,7 +5,7 @@ Layout of an installed version (independent of how GİB's zip or folder was laid
     <version>/xsd/{common,maindoc,Envelope,HRXML}/...
     <version>/schematron/*.xml, History.txt
     <version>/xslt/...                       (only when the source has it)
-    <version>/compiled/gib.xsl, gib.json     (our compiler's output, made once at install)
+    <version>/compiled/<compiler>/gib.xsl, gib.json   (our compiler's output, made at install)
 
 ``version`` is the last date in schematron/History.txt plus a short hash of the installed files, so
 re-installing the same package is idempotent and a changed package never overwrites an old one.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from schematron.compiler import compile_schema
+from schematron.compiler import COMPILER_VERSION, AssertInfo, Compiled, compile_schema
 
 REGISTRY = "registry.json"
 MAIN_SCHEMATRON = "UBL-TR_Main_Schematron.xml"
@@ -43,6 +44,7 @@ FOLDER_MARKERS = {
 }
 OPTIONAL_MARKERS = {"xslt": "general.xslt"}
 SCHEMATRON_FILES = (MAIN_SCHEMATRON, "UBL-TR_Common_Schematron.xml", "UBL-TR_Codelist.xml", "History.txt")
+logger = logging.getLogger(__name__)
 
 
 class PackageError(Exception):
@@ -64,12 +66,21 @@ class InstalledPackage:
         return self.path / "xsd"
 
     @property
+    def schematron(self) -> Path:
+        return self.path / "schematron" / MAIN_SCHEMATRON
+
+    @property
+    def compiled_dir(self) -> Path:
+        # One folder per compiler version: what another compiler made is never read by this one.
+        return self.path / "compiled" / COMPILER_VERSION
+
+    @property
     def compiled_xslt(self) -> Path:
-        return self.path / "compiled" / "gib.xsl"
+        return self.compiled_dir / "gib.xsl"
 
     @property
     def compiled_asserts(self) -> Path:
-        return self.path / "compiled" / "gib.json"
+        return self.compiled_dir / "gib.json"
 
 
 # --- registry -----------------------------------------------------------------------------------
@@ -114,7 +125,7 @@ def active_package() -> InstalledPackage:
 def _active_in(registry: Path, stamp: int) -> InstalledPackage:
     version = json.loads(registry.read_text(encoding="utf-8")).get("active")
     package = InstalledPackage(version=version, path=registry.parent / version) if version else None
-    if package is None or not package.compiled_xslt.is_file():
+    if package is None or not package.schematron.is_file():
         raise PackageNotInstalled()
     return package
 
@@ -188,12 +199,41 @@ def _content_hash(root: Path) -> str:
     return digest.hexdigest()[:8]
 
 
-def _compile_into(target: Path) -> None:
-    compiled = compile_schema(target / "schematron" / MAIN_SCHEMATRON)
-    package = InstalledPackage(version="", path=target)
-    package.compiled_xslt.parent.mkdir()
-    package.compiled_xslt.write_bytes(compiled.xslt)
-    package.compiled_asserts.write_text(json.dumps(compiled.asserts_as_dicts(), ensure_ascii=False))
+def _store_compiled(package: InstalledPackage, compiled: Compiled) -> None:
+    """Write the compiler's output into compiled/<compiler version>/, all or nothing.
+
+    The files are written into a fresh folder that is then renamed, so a reader never sees half of
+    them; when another process got there first, its (identical) folder stays.
+    """
+    package.compiled_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=package.compiled_dir.parent, prefix=".staging-"))
+    try:
+        (staging / "gib.xsl").write_bytes(compiled.xslt)
+        (staging / "gib.json").write_text(json.dumps(compiled.asserts_as_dicts(), ensure_ascii=False), encoding="utf-8")
+        os.rename(staging, package.compiled_dir)
+    except OSError:
+        if not package.compiled_xslt.is_file():
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def compiled_rules(package: InstalledPackage) -> tuple[str, list[AssertInfo]]:
+    """The package's compiled stylesheet and assert table, as this version of the compiler makes them.
+
+    A package installed by an earlier version of the platform holds only an earlier compiler's
+    output, which this code cannot read: it is compiled again from the package's schematron, once,
+    and kept beside the old output (or, on a read-only disk, kept in this process only).
+    """
+    if package.compiled_xslt.is_file():
+        table = json.loads(package.compiled_asserts.read_text(encoding="utf-8"))
+        return package.compiled_xslt.read_text(encoding="utf-8"), [AssertInfo(**row) for row in table]
+    compiled = compile_schema(package.schematron)
+    try:
+        _store_compiled(package, compiled)
+    except OSError as exc:
+        logger.warning("GİB package %s: cannot store its recompiled rules (%s); using them in memory", package.version, exc)
+    return compiled.xslt.decode("utf-8"), compiled.asserts
 
 
 def _stage(source: Path, staging: Path) -> str:
@@ -202,7 +242,8 @@ def _stage(source: Path, staging: Path) -> str:
     _check_schematron(folders["schematron"])
     _copy_folders(folders, staging)
     version = f"{history_date(staging / 'schematron' / 'History.txt')}-{_content_hash(staging)}"
-    _compile_into(staging)
+    package = InstalledPackage(version=version, path=staging)
+    _store_compiled(package, compile_schema(package.schematron))
     return version
 
 

@@ -62,7 +62,7 @@ def parse_untrusted(xml_bytes: bytes) -> Parsed:
     limit = settings.UBL_VALIDATION_MAX_BYTES
     if len(xml_bytes) > limit:
         raise UnsafeOrBroken(f"document is {len(xml_bytes)} bytes; the limit is {limit}")
-    if not xml_bytes.strip():
+    if not xml_bytes or xml_bytes.isspace():  # isspace() stops at the first character; strip() copies
         raise UnsafeOrBroken("document is empty")
     if any(marker in xml_bytes for marker in DOCTYPE_MARKERS):
         raise UnsafeOrBroken("documents with a DOCTYPE declaration are refused")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from lxml import etree
 from saxonche import PySaxonApiError
 
-from schematron import engine, xsd
+from schematron import engine, messages, xsd
 from schematron.package import InstalledPackage, active_package
 from schematron.parsing import Parsed, UnsafeOrBroken, parse_untrusted
 
@@ -133,7 +134,7 @@ def _gib_issues(parsed: Parsed, package: InstalledPackage, document, doc_type: s
         "gib",
         parsed,
         lambda: engine.gib_rules(package, doc_type).run(document),
-        lambda f: f"GİB rule {f.info.rule} failed: {f.info.test}",
+        lambda f: messages.english(f.info, f.values),
     )
 
 
@@ -149,9 +150,9 @@ def _platform_issues(parsed: Parsed, document, today: date) -> list[ValidationIs
 def _step(element: etree._Element, step: str) -> etree._Element | None:
     name, _, index = step.rstrip("]").partition("[")
     prefix, _, local = name.rpartition(":")
-    same = [c for c in element if isinstance(c.tag, str) and etree.QName(c).localname == local and (c.prefix or "") == prefix]
-    position = int(index or 1)
-    return same[position - 1] if len(same) >= position else None
+    # "{*}local" lets lxml skip the other children without building a QName for each of them.
+    same = (c for c in element.iterchildren(f"{{*}}{local}") if (c.prefix or "") == prefix)
+    return next(islice(same, int(index or 1) - 1, None), None)
 
 
 def line_of(tree: etree._ElementTree, xpath: str) -> int | None:

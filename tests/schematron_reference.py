@@ -65,3 +65,12 @@ class ReferenceSchematron:
             elif element.tag == f"{{{SVRL}}}failed-assert":
                 failures.append((context, " ".join(element.get("test").split()), element.get("location")))
         return failures
+
+    def messages(self, xml_bytes: bytes, *, doc_type: str) -> list[tuple[str, str, str]]:
+        """(fired rule context, normalised test, normalised message text) for every failed assert."""
+        texts = [
+            " ".join("".join(element.itertext()).split())
+            for element in self.svrl(xml_bytes, doc_type=doc_type)
+            if element.tag == f"{{{SVRL}}}failed-assert"
+        ]
+        return [(context, test, text) for (context, test, _), text in zip(self.failed(xml_bytes, doc_type=doc_type), texts)]
