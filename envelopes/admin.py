@@ -1,0 +1,41 @@
+"""The operators' admin for GİB's registered-user list: read-only, since GİB's copy is the truth and
+only ``userlist_import`` writes it."""
+
+from django.contrib import admin
+
+from envelopes.models import RegisteredAlias, RegisteredUser, UserListImport
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RegisteredAliasInline(admin.TabularInline):
+    model = RegisteredAlias
+    fields = ["kind", "document_type", "name", "created_at", "deleted_at"]
+    ordering = ["kind", "document_type", "created_at"]
+    extra = 0
+
+    has_add_permission = has_change_permission = has_delete_permission = ReadOnlyAdmin.has_add_permission
+
+
+@admin.register(RegisteredUser)
+class RegisteredUserAdmin(ReadOnlyAdmin):
+    list_display = ["identifier", "title", "type", "account_type", "first_created_at"]
+    list_filter = ["type", "account_type"]
+    search_fields = ["=identifier", "title"]  # the identifier exactly: it is the unique index
+    show_full_result_count = False  # a million rows: no second COUNT(*) per search
+    inlines = [RegisteredAliasInline]
+
+
+@admin.register(UserListImport)
+class UserListImportAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "kind", "status", "users", "aliases", "skipped", "finished_at", "source"]
+    list_filter = ["status", "kind"]
