@@ -5,7 +5,7 @@ Run from the checkout:  .venv/bin/python bench/userlist.py [--users 100000 10000
 On the database DATABASE_URL names (PostgreSQL) or, without it, SQLite in a temporary folder; on
 PostgreSQL the bench makes a scratch database of its own beside the named one and drops it after,
 so no list already imported is touched. Lists come from tests/test_userlist_sample.py; each import
-runs in a fresh process, whose peak RSS is measured (``ru_maxrss``) against its RSS before importing.
+runs in a fresh process, whose peak RSS during the import is measured against its RSS before (Linux).
 Three imports per size: into empty tables, the same list again (nothing changes), and the next
 generation (every title changed, a fifth of the users lose their main postbox).
 """
@@ -15,11 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 CHECKOUT = Path(__file__).resolve().parent.parent
@@ -34,18 +34,35 @@ def setup_django() -> None:
 
 
 def child(source: str) -> None:
-    """One import in this process; prints what it measured as JSON (used by the tests too)."""
+    """One import in this process; prints what it measured as JSON (tests/test_userlist_memory.py uses it).
+
+    The peak is this import's own: Linux's peak RSS (VmHWM) is reset before it starts, so whatever
+    Django's start-up touched does not hide it.
+    """
     setup_django()
     from django.db import connection
 
     from envelopes.userlist import userlist_import
 
     connection.ensure_connection()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    reset_peak_rss()
+    before = rss_mb("VmRSS")
     result = userlist_import(source=source, kind="PK")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"users": result.users, "aliases": result.aliases, "seconds": result.seconds,
-                      "rss_before_mb": before / 1024, "rss_peak_mb": peak / 1024}))
+                      "rss_before_mb": before, "rss_peak_mb": rss_mb("VmHWM")}))
+
+
+def reset_peak_rss() -> None:
+    with open("/proc/self/clear_refs", "w") as clear_refs:
+        clear_refs.write("5")  # resets VmHWM to the current RSS (Linux 4.0 and later)
+
+
+def rss_mb(field: str) -> float:
+    """VmRSS (now) or VmHWM (peak since the last reset) of this process, in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def measured_import(source: str, env: dict[str, str]) -> dict:
@@ -58,7 +75,7 @@ def measured_import(source: str, env: dict[str, str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def scratch_database(folder: Path) -> tuple[str, callable]:
+def scratch_database(folder: Path) -> tuple[str, Callable[[], None]]:
     """(DATABASE_URL of an empty scratch database, a function that drops it)."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):

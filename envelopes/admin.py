@@ -6,7 +6,7 @@ from django.contrib import admin
 from envelopes.models import RegisteredAlias, RegisteredUser, UserListImport
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnly:
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -17,25 +17,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class RegisteredAliasInline(admin.TabularInline):
+class RegisteredAliasInline(ReadOnly, admin.TabularInline):
     model = RegisteredAlias
     fields = ["kind", "document_type", "name", "created_at", "deleted_at"]
     ordering = ["kind", "document_type", "created_at"]
     extra = 0
 
-    has_add_permission = has_change_permission = has_delete_permission = ReadOnlyAdmin.has_add_permission
-
 
 @admin.register(RegisteredUser)
-class RegisteredUserAdmin(ReadOnlyAdmin):
+class RegisteredUserAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["identifier", "title", "type", "account_type", "first_created_at"]
     list_filter = ["type", "account_type"]
-    search_fields = ["=identifier", "title"]  # the identifier exactly: it is the unique index
+    search_fields = ["=identifier", "title"]  # the identifier exactly: that is what its index serves
     show_full_result_count = False  # a million rows: no second COUNT(*) per search
     inlines = [RegisteredAliasInline]
 
 
 @admin.register(UserListImport)
-class UserListImportAdmin(ReadOnlyAdmin):
+class UserListImportAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["started_at", "kind", "status", "users", "aliases", "skipped", "finished_at", "source"]
     list_filter = ["status", "kind"]

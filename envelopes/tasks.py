@@ -19,7 +19,7 @@ def userlist_refresh(self, sources: list[str] | None = None) -> None:
     scheduled run, since fetching it again at once would give the same list.
     """
     unavailable = []
-    for source in sources if sources is not None else getattr(settings, "GIB_USERLIST_SOURCE", []):
+    for source in sources if sources is not None else settings.GIB_USERLIST_SOURCE:
         try:
             userlist_import(source=source)
         except UserListUnavailable:

@@ -200,7 +200,7 @@ def _download(url: str, file: BinaryIO) -> None:
     started, shown = time.monotonic(), _redacted(url)
     request = urllib.request.Request(url, headers={"User-Agent": "integrator-userlist/1"})
     try:
-        with urllib.request.urlopen(request, timeout=getattr(settings, "GIB_USERLIST_TIMEOUT", 60)) as response:
+        with urllib.request.urlopen(request, timeout=settings.GIB_USERLIST_TIMEOUT) as response:
             size = _copy_limited(response, file)
     except (OSError, http.client.HTTPException) as exc:  # URLError, HTTPError and timeouts are OSErrors
         logger.warning("user list: GET %s failed after %.1f s: %s", shown, time.monotonic() - started, exc)
@@ -382,17 +382,17 @@ def _drop_staging(cursor) -> None:
 
 
 def _stage(stream: BinaryIO) -> tuple[int, int, int]:
-    """Parse the list into the staging tables; (users, aliases, skipped)."""
+    """Parse the list into the staging tables; (users, aliases, users skipped)."""
     write = _copy if _postgres() else _insert
     users = aliases = skipped = 0
     with connection.cursor() as cursor:
         for user_rows, alias_rows, batch_skipped in _batches(_records(stream)):
             numbered = [(users + n, *row) for n, row in enumerate(user_rows)]  # seq: the order in the list
-            write(cursor, _STAGE_USERS, _USER_COLUMNS, numbered)
-            write(cursor, _STAGE_ALIASES, _ALIAS_COLUMNS, alias_rows)
+            with transaction.atomic():  # one commit per batch: SQLite in autocommit commits every row
+                write(cursor, _STAGE_USERS, _USER_COLUMNS, numbered)
+                write(cursor, _STAGE_ALIASES, _ALIAS_COLUMNS, alias_rows)
             users, aliases, skipped = users + len(user_rows), aliases + len(alias_rows), skipped + batch_skipped
-        _prepare_staging(cursor)
-    return users, aliases, skipped
+        return _prepare_staging(cursor), aliases, skipped
 
 
 def _copy(cursor, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
@@ -402,21 +402,24 @@ def _copy(cursor, table: str, columns: tuple[str, ...], rows: list[tuple]) -> No
 
 
 def _insert(cursor, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    times = [n for n, column in enumerate(columns) if column.endswith("_at")]
-    rows = [_times_as_text(row, times) for row in rows]
+    times, zone = [n for n, column in enumerate(columns) if column.endswith("_at")], connection.timezone
+    rows = [_times_as_text(row, times, zone) for row in rows]
     placeholders = ", ".join(["%s"] * len(columns))
     cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
 
 
-def _times_as_text(row: tuple, positions: list[int]) -> list:
-    """SQLite keeps times as UTC text: write them as Django does, so they compare equal."""
+def _times_as_text(row: tuple, positions: list[int], zone) -> list:
+    """SQLite keeps times as naive text in the connection's zone (UTC), written as Django writes them
+    (``adapt_datetimefield_value``, too slow to call a million times), so that they compare equal."""
     row = list(row)
     for n in positions:
-        row[n] = connection.ops.adapt_datetimefield_value(row[n])
+        if row[n] is not None:
+            row[n] = str(row[n].astimezone(zone).replace(tzinfo=None))
     return row
 
 
-def _prepare_staging(cursor) -> None:
+def _prepare_staging(cursor) -> int:
+    """Index (SQLite) or analyse (PostgreSQL) the staged list, one row per user; returns its users."""
     if not _postgres():
         cursor.execute(f"CREATE INDEX {_STAGE_USERS}_identifier ON {_STAGE_USERS} (identifier, seq)")
         cursor.execute(f"CREATE INDEX {_STAGE_ALIASES}_identifier ON {_STAGE_ALIASES} (identifier)")
@@ -430,6 +433,8 @@ def _prepare_staging(cursor) -> None:
         # a million staged rows for a handful and join them row by row.
         cursor.execute(f"ANALYZE {_STAGE_USERS}")
         cursor.execute(f"ANALYZE {_STAGE_ALIASES}")
+    cursor.execute(f"SELECT count(*) FROM {_STAGE_USERS}")
+    return cursor.fetchone()[0]
 
 
 # --- Applying the staged list to the live tables -----------------------------------------------

@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -125,7 +126,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "userlist-refresh": {"task": "envelopes.tasks.userlist_refresh", "schedule": crontab(minute=20, hour="*/6")},
+}
 CELERY_TIMEZONE = "Europe/Istanbul"
 
 # --- Cache: Redis when there is one, otherwise in-process -------------------------------------
@@ -195,6 +198,16 @@ SEAL_ENCRYPTION_KEY = env_str("SEAL_ENCRYPTION_KEY")
 # local test root under VAR_DIR/pki, which the demo's seals come from.
 SEAL_TRUST_ROOTS = env_str("SEAL_TRUST_ROOTS")
 PKCS11_MODULE = env_str("PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
+
+# --- GİB's registered-user list (kayıtlı kullanıcı listesi) ------------------------------------
+# Comma-separated http(s) URLs or paths whose names say which list they are (newUserPkList… /
+# newUserGbList…); empty: no periodic refresh. Production:
+#   https://merkez.efatura.gov.tr/EFaturaMerkez/newUserPkListxml.zip,https://merkez.efatura.gov.tr/EFaturaMerkez/newUserGbListxml.zip
+GIB_USERLIST_SOURCE = env_list("GIB_USERLIST_SOURCE", [])
+for _source in GIB_USERLIST_SOURCE:
+    if ("pklist" in _source.lower()) == ("gblist" in _source.lower()):
+        raise ImproperlyConfigured(f"GIB_USERLIST_SOURCE: {_source} does not say whether it is GİB's GB or PK list.")
+GIB_USERLIST_TIMEOUT = env_int("GIB_USERLIST_TIMEOUT", 60, minimum=1)  # seconds, for connecting and each read
 
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

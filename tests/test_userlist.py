@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import threading
 import zipfile
@@ -27,7 +28,7 @@ from envelopes.userlist import (
     registered_user,
     userlist_import,
 )
-from tests.test_userlist_sample import identifier, sample_user, userlist_chunks, write_userlist
+from tests.test_userlist_sample import identifier, sample_user, user_xml, userlist_chunks, write_userlist
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 
@@ -162,6 +163,29 @@ def test_users_without_an_identifier_are_skipped(db, tmp_path):
 
     assert (result.users, result.skipped) == (2, 1)
     assert UserListImport.objects.get().skipped == 1
+
+
+def test_a_user_listed_twice_is_taken_from_its_last_entry(db, tmp_path):
+    twice = dataclasses.replace(sample_user(1), title="SON UNVAN")
+    path = tmp_path / "newUserPkList.xml"
+    path.write_bytes(b"".join(userlist_chunks(3)).replace(b"</UserList>", user_xml(twice).encode() + b"</UserList>"))
+
+    assert userlist_import(source=str(path)).users == RegisteredUser.objects.count() == 3
+    assert registered_user(identifier(1)).title == "SON UNVAN"
+
+
+def test_an_alias_with_several_names_makes_one_alias_per_name(db, tmp_path):
+    path = tmp_path / "newUserPkList.xml"
+    two_names = b"<Name>urn:mail:defaultpk@u0.example.com.tr</Name><Name>urn:mail:ikinci@u0.example.com.tr</Name>"
+    path.write_bytes(b"".join(userlist_chunks(1)).replace(b"<Name>urn:mail:defaultpk@u0.example.com.tr</Name>", two_names))
+
+    userlist_import(source=str(path))
+
+    created = gib_time(sample_user(0).aliases[0].created)
+    assert set(RegisteredAlias.objects.values_list("name", "created_at")) == {
+        ("urn:mail:defaultpk@u0.example.com.tr", created),
+        ("urn:mail:ikinci@u0.example.com.tr", created),
+    }
 
 
 def assert_failed_and_kept(source: Path | str, message: str, before: set, *, error=UserListError) -> UserListImport:
@@ -370,3 +394,14 @@ def test_the_task_leaves_a_broken_list_for_the_next_run(db, tmp_path, settings):
     userlist_refresh()  # no retry: the same list would fail the same way
 
     assert UserListImport.objects.get().status == "failed"
+
+
+def test_operators_read_the_list_in_the_admin(admin_client, tmp_path):
+    userlist_import(source=str(pk_list(tmp_path, 3)))
+    user = RegisteredUser.objects.get(identifier=identifier(2))
+
+    assert admin_client.get("/admin/envelopes/registereduser/", {"q": identifier(2)}).status_code == 200
+    page = admin_client.get(f"/admin/envelopes/registereduser/{user.pk}/change/")
+    assert page.status_code == 200 and "urn:mail:irsaliyepk@u2.example.com.tr" in page.content.decode()
+    assert admin_client.get("/admin/envelopes/userlistimport/").status_code == 200
+    assert admin_client.get("/admin/envelopes/registereduser/add/").status_code == 403
