@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography import x509
@@ -80,9 +81,18 @@ def configured_roots(setting: str, bundle: str | None) -> list[x509.Certificate]
 
         return [dev_pki().root.certificate]
     try:
-        return x509.load_pem_x509_certificates(Path(bundle).read_bytes())
-    except (OSError, ValueError) as exc:
+        return _bundle(setting, Path(bundle), Path(bundle).stat().st_mtime_ns)
+    except OSError as exc:
         raise ImproperlyConfigured(f"{setting}: {bundle} is not a readable PEM bundle ({exc}).") from exc
+
+
+@lru_cache(maxsize=8)
+def _bundle(setting: str, path: Path, stamp: int) -> list[x509.Certificate]:
+    # Read once per process (every verification asks), again when the file is replaced.
+    try:
+        return x509.load_pem_x509_certificates(path.read_bytes())
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{setting}: {path} is not a readable PEM bundle ({exc}).") from exc
 
 
 def _issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:

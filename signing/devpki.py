@@ -17,10 +17,10 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from django.conf import settings
@@ -38,13 +38,23 @@ class DevPki:
 
 def dev_pki(directory: Path | None = None) -> DevPki:
     directory = Path(directory or settings.VAR_DIR / "pki")
-    directory.mkdir(parents=True, exist_ok=True)
-    root = _load_or_create(directory / "root.pem", lambda: pki.root_ca(ROOT_NAME))
-    tsa = _load_or_create(directory / "tsa.pem", lambda: pki.tsa(root))
+    root_path, tsa_path = directory / "root.pem", directory / "tsa.pem"
+    if not (root_path.exists() and tsa_path.exists()):
+        directory.mkdir(parents=True, exist_ok=True)
+        root = _load_or_create(root_path, lambda: pki.root_ca(ROOT_NAME))
+        _load_or_create(tsa_path, lambda: pki.tsa(root))
+    # Read once per process (each seal verification and timestamp asks for the roots), again only
+    # when a file is replaced.
+    return _loaded(directory, root_path.stat().st_mtime_ns, tsa_path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _loaded(directory: Path, root_stamp: int, tsa_stamp: int) -> DevPki:
+    root, tsa = _read(directory / "root.pem"), _read(directory / "tsa.pem")
     try:
         tsa.certificate.verify_directly_issued_by(root.certificate)
-    except (ValueError, TypeError, InvalidSignature) as exc:
-        raise RuntimeError(f"{directory}: tsa.pem was not issued by root.pem; remove both for a new local PKI.") from exc
+    except Exception as exc:  # noqa: BLE001  (any failure here means the same thing)
+        raise RuntimeError(f"{directory}: tsa.pem was not issued by root.pem; remove both to make a new local PKI.") from exc
     return DevPki(root=root, tsa=tsa)
 
 

@@ -147,10 +147,15 @@ def keys_close() -> None:
 
 def document_seal(*, tenant: Tenant, xml: bytes, timestamped: bool, now: dt.datetime | None = None) -> bytes:
     """Seal one of *tenant*'s documents: XAdES-BES, or XAdES-T when *timestamped* (e-Arşiv)."""
-    seal = seal_for(tenant=tenant)
+    return seal_with(seal=seal_for(tenant=tenant), supplier=tenant.identifier, xml=xml, timestamped=timestamped, now=now)
+
+
+def seal_with(*, seal: Seal, supplier: str, xml: bytes, timestamped: bool, now: dt.datetime | None = None) -> bytes:
+    """Seal *xml* (issued by *supplier*) with *seal*, checked first: a tenant's seal seals only its
+    holder's documents, the integrator's anyone's."""
     key = key_for(seal)
     moment = now or timezone.now()
-    certificates.check_for_use(key.certificate, supplier=tenant.identifier if seal.tenant_id else None, now=moment)
+    certificates.check_for_use(key.certificate, supplier=supplier if seal.tenant_id else None, now=moment)
     return xades.sign(xml, key, signing_time=moment, timestamper=timestamper() if timestamped else None)
 
 

@@ -16,6 +16,7 @@ from base64 import b64decode
 from dataclasses import asdict, dataclass, field
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from django.conf import settings
 from lxml import etree
 from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
@@ -24,6 +25,9 @@ from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
 from integrator.errors import DomainError
 from signing import certificates
 from signing.xades import C14N, NS, SIGNATURE_PATH, NotSignable, parse, signature_value_digest
+
+# The digest algorithms a SigningCertificate may name (GİB's senders use SHA-1 and SHA-256), by URI fragment.
+_DIGESTS = {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 
 # signxml's `location` is the signature's parent path in Clark notation, ending in "/".
 _LOCATION = "./" + "".join(f"{{{NS['ext']}}}{name}/" for name in ("UBLExtensions", "UBLExtension", "ExtensionContent"))
@@ -194,11 +198,3 @@ def trusted_roots() -> list[x509.Certificate]:
     """The roots seals must chain to: Turkey's public roots in production, the local root otherwise."""
     return certificates.configured_roots("SEAL_TRUST_ROOTS", settings.SEAL_TRUST_ROOTS)
 
-
-def _digest_table():
-    from cryptography.hazmat.primitives import hashes
-
-    return {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
-
-
-_DIGESTS = _digest_table()

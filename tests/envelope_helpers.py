@@ -1,9 +1,12 @@
-"""Real sealed invoices from tenant A to tenant B, and the envelope parties between them."""
+"""Real sealed invoices from tenant A to tenant B, the envelope parties between them, and the
+fixtures `invoices` (three of them) and `envelope` (them in a sender envelope)."""
 
 import datetime as dt
 
+import pytest
 from lxml import etree
 
+from envelopes import sbdh
 from invoices.services import invoice_issue
 from signing import pki, xades
 from signing.keys import Pkcs12Key
@@ -85,3 +88,13 @@ A_ANSWERS = {
     "sender_alias": "urn:mail:pk@a-tekstil.com.tr", "sender_identifier": "1234567890", "sender_name": "A Tekstil A.Ş.",
     "receiver_alias": "urn:mail:gb@b-gida.com.tr", "receiver_identifier": "4840847211", "receiver_name": "B Gıda Ltd. Şti.",
 }
+
+
+@pytest.fixture
+def invoices(tenant_a, tenant_b, seal_a, test_root) -> list[bytes]:
+    return sealed_invoices(tenant_a, seal_a, test_root, 3)
+
+
+@pytest.fixture
+def envelope(invoices) -> bytes:
+    return sbdh.sender_envelope(**A_TO_B, documents=invoices, uuid=ENVELOPE_ID, created=NOW)

@@ -13,19 +13,11 @@ from lxml import etree
 from envelopes import packing, sbdh
 from signing.verify import verify
 from tests.envelope_helpers import A_TO_B, ENVELOPE_ID, NOW, sealed_invoices
+from tests.envelope_helpers import envelope, invoices  # noqa: F401  (fixtures)
 from tests.invoice_payloads import CASES
 
 OTHER_ID = "0b7c3e2a-9f4d-4c1b-8e6a-5d2f1a3b4c5d"
 
-
-@pytest.fixture
-def invoices(tenant_a, tenant_b, seal_a, test_root) -> list[bytes]:
-    return sealed_invoices(tenant_a, seal_a, test_root, 3)
-
-
-@pytest.fixture
-def envelope(invoices) -> bytes:
-    return sbdh.sender_envelope(**A_TO_B, documents=invoices, uuid=ENVELOPE_ID, created=NOW)
 
 
 def zip_of(entries: dict[str, bytes]) -> bytes:

@@ -10,6 +10,7 @@ from envelopes import sbdh
 from schematron.validation import validate
 from signing.verify import verify
 from tests.envelope_helpers import A_ANSWERS, A_TO_B, ENVELOPE_ID, NOW, TODAY, sealed_invoices, sealed_response
+from tests.envelope_helpers import envelope, invoices  # noqa: F401  (fixtures)
 from tests.gib import GIB
 
 SAMPLES = GIB / "samples/envelopes"
@@ -39,15 +40,6 @@ BUILDERS = {"SENDERENVELOPE": sbdh.sender_envelope, "POSTBOXENVELOPE": sbdh.post
 def errors(report) -> list:
     return [(e.layer, e.rule, e.message_tr, e.xpath) for e in report.errors]
 
-
-@pytest.fixture
-def invoices(tenant_a, tenant_b, seal_a, test_root) -> list[bytes]:
-    return sealed_invoices(tenant_a, seal_a, test_root, 3)
-
-
-@pytest.fixture
-def envelope(invoices) -> bytes:
-    return sbdh.sender_envelope(**A_TO_B, documents=invoices, uuid=ENVELOPE_ID, created=NOW)
 
 
 # --- building -----------------------------------------------------------------------------------------

@@ -7,10 +7,9 @@ integrator's, for a supplier who authorised it). Exit status 0 sealed, 1 refused
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from integrator.errors import DomainError
-from signing import certificates, services, xades
+from signing import services, xades
 from signing.models import Seal
 from tenants.models import Tenant
 
@@ -41,13 +40,8 @@ class Command(BaseCommand):
     def _sign(self, xml: bytes, name: str | None, timestamped: bool) -> bytes:
         if name is None:
             return services.document_seal(tenant=self._supplier(xml), xml=xml, timestamped=timestamped)
-        chosen = self._named(name)
-        key = services.key_for(chosen)
-        # A tenant's seal seals only its holder's documents; the integrator's seals anyone's.
-        supplier = self._supplier_identifier(xml) if chosen.tenant_id else None
-        certificates.check_for_use(key.certificate, supplier=supplier, now=timezone.now())
-        timestamper = services.timestamper() if timestamped else None
-        return xades.sign(xml, key, timestamper=timestamper)
+        supplier = self._supplier_identifier(xml)
+        return services.seal_with(seal=self._named(name), supplier=supplier, xml=xml, timestamped=timestamped)
 
     @staticmethod
     def _supplier_identifier(xml: bytes) -> str:
