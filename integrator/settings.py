@@ -209,6 +209,30 @@ for _source in GIB_USERLIST_SOURCE:
         raise ImproperlyConfigured(f"GIB_USERLIST_SOURCE: {_source} does not say whether it is GİB's GB or PK list.")
 GIB_USERLIST_TIMEOUT = env_int("GIB_USERLIST_TIMEOUT", 60, minimum=1)  # seconds, for connecting and each read
 
+# --- GİB's EFaturaService ---------------------------------------------------------------------
+# Where envelopes go and statuses come from. Unset: the local GİB hub this project serves (at
+# LOCAL_HUB_PATH on the platform's own address, as `make run` sets it). GİB's services:
+#   test https://merkeztest.efatura.gov.tr/EFaturaMerkez/services/EFatura
+#   live https://merkez.efatura.gov.tr/EFaturaMerkez/services/EFatura
+LOCAL_HUB_PATH = "gibhub/services/EFatura"
+GIB_SERVICE_URL = env_url("GIB_SERVICE_URL", ("http", "https")) or f"http://127.0.0.1:8000/{LOCAL_HUB_PATH}"
+# The local hub is on unless GIB_SERVICE_URL names another service: production talks to GİB and has none.
+GIB_HUB_ENABLED = env_bool("GIB_HUB_ENABLED", env_str("GIB_SERVICE_URL") is None or LOCAL_HUB_PATH in GIB_SERVICE_URL)
+GIB_TIMEOUT = env_int("GIB_TIMEOUT", 30, minimum=1)  # seconds, for connecting and for each read
+# The WSDL, by default the one in the installed GİB package (wsdl/EFatura_Test.wsdl).
+GIB_WSDL = env_str("GIB_WSDL")
+# Mutual TLS: the integrator's client certificate and key (PEM paths) and the CA bundle to trust GİB by.
+GIB_CLIENT_CERTIFICATE = env_str("GIB_CLIENT_CERTIFICATE")
+GIB_CLIENT_KEY = env_str("GIB_CLIENT_KEY")
+if bool(GIB_CLIENT_CERTIFICATE) != bool(GIB_CLIENT_KEY):
+    raise ImproperlyConfigured("GIB_CLIENT_CERTIFICATE and GIB_CLIENT_KEY go together: set both or neither.")
+for _name in ("GIB_WSDL", "GIB_CLIENT_CERTIFICATE", "GIB_CLIENT_KEY", "GIB_CA_BUNDLE"):
+    if env_str(_name) and not Path(env_str(_name)).is_file():
+        raise ImproperlyConfigured(f"{_name}: {env_str(_name)} is not a file.")
+GIB_CA_BUNDLE = env_str("GIB_CA_BUNDLE")
+if GIB_HUB_ENABLED:
+    INSTALLED_APPS.append("gibhub")
+
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.api_auth.ApiKeyAuthentication"],

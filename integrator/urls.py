@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -12,3 +13,5 @@ urlpatterns = [
     path("api/v1/me", MeApi.as_view(), name="api-me"),
     path("", include("tenants.urls")),
 ]
+if settings.GIB_HUB_ENABLED:
+    urlpatterns.insert(0, path("gibhub/", include("gibhub.urls")))

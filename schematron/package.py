@@ -5,6 +5,7 @@ Layout of an installed version (independent of how GİB's zip or folder was laid
     <version>/xsd/{common,maindoc,Envelope,HRXML}/...
     <version>/schematron/*.xml, History.txt
     <version>/xslt/...                       (only when the source has it)
+    <version>/wsdl/EFatura_Test.wsdl, ...     (only when the source has it)
     <version>/compiled/<compiler>/gib.xsl, gib.json   (our compiler's output, made at install)
 
 ``version`` is the last date in schematron/History.txt plus a short hash of the installed files, so
@@ -42,7 +43,7 @@ FOLDER_MARKERS = {
     "xsd/HRXML": "UserAccount.xsd",
     "schematron": MAIN_SCHEMATRON,
 }
-OPTIONAL_MARKERS = {"xslt": "general.xslt"}
+OPTIONAL_MARKERS = {"xslt": "general.xslt", "wsdl": "EFatura_Test.wsdl"}
 SCHEMATRON_FILES = (MAIN_SCHEMATRON, "UBL-TR_Common_Schematron.xml", "UBL-TR_Codelist.xml", "History.txt")
 logger = logging.getLogger(__name__)
 

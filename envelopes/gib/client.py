@@ -1,0 +1,137 @@
+"""The one client that talks to GİB's EFaturaService (or to anything speaking it: the local GİB hub, a
+receiver's integrator), with zeep, from GİB's own WSDL in the installed GİB package.
+
+Every call is bounded (``GIB_TIMEOUT`` for connecting and for each read), logged with its duration,
+and ends in an answer or a domain error: ``GibFault`` for GİB's EFaturaFault (2000–2007, with the
+action the code table gives), ``GibUnavailable`` when no answer came (network, timeout, a non-SOAP
+reply), which is always safe to retry. Mutual TLS with the integrator's client certificate when
+``GIB_CLIENT_CERTIFICATE`` and ``GIB_CLIENT_KEY`` are set.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+import requests
+import zeep
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from zeep.exceptions import Error as ZeepError
+from zeep.exceptions import Fault
+from zeep.transports import Transport
+
+from envelopes import codes
+from envelopes.gib.soap import EF
+from integrator.errors import DomainError
+from schematron.package import active_package
+
+BINDING = f"{{{EF}}}EFaturaSoapBinding"
+WSDL_NAME = "EFatura_Test.wsdl"  # GİB's test and live WSDLs differ only in the address, which is a setting
+logger = logging.getLogger(__name__)
+
+
+class GibError(DomainError):
+    code = "gib_error"
+    message = _("GİB's service could not be used.")
+
+
+class GibUnavailable(GibError):
+    code = "gib_unavailable"
+    message = _("No answer from %(url)s: %(reason)s.")
+
+
+class GibFault(GibError):
+    """GİB refused the call with an EFaturaFault; ``entry`` says what it means and what to do."""
+
+    code = "gib_fault"
+    message = _("GİB answered with fault %(fault)s: %(text)s")
+
+    def __init__(self, fault_code: int | str, text: str):
+        self.entry = codes.fault(fault_code)
+        self.fault_code = self.entry.code
+        self.text = text
+        super().__init__(fault=self.entry.code, text=text or self.entry.text_tr)
+
+
+class NoWsdl(GibError):
+    code = "gib_no_wsdl"
+    message = _("The installed GİB package has no WSDL (%(path)s); install a package with its wsdl folder.")
+
+
+def wsdl_path() -> Path:
+    path = Path(settings.GIB_WSDL) if settings.GIB_WSDL else active_package().path / "wsdl" / WSDL_NAME
+    if not path.is_file():
+        raise NoWsdl(path=str(path))
+    return path
+
+
+@lru_cache(maxsize=4)
+def _wsdl(path: str) -> zeep.Client:
+    # Parsed once per process: the service is made per client from the same definitions.
+    return zeep.Client(path, settings=zeep.Settings(strict=True, xml_huge_tree=True))
+
+
+class GibClient:
+    """EFaturaService at *url*; *certificate* and *key* (PEM paths) for mutual TLS; *ca_bundle* to trust."""
+
+    def __init__(self, *, url: str, timeout: float, certificate: str | None = None, key: str | None = None,
+                 ca_bundle: str | None = None):
+        self.url = url
+        session = requests.Session()
+        if certificate:
+            session.cert = (certificate, key)
+        if ca_bundle:
+            session.verify = ca_bundle
+        definitions = _wsdl(str(wsdl_path()))
+        client = zeep.Client(definitions.wsdl, transport=Transport(session=session, timeout=timeout, operation_timeout=timeout),
+                             settings=definitions.settings)
+        self._service = client.create_service(BINDING, url)
+
+    @contextmanager
+    def _call(self, operation: str, subject: str):
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            yield
+        except Fault as exc:
+            error = _as_fault(exc)
+            outcome = f"fault {error.fault_code}"
+            raise error from None
+        except (requests.RequestException, ZeepError) as exc:
+            outcome = f"unavailable ({type(exc).__name__})"
+            raise GibUnavailable(url=self.url, reason=str(exc) or type(exc).__name__) from None
+        finally:
+            logger.info("gib %s %s %s: %s in %.0f ms", operation, self.url, subject, outcome, (time.perf_counter() - started) * 1000)
+
+    def send_document(self, *, file_name: str, data: bytes, md5: str) -> str:
+        """Hand over the zip *file_name*; GİB's message when it took it (it answers the status later)."""
+        with self._call("sendDocument", file_name):
+            answer = self._service.sendDocument(fileName=file_name, binaryData={"_value_1": data}, hash=md5)
+        return (answer.msg or "") if answer is not None else ""
+
+    def get_application_response(self, instance_identifier: str) -> bytes:
+        """The system response (an ApplicationResponse document) GİB holds for the envelope."""
+        with self._call("getApplicationResponse", instance_identifier):
+            answer = self._service.getApplicationResponse(instanceIdentifier=instance_identifier)
+        if not answer:
+            raise GibUnavailable(url=self.url, reason=_("the answer holds no application response"))
+        return answer.encode("utf-8")
+
+
+def _as_fault(exc: Fault) -> GibError:
+    detail = exc.detail
+    found = detail.find(f".//{{{EF}}}EFaturaFault") if detail is not None else None
+    if found is None:
+        return GibUnavailable(url="GİB", reason=_("a SOAP fault without GİB's fault code: %(message)s") % {"message": exc.message})
+    return GibFault((found.findtext("code") or "").strip(), (found.findtext("msg") or "").strip())
+
+
+def gib_client() -> GibClient:
+    """The client for the GİB service the settings name (the local hub, GİB's test or live service)."""
+    return GibClient(url=settings.GIB_SERVICE_URL, timeout=settings.GIB_TIMEOUT,
+                     certificate=settings.GIB_CLIENT_CERTIFICATE, key=settings.GIB_CLIENT_KEY,
+                     ca_bundle=settings.GIB_CA_BUNDLE)
