@@ -98,6 +98,13 @@ def default_postbox(identifier: str, document_type: str = "Invoice") -> Register
     return postboxes.order_by("created_at", "name").first()
 
 
+def is_postbox(identifier: str, alias: str, document_type: str = "Invoice") -> bool:
+    """Whether *alias* is an active postbox (PK) of this user for this document type."""
+    return RegisteredAlias.objects.filter(
+        _active(), user__identifier=identifier, kind=RegisteredAlias.Kind.PK, document_type=document_type, name=alias
+    ).exists()
+
+
 # --- Import ------------------------------------------------------------------------------------
 
 

@@ -17,8 +17,20 @@ class Invoice(models.Model):
         OUTGOING = "out", _("Outgoing")
         INCOMING = "in", _("Incoming")
 
+    class Channel(models.TextChoices):
+        EFATURA = "efatura", _("e-Fatura")
+        EARSIV = "earsiv", _("e-Arşiv")
+
+    class Routing(models.TextChoices):
+        EARSIV_ASKED = "earsiv_asked", _("e-Arşiv was asked for")
+        ALIAS_GIVEN = "alias_given", _("a registered e-Fatura user; the postbox the sender named")
+        DEFAULT_ALIAS = "default_alias", _("a registered e-Fatura user; its main postbox")
+        NOT_REGISTERED = "not_registered", _("not on GİB's registered-user list: e-Arşiv")
+
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("tenant"))
-    uuid = models.UUIDField(_("ETTN"), default=uuid.uuid4, unique=True, editable=False)
+    # Unique per tenant and direction, not globally: when both parties are our tenants, the sender's
+    # outgoing invoice and the receiver's incoming one are the same document with the same ETTN.
+    uuid = models.UUIDField(_("ETTN"), default=uuid.uuid4, editable=False)
     number = models.CharField(_("invoice number"), max_length=16)
     series = models.ForeignKey(NumberSeries, on_delete=models.PROTECT, null=True, blank=True, related_name="invoices")
     direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices, default=Direction.OUTGOING)
@@ -31,6 +43,23 @@ class Invoice(models.Model):
     tax_amount = models.DecimalField(_("tax"), max_digits=18, decimal_places=2)
     payable_amount = models.DecimalField(_("payable amount"), max_digits=18, decimal_places=2)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ISSUED)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, blank=True)
+    routing_reason = models.CharField(_("routing reason"), max_length=30, choices=Routing.choices, blank=True)
+    receiver_alias = models.CharField(_("receiver alias"), max_length=255, blank=True)
+    sender_alias = models.CharField(_("sender alias"), max_length=255, blank=True)
+    envelope = models.ForeignKey(
+        "envelopes.Envelope", on_delete=models.PROTECT, null=True, blank=True, related_name="invoices", verbose_name=_("envelope")
+    )
+    gib_code = models.PositiveSmallIntegerField(_("GİB status code"), null=True, blank=True)
+    sends = models.PositiveSmallIntegerField(_("envelopes sent"), default=0)
+    never_resend = models.BooleanField(_("never resend"), default=False, help_text=_("GİB already holds it (1163)."))
+    errors = models.JSONField(_("validation errors"), default=list, blank=True)
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+    answer = models.CharField(_("answer"), max_length=10, blank=True, help_text=_("KABUL or RED, from the receiver."))
+    answer_reason = models.TextField(_("answer reason"), blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answer_uuid = models.UUIDField(_("answer ETTN"), null=True, blank=True)
+    answer_xml = models.BinaryField(_("answer (UBL-TR)"), null=True, blank=True)
     payload = models.JSONField(_("payload"), null=True, blank=True, encoder=DjangoJSONEncoder)
     xml = models.BinaryField(_("UBL-TR XML"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
@@ -42,8 +71,13 @@ class Invoice(models.Model):
         ordering = ["-issue_date", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "direction", "number"], name="invoice_number_unique_per_tenant"),
+            models.UniqueConstraint(fields=["uuid", "direction", "tenant"], name="invoice_uuid_unique_per_tenant"),
         ]
-        indexes = [models.Index(fields=["tenant", "status"]), models.Index(fields=["tenant", "issue_date"])]
+        indexes = [
+            models.Index(fields=["tenant", "status"]),
+            models.Index(fields=["tenant", "issue_date"]),
+            models.Index(fields=["status", "updated_at"]),  # the sweeper's scan for stuck invoices
+        ]
 
     def __str__(self):
         return f"{self.number} ({self.get_status_display()})"

@@ -211,6 +211,8 @@ class InvoicePayloadSerializer(serializers.Serializer):
     despatches = ReferenceSerializer(many=True, required=False, default=list)
     returns = ReferenceSerializer(many=True, required=False, default=list)
     customer = PartySerializer(required=False, allow_null=True, default=None)
+    # The customer's postbox to send to; by default its main one on GİB's registered-user list.
+    receiver_alias = serializers.RegexField(r"^urn:mail:\S+@\S+$", max_length=255, required=False, default="")
     buyer = PartySerializer(required=False, allow_null=True, default=None)
     export = ExportSerializer(required=False, allow_null=True, default=None)
     payment = PaymentSerializer(required=False, allow_null=True, default=None)

@@ -5,6 +5,7 @@ import uuid
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from envelopes.routing import route
 from integrator.errors import DomainError
 from invoices.models import Invoice, StatusChange
 from invoices.payload import InvoicePayloadSerializer, payload_to_invoice
@@ -73,7 +74,10 @@ def set_status(*, invoice: Invoice, to: str, code: str = "", text: str = "") -> 
 
 def invoice_issue(*, tenant: Tenant, data: dict) -> Invoice:
     """Check *data* (the documented JSON payload), number it from the tenant's series and build its
-    UBL-TR XML, all in one transaction: a number is taken only by an invoice that is saved."""
+    UBL-TR XML, all in one transaction: a number is taken only by an invoice that is saved.
+
+    It is routed first: a customer not on GİB's registered-user list gets an e-Arşiv invoice, numbered
+    from the e-Arşiv series (``envelopes.routing``); the decision and its reason are kept on the invoice."""
     serializer = InvoicePayloadSerializer(data=data)
     if not serializer.is_valid():
         raise PayloadInvalid(serializer.errors)
@@ -81,7 +85,9 @@ def invoice_issue(*, tenant: Tenant, data: dict) -> Invoice:
     if not tenant.efatura_registered and checked["profile"] != "EARSIVFATURA":
         raise ProfileNotAllowed(tenant=tenant.display_name)
     document = payload_to_invoice(checked, supplier=tenant_party(tenant))
-    series = _series(tenant=tenant, prefix=checked["series"], profile=checked["profile"])
+    decision = route(profile=document.profile, customer=document.customer.identifier, alias=checked["receiver_alias"])
+    document.profile = decision.profile
+    series = _series(tenant=tenant, prefix=checked["series"] if decision.profile == checked["profile"] else "", profile=decision.profile)
     with transaction.atomic():
         document.id = number_allocate(series=series, issue_date=document.issue_date)
         document.uuid = str(uuid.uuid4()).upper()
@@ -99,6 +105,9 @@ def invoice_issue(*, tenant: Tenant, data: dict) -> Invoice:
             customer_name=document.customer.name or f"{document.customer.first_name} {document.customer.last_name}",
             tax_amount=totals.tax_total(document),
             payable_amount=document.totals.payable,
+            channel=decision.channel,
+            routing_reason=decision.reason,
+            receiver_alias=decision.alias,
             payload=data,
             xml=build.to_bytes(build.build_invoice(document, xslt=tenant.display_xslt.encode() or None)),
         )

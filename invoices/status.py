@@ -9,6 +9,7 @@ class Status(models.TextChoices):
     INVALID = "invalid", _("Invalid")  # failed validation: fix and issue again
     VALID = "valid", _("Validated")  # passed GİB's schema and schematron and our own rules
     SEALED = "sealed", _("Sealed")
+    KEPT = "kept", _("e-Arşiv, kept for delivery")  # sealed e-Arşiv invoices do not go through GİB's envelopes
     QUEUED = "queued", _("In an envelope")
     SENT = "sent", _("Sent to GİB")
     FAILED = "failed", _("Failed at GİB")
@@ -22,9 +23,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.ISSUED: frozenset({Status.VALID, Status.INVALID}),
     Status.INVALID: frozenset(),
     Status.VALID: frozenset({Status.SEALED}),
-    Status.SEALED: frozenset({Status.QUEUED}),
+    Status.SEALED: frozenset({Status.QUEUED, Status.KEPT, Status.FAILED}),
+    Status.KEPT: frozenset(),
     Status.QUEUED: frozenset({Status.SENT, Status.FAILED}),
-    Status.SENT: frozenset({Status.DELIVERED, Status.FAILED, Status.SENT}),
+    # The receiver's answer may overtake our poll for 1300: it proves delivery.
+    Status.SENT: frozenset({Status.DELIVERED, Status.FAILED, Status.SENT, Status.ACCEPTED, Status.REJECTED}),
     Status.FAILED: frozenset({Status.QUEUED}),
     Status.DELIVERED: frozenset({Status.ACCEPTED, Status.REJECTED}),
     Status.ACCEPTED: frozenset(),

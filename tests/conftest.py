@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.utils import translation
 
-from tests.factories import make_tenant, make_user
+from tests.factories import make_tenant, make_user, register_customers
 
 PASSWORD = "correct horse battery"
 
@@ -24,11 +24,13 @@ def _english_messages():
 
 @pytest.fixture
 def tenant_a(db):
+    register_customers()  # A's customers are on GİB's list: its invoices go as e-Fatura
     return make_tenant("1234567890", "A Tekstil A.Ş.", domain="a-tekstil.com.tr", prefix="AAA")
 
 
 @pytest.fixture
 def tenant_b(db):
+    register_customers()
     return make_tenant("4840847211", "B Gıda Ltd. Şti.", domain="b-gida.com.tr", prefix="BBB")
 
 

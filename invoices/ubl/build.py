@@ -47,7 +47,8 @@ def _number(value: Decimal) -> str:
     return text if text != "-0" else "0"
 
 
-def _extensions(root) -> None:
+def extensions(root) -> None:
+    """The empty seal slot every sealed UBL-TR document starts with (invoices and application responses)."""
     # GİB schema: ext:UBLExtensions is required; the seal goes in its ExtensionContent.
     content = _el(_el(_el(root, f"{{{EXT}}}UBLExtensions"), f"{{{EXT}}}UBLExtension"), f"{{{EXT}}}ExtensionContent")
     etree.SubElement(content, f"{{{SLOT_NS}}}SealSlot", nsmap={"slot": SLOT_NS})
@@ -110,15 +111,20 @@ def _xslt(root, inv: Invoice, xslt: bytes) -> None:
 
 
 def _signature(root, inv: Invoice) -> None:
-    signer = inv.signer_identifier or inv.supplier.identifier
-    signature = _el(root, cac("Signature"))
-    _el(signature, cbc("ID"), signer, schemeID="VKN_TCKN")  # SignatureCheck: schemeID VKN_TCKN, 10 or 11 digits
-    party = _el(signature, cac("SignatoryParty"))
-    _el(_el(party, cac("PartyIdentification")), cbc("ID"), signer, schemeID="VKN" if len(signer) == 10 else "TCKN")
-    _address(party, inv.supplier)
-    external = _el(_el(signature, cac("DigitalSignatureAttachment")), cac("ExternalReference"))
     # Each seal's Id must be unique across an envelope (xsd:ID), so it carries the invoice number.
-    _el(external, cbc("URI"), f"#Signature_{inv.id}")
+    signature(root, signer=inv.signer_identifier or inv.supplier.identifier, signatory=inv.supplier, seal_id=f"Signature_{inv.id}")
+
+
+def signature(root, *, signer: str, signatory: Party, seal_id: str) -> None:
+    """cac:Signature naming the seal's holder and pointing at the ds:Signature ``signing.xades.sign`` will
+    give the Id *seal_id*; shared by invoices and application responses."""
+    element = _el(root, cac("Signature"))
+    _el(element, cbc("ID"), signer, schemeID="VKN_TCKN")  # SignatureCheck: schemeID VKN_TCKN, 10 or 11 digits
+    party = _el(element, cac("SignatoryParty"))
+    _el(_el(party, cac("PartyIdentification")), cbc("ID"), signer, schemeID="VKN" if len(signer) == 10 else "TCKN")
+    _address(party, signatory)
+    external = _el(_el(element, cac("DigitalSignatureAttachment")), cac("ExternalReference"))
+    _el(external, cbc("URI"), f"#{seal_id}")
 
 
 def _address(parent, party: Party, tag: str = "PostalAddress") -> None:
@@ -135,7 +141,7 @@ def _address(parent, party: Party, tag: str = "PostalAddress") -> None:
 
 
 def _party(parent, party: Party) -> None:
-    _party_content(_el(parent, cac("Party")), party)
+    party_content(_el(parent, cac("Party")), party)
 
 
 def _person(parent, party: Party) -> None:
@@ -149,7 +155,8 @@ def _person(parent, party: Party) -> None:
         _el(passport, cbc("IssueDate"), party.passport_date.isoformat() if party.passport_date else "")
 
 
-def _party_content(element, party: Party) -> None:
+def party_content(element, party: Party) -> None:
+    """The children of a UBL PartyType: cac:Party of an invoice, cac:SenderParty of an application response."""
     _opt(element, cbc("WebsiteURI"), party.website)
     if party.identifier:  # PartyIdentificationSchemeIDCheck: one VKN or TCKN, of 10 or 11 digits
         _el(_el(element, cac("PartyIdentification")), cbc("ID"), party.identifier, schemeID=party.scheme)
@@ -178,7 +185,7 @@ def _parties(root, inv: Invoice) -> None:
     if inv.buyer_customer is not None:
         _party(_el(root, cac("BuyerCustomerParty")), inv.buyer_customer)
     if inv.tax_representative is not None:
-        _party_content(_el(root, cac("TaxRepresentativeParty")), inv.tax_representative)
+        party_content(_el(root, cac("TaxRepresentativeParty")), inv.tax_representative)
 
 
 def _payment(root, inv: Invoice) -> None:
@@ -317,7 +324,7 @@ def _line(root, line: Line, number: int, inv: Invoice) -> None:
 def build_invoice(inv: Invoice, *, xslt: bytes | None = None) -> etree._Element:
     """The UBL-TR tree of *inv*, whose totals must already be computed (``totals.compute``)."""
     root = etree.Element(f"{{{INVOICE_NS}}}Invoice", nsmap=NSMAP)
-    _extensions(root)
+    extensions(root)
     _header(root, inv)
     _references(root, inv)
     _xslt(root, inv, xslt if xslt is not None else default_xslt())
