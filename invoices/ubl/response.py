@@ -132,14 +132,15 @@ def _check_answer(code: str, reason: str) -> None:
 def _answered_invoice(invoice_xml: bytes, responder: Party) -> Invoice:
     """The invoice answered, refused when it takes no answer or is not addressed to *responder*."""
     invoice = parse_invoice(_root(invoice_xml))
+    name = invoice.id or invoice.uuid
     if not needs_answer(invoice.profile):
         reason = _("a %(profile)s invoice takes no answer, only TICARIFATURA does") % {"profile": invoice.profile}
-        raise NotAnswerable(invoice=invoice.id, reason=reason)
+        raise NotAnswerable(invoice=name, reason=reason)
     if invoice.customer.identifier != responder.identifier:
         names = {"customer": invoice.customer.identifier, "responder": responder.identifier}
-        raise NotAnswerable(invoice=invoice.id, reason=_("it is addressed to %(customer)s, not to %(responder)s") % names)
+        raise NotAnswerable(invoice=name, reason=_("it is addressed to %(customer)s, not to %(responder)s") % names)
     if not invoice.uuid or invoice.issue_date is None:
-        raise NotAnswerable(invoice=invoice.id, reason=_("it has no UUID or no issue date to refer to"))
+        raise NotAnswerable(invoice=name, reason=_("it has no UUID or no issue date to refer to"))
     return invoice
 
 
@@ -189,8 +190,8 @@ def build_application_response(
     """The unsealed KABUL or RED of *responder*, the invoice's customer, to the invoice *invoice_xml*.
 
     *uuid* is the response's ID and UUID both, and names its seal ``Signature_<uuid>``: unique, so
-    responses share an envelope safely (xsd:ID). Raises a ResponseError for an answer that may not be
-    given, ParseError for an invoice that cannot be read.
+    responses share an envelope safely (xsd:ID); it must be a UUID (ValueError otherwise). Raises a
+    ResponseError for an answer that may not be given, ParseError for an invoice that cannot be read.
     """
     reason = (reason or "").strip()
     _check_answer(code, reason)
