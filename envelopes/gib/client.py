@@ -4,8 +4,10 @@ receiver's integrator), with zeep, from GİB's own WSDL in the installed GİB pa
 Every call is bounded (``GIB_TIMEOUT`` for connecting and for each read), logged with its duration,
 and ends in an answer or a domain error: ``GibFault`` for GİB's EFaturaFault (2000–2007, with the
 action the code table gives), ``GibUnavailable`` when no answer came (network, timeout, a non-SOAP
-reply), which is always safe to retry. Mutual TLS with the integrator's client certificate when
-``GIB_CLIENT_CERTIFICATE`` and ``GIB_CLIENT_KEY`` are set.
+reply, a SOAP fault without GİB's code), which is always safe to retry. Whatever the peer sends, no
+other exception leaves a call. Mutual TLS with the integrator's client certificate when
+``GIB_CLIENT_CERTIFICATE`` and ``GIB_CLIENT_KEY`` are set; ``GIB_CA_BUNDLE``, when set, is the only
+trust, whatever ``REQUESTS_CA_BUNDLE`` says.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from zeep.exceptions import Error as ZeepError
 from zeep.exceptions import Fault
+from lxml import etree
 from zeep.transports import Transport
 
 from envelopes import codes
 from envelopes.gib.soap import EF
 from integrator.errors import DomainError
-from schematron.package import active_package
+from schematron.package import PackageNotInstalled, active_package
 
 BINDING = f"{{{EF}}}EFaturaSoapBinding"
 WSDL_NAME = "EFatura_Test.wsdl"  # GİB's test and live WSDLs differ only in the address, which is a setting
@@ -63,7 +66,13 @@ class NoWsdl(GibError):
 
 
 def wsdl_path() -> Path:
-    path = Path(settings.GIB_WSDL) if settings.GIB_WSDL else active_package().path / "wsdl" / WSDL_NAME
+    if settings.GIB_WSDL:
+        path = Path(settings.GIB_WSDL)
+    else:
+        try:
+            path = active_package().path / "wsdl" / WSDL_NAME
+        except PackageNotInstalled as exc:
+            raise NoWsdl(path=str(exc)) from None
     if not path.is_file():
         raise NoWsdl(path=str(path))
     return path
@@ -75,13 +84,23 @@ def _wsdl(path: str) -> zeep.Client:
     return zeep.Client(path, settings=zeep.Settings(strict=True, xml_huge_tree=True))
 
 
+class _Session(requests.Session):
+    # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace a session's own CA bundle (psf/requests#3829):
+    # GİB would then be trusted by whatever the environment names instead of GIB_CA_BUNDLE.
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):
+        merged = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if self.verify is not True:
+            merged["verify"] = self.verify
+        return merged
+
+
 class GibClient:
     """EFaturaService at *url*; *certificate* and *key* (PEM paths) for mutual TLS; *ca_bundle* to trust."""
 
     def __init__(self, *, url: str, timeout: float, certificate: str | None = None, key: str | None = None,
                  ca_bundle: str | None = None):
         self.url = url
-        session = requests.Session()
+        session = _Session()
         if certificate:
             session.cert = (certificate, key)
         if ca_bundle:
@@ -94,18 +113,27 @@ class GibClient:
     @contextmanager
     def _call(self, operation: str, subject: str):
         started = time.perf_counter()
-        outcome = "ok"
+        outcome, level = "ok", logging.INFO
         try:
             yield
         except Fault as exc:
-            error = _as_fault(exc)
-            outcome = f"fault {error.fault_code}"
+            error = _as_fault(exc, self.url)
+            outcome, level = _outcome(error), logging.WARNING
             raise error from None
         except (requests.RequestException, ZeepError) as exc:
-            outcome = f"unavailable ({type(exc).__name__})"
+            outcome, level = f"unavailable ({type(exc).__name__})", logging.WARNING
             raise GibUnavailable(url=self.url, reason=str(exc) or type(exc).__name__) from None
+        except Exception as exc:
+            # zeep reading a reply it did not expect (an empty SOAP body: IndexError) must not crash a
+            # poller; the traceback is kept, in case the fault is ours and not the peer's.
+            outcome, level = f"unavailable ({type(exc).__name__})", logging.ERROR
+            logger.exception("gib %s %s %s: zeep could not read the answer", operation, self.url, subject)
+            raise GibUnavailable(url=self.url, reason=f"an answer zeep could not read ({type(exc).__name__})") from None
         finally:
-            logger.info("gib %s %s %s: %s in %.0f ms", operation, self.url, subject, outcome, (time.perf_counter() - started) * 1000)
+            duration_ms = (time.perf_counter() - started) * 1000
+            logger.log(level, "gib %s %s %s: %s in %.0f ms", operation, self.url, subject, outcome, duration_ms,
+                       extra={"operation": operation, "url": self.url, "subject": subject, "outcome": outcome,
+                              "duration_ms": duration_ms})
 
     def send_document(self, *, file_name: str, data: bytes, md5: str) -> str:
         """Hand over the zip *file_name*; GİB's message when it took it (it answers the status later)."""
@@ -122,12 +150,17 @@ class GibClient:
         return answer.encode("utf-8")
 
 
-def _as_fault(exc: Fault) -> GibError:
-    detail = exc.detail
+def _as_fault(exc: Fault, url: str) -> GibError:
+    # zeep gives the Detail element, None, or (when the reply held no SOAP 1.2 Fault) the whole reply as bytes.
+    detail = exc.detail if isinstance(exc.detail, etree._Element) else None
     found = detail.find(f".//{{{EF}}}EFaturaFault") if detail is not None else None
     if found is None:
-        return GibUnavailable(url="GİB", reason=_("a SOAP fault without GİB's fault code: %(message)s") % {"message": exc.message})
+        return GibUnavailable(url=url, reason=_("a SOAP fault without GİB's fault code: %(message)s") % {"message": exc.message})
     return GibFault((found.findtext("code") or "").strip(), (found.findtext("msg") or "").strip())
+
+
+def _outcome(error: GibError) -> str:
+    return f"fault {error.fault_code}" if isinstance(error, GibFault) else "unavailable (SOAP fault without GİB's code)"
 
 
 def gib_client() -> GibClient:

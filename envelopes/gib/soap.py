@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -25,6 +26,8 @@ CONTENT_TYPE = "application/soap+xml; charset=utf-8"
 MAX_REQUEST_BYTES = 16 * 1024 * 1024  # GİB's 5 MB zip, base64-encoded, with room to spare
 SEND_DOCUMENT, GET_APPLICATION_RESPONSE = "sendDocument", "getApplicationResponse"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True, remove_blank_text=True)
+# What XML 1.0 cannot carry (most C0 controls, lone surrogates, U+FFFE/U+FFFF): lxml refuses such text.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class SoapError(Exception):
@@ -57,6 +60,9 @@ def parse_request(body: bytes) -> SendDocument | GetApplicationResponse:
         root = etree.fromstring(body, _PARSER)
     except etree.XMLSyntaxError as exc:
         raise SoapError(f"the request is not XML: {exc}") from None
+    # The check above is a shortcut; this one also sees a DTD past 4 KB or in UTF-16 (SOAP 1.2 forbids any).
+    if root.getroottree().docinfo.doctype:
+        raise SoapError("a DTD is not allowed")
     if root.tag != f"{{{SOAP12}}}Envelope":
         raise SoapError("the request is not a SOAP 1.2 envelope")
     operation = root.find(f"{{{SOAP12}}}Body/*")
@@ -79,7 +85,8 @@ def _envelope() -> tuple[etree._Element, etree._Element]:
 
 
 def _text(parent: etree._Element, name: str, text: str) -> None:
-    etree.SubElement(parent, name).text = text
+    # A fault's message may quote anything; an answer must still be written.
+    etree.SubElement(parent, name).text = _NOT_XML.sub("\ufffd", text)
 
 
 def _serialize(root: etree._Element) -> bytes:
@@ -110,7 +117,7 @@ def fault(*, code: int | None, msg: str, sender: bool = True) -> bytes:
     value.text = "soap:Sender" if sender else "soap:Receiver"
     reason = etree.SubElement(etree.SubElement(element, f"{{{SOAP12}}}Reason"), f"{{{SOAP12}}}Text")
     reason.set("{http://www.w3.org/XML/1998/namespace}lang", "tr")
-    reason.text = msg
+    reason.text = _NOT_XML.sub("\ufffd", msg)
     if code is not None:
         detail = etree.SubElement(etree.SubElement(element, f"{{{SOAP12}}}Detail"), f"{{{EF}}}EFaturaFault")
         _text(detail, "code", str(code))
