@@ -114,6 +114,7 @@ class Envelope(models.Model):
 
     class State(models.TextChoices):
         PACKED = "packed", _("packed, not sent yet")
+        SENDING = "sending", _("being handed to GİB")
         SENT = "sent", _("sent, GİB is processing it")
         DONE = "done", _("final")
         RECEIVED = "received", _("received")
@@ -126,7 +127,7 @@ class Envelope(models.Model):
     state = models.CharField(_("state"), max_length=10, choices=State.choices)
     sender_alias = models.CharField(_("sender alias"), max_length=255)
     receiver_alias = models.CharField(_("receiver alias"), max_length=255)
-    receiver_identifier = models.CharField(_("receiver VKN/TCKN"), max_length=11, blank=True)
+    party_identifier = models.CharField(_("VKN/TCKN of the other party"), max_length=11, blank=True)
     file_name = models.CharField(_("file name"), max_length=60)
     data = models.BinaryField(_("zip"))
     md5 = models.CharField(_("MD5"), max_length=32)

@@ -230,6 +230,17 @@ for _name in ("GIB_WSDL", "GIB_CLIENT_CERTIFICATE", "GIB_CLIENT_KEY", "GIB_CA_BU
     if env_str(_name) and not Path(env_str(_name)).is_file():
         raise ImproperlyConfigured(f"{_name}: {env_str(_name)} is not a file.")
 GIB_CA_BUNDLE = env_str("GIB_CA_BUNDLE")
+# Polling an envelope's status: first after GIB_POLL_FIRST seconds, then twice as long each time, at
+# most GIB_POLL_MAX apart; beat looks for due envelopes every GIB_POLL_TICK seconds.
+GIB_POLL_FIRST = env_int("GIB_POLL_FIRST", 30, minimum=1)
+GIB_POLL_MAX = env_int("GIB_POLL_MAX", 3600, minimum=1)
+GIB_POLL_TICK = env_int("GIB_POLL_TICK", 15, minimum=1)
+# How many times invoices GİB gave up delivering (1215) or the receiver refused (1230) are sent again.
+GIB_RESENDS = env_int("GIB_RESENDS", 2, minimum=0)
+# Work waiting longer than this (seconds) in a state a task should have moved it from is enqueued again.
+PIPELINE_SWEEP_AFTER = env_int("PIPELINE_SWEEP_AFTER", 300, minimum=1)
+CELERY_BEAT_SCHEDULE["envelopes-poll"] = {"task": "envelopes.tasks.envelopes_poll", "schedule": float(GIB_POLL_TICK)}
+CELERY_BEAT_SCHEDULE["pipeline-sweep"] = {"task": "envelopes.tasks.pipeline_sweep", "schedule": float(min(PIPELINE_SWEEP_AFTER, 60))}
 if GIB_HUB_ENABLED:
     INSTALLED_APPS.append("gibhub")
 
@@ -282,3 +293,14 @@ TSA_SERVER_KEY = env_str("TSA_SERVER_KEY")
 TSA_SERVER_CERTIFICATE = env_str("TSA_SERVER_CERTIFICATE")
 if bool(TSA_SERVER_KEY) != bool(TSA_SERVER_CERTIFICATE):
     raise ImproperlyConfigured("TSA_SERVER_KEY and TSA_SERVER_CERTIFICATE go together: set both (as *_FILE) or neither.")
+
+# --- The local GİB hub (only while GIB_HUB_ENABLED) -------------------------------------------
+# How it delivers an envelope to the receiver's integrator: tries before giving up (1215), the delay
+# before the first retry (doubling after each), and each try's timeout, in seconds; and how long a
+# delivered envelope waits for the receiver's system response before it shows 1220.
+GIB_HUB_DELIVERY_ATTEMPTS = env_int("GIB_HUB_DELIVERY_ATTEMPTS", 5, minimum=1)
+GIB_HUB_RETRY_DELAY = env_int("GIB_HUB_RETRY_DELAY", 60, minimum=0)
+GIB_HUB_DELIVERY_TIMEOUT = env_int("GIB_HUB_DELIVERY_TIMEOUT", 30, minimum=1)
+GIB_HUB_ANSWER_WAIT = env_int("GIB_HUB_ANSWER_WAIT", 3600, minimum=0)
+if GIB_HUB_ENABLED:
+    CELERY_BEAT_SCHEDULE["gibhub-sweep-unanswered"] = {"task": "gibhub.tasks.sweep_unanswered", "schedule": 300.0}

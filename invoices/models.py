@@ -38,6 +38,8 @@ class Invoice(models.Model):
     type_code = models.CharField(_("type"), max_length=30)
     issue_date = models.DateField(_("issue date"))
     currency = models.CharField(_("currency"), max_length=3)
+    supplier_identifier = models.CharField(_("supplier VKN/TCKN"), max_length=11, blank=True)
+    supplier_name = models.CharField(_("supplier"), max_length=250, blank=True)
     customer_identifier = models.CharField(_("customer VKN/TCKN"), max_length=11, db_index=True)
     customer_name = models.CharField(_("customer"), max_length=250)
     tax_amount = models.DecimalField(_("tax"), max_digits=18, decimal_places=2)

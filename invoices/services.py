@@ -54,6 +54,10 @@ def tenant_party(tenant: Tenant) -> Party:
     )
 
 
+def party_name(party: Party) -> str:
+    return party.name or f"{party.first_name} {party.last_name}".strip()
+
+
 def _series(*, tenant: Tenant, prefix: str, profile: str) -> NumberSeries:
     kind = NumberSeries.Kind.EARSIV if profile == "EARSIVFATURA" else NumberSeries.Kind.EFATURA
     series = NumberSeries.objects.filter(tenant=tenant, **({"prefix": prefix} if prefix else {"kind": kind, "is_default": True})).first()
@@ -101,8 +105,10 @@ def invoice_issue(*, tenant: Tenant, data: dict) -> Invoice:
             type_code=document.type_code,
             issue_date=document.issue_date,
             currency=document.currency,
+            supplier_identifier=tenant.identifier,
+            supplier_name=tenant.display_name,
             customer_identifier=document.customer.identifier,
-            customer_name=document.customer.name or f"{document.customer.first_name} {document.customer.last_name}",
+            customer_name=party_name(document.customer),
             tax_amount=totals.tax_total(document),
             payable_amount=document.totals.payable,
             channel=decision.channel,

@@ -28,7 +28,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.QUEUED: frozenset({Status.SENT, Status.FAILED}),
     # The receiver's answer may overtake our poll for 1300: it proves delivery.
     Status.SENT: frozenset({Status.DELIVERED, Status.FAILED, Status.SENT, Status.ACCEPTED, Status.REJECTED}),
-    Status.FAILED: frozenset({Status.QUEUED}),
+    Status.FAILED: frozenset({Status.SEALED}),  # back in the queue for a new envelope, same ETTN
     Status.DELIVERED: frozenset({Status.ACCEPTED, Status.REJECTED}),
     Status.ACCEPTED: frozenset(),
     Status.REJECTED: frozenset(),

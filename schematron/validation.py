@@ -47,12 +47,13 @@ class Report:
 
 
 def validate(
-    xml_bytes: bytes, *, doc_type: str | None = None, today: date | None = None
+    xml_bytes: bytes, *, doc_type: str | None = None, today: date | None = None, platform: bool = True
 ) -> Report:
     """Validate one document; raises PackageNotInstalled when there is no GİB package to validate with.
 
     ``doc_type`` forces GİB's ``type`` parameter (efatura | earchive); by default it is earchive
-    exactly when the invoice's ProfileID is EARSIVFATURA.  ``today`` fixes the platform's date rules.
+    exactly when the invoice's ProfileID is EARSIVFATURA.  ``today`` fixes the platform's date rules;
+    ``platform=False`` leaves our own rules out (for documents others issued: GİB's rules are theirs).
     """
     if doc_type is not None and doc_type not in DOC_TYPES:
         raise ValueError(f"doc_type must be one of {DOC_TYPES}, not {doc_type!r}")
@@ -64,7 +65,7 @@ def validate(
     if parsed.tree.getroot().tag not in xsd.SCHEMA_FOR_ROOT:
         return Report([_unknown_root(parsed.tree.getroot())])
     doc_type = doc_type or detect_type(parsed.tree)
-    return Report(_layers(parsed, package, doc_type, today or datetime.now(ISTANBUL).date()), doc_type)
+    return Report(_layers(parsed, package, doc_type, today or datetime.now(ISTANBUL).date(), platform), doc_type)
 
 
 def detect_type(tree: etree._ElementTree) -> str:
@@ -73,14 +74,15 @@ def detect_type(tree: etree._ElementTree) -> str:
     return "earchive" if profile.strip() == "EARSIVFATURA" else "efatura"
 
 
-def _layers(parsed: Parsed, package: InstalledPackage, doc_type: str, today: date) -> list[ValidationIssue]:
+def _layers(parsed: Parsed, package: InstalledPackage, doc_type: str, today: date, platform: bool) -> list[ValidationIssue]:
     issues = _schema_issues(parsed, package)
     try:
         document = engine.parse(parsed.text)
     except PySaxonApiError as exc:
         return issues + [_engine_issue("gib", exc)]
     issues += _gib_issues(parsed, package, document, doc_type)
-    issues += _platform_issues(parsed, document, today)
+    if platform:
+        issues += _platform_issues(parsed, document, today)
     return issues
 
 

@@ -61,6 +61,6 @@ def on_postgres() -> bool:
 
 
 from tests.gib_fixtures import gib_package, gib_root  # noqa: E402, F401  (GİB's package, installed once per run)
-from tests.pki_fixtures import seal_a, test_root  # noqa: E402, F401  (the test PKI, made once per run)
+from tests.pki_fixtures import seal_a, seal_b, test_root  # noqa: E402, F401  (the test PKI, made once per run)
 from tests.tsa_fixtures import local_tsa, serve  # noqa: E402, F401  (the local TSA, served once per run)
 from tests.softhsm import seal_a_hsm, softhsm  # noqa: E402, F401  (a SoftHSM2 token store, made once per run)

@@ -14,3 +14,9 @@ def test_root() -> pki.Issued:
 def seal_a(test_root) -> pki.Issued:
     """Tenant A's seal (VKN 1234567890), valid today."""
     return pki.seal(test_root, identifier="1234567890", title="A Tekstil A.Ş.")
+
+
+@pytest.fixture(scope="session")
+def seal_b(test_root) -> pki.Issued:
+    """Tenant B's seal (VKN 4840847211), valid today: B answers A's invoices, so B seals answers."""
+    return pki.seal(test_root, identifier="4840847211", title="B Gıda Ltd. Şti.")

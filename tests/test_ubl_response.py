@@ -26,7 +26,7 @@ from invoices.ubl.response import (
     parse_system_response,
 )
 from schematron.validation import validate
-from signing import pki, xades
+from signing import xades
 from signing.verify import verify
 from tests.envelope_helpers import NOW, TODAY, key_of, sealed_invoices
 from tests.gib import GIB
@@ -45,12 +45,6 @@ B_ANSWERS = {
     "sender_alias": "urn:mail:pk@b-gida.com.tr", "sender_identifier": B, "sender_name": "B Gıda Ltd. Şti.",
     "receiver_alias": "urn:mail:gb@a-tekstil.com.tr", "receiver_identifier": A, "receiver_name": "A Tekstil A.Ş.",
 }
-
-
-@pytest.fixture(scope="module")
-def seal_b(test_root) -> pki.Issued:
-    """Tenant B's seal: B answers, so B seals the answer."""
-    return pki.seal(test_root, identifier=B, title="B Gıda Ltd. Şti.")
 
 
 @pytest.fixture

@@ -1,0 +1,184 @@
+"""Envelopes GİB pushes to us (our side of sendDocument): incoming invoices for our tenants' postboxes,
+the receivers' KABUL/RED for our invoices, and system responses about our envelopes.
+
+Each push is checked (name, hash, zip, envelope, each document's seal) and stored in one transaction,
+or refused with nothing stored. What cannot even be read is refused at once with a SOAP fault carrying
+GİB's code; an envelope that can be read but not accepted is kept as REFUSED, without its documents,
+and answered with a system response carrying the refusal code, as every accepted one is answered with
+1200. A repeated push of an envelope ID is refused with 2001 and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from lxml import etree
+
+from envelopes import packing, sbdh
+from envelopes.gib.soap import SendDocument
+from envelopes.models import Envelope
+from envelopes.states import envelope_apply, record
+from integrator.errors import DomainError
+from invoices.models import Invoice, StatusChange
+from invoices.services import party_name, set_status
+from invoices.status import Status
+from invoices.ubl import parse, response, totals
+from schematron.validation import validate
+from signing.verify import verify
+from tenants.models import Alias
+
+PROCESSED = 1200
+logger = logging.getLogger(__name__)
+
+
+class Refused(DomainError):
+    """The push is refused with GİB's *gib_code*: a SOAP fault when nothing could be read, else a
+    system response."""
+
+    code = "envelope_refused"
+    message = _("%(text)s (GİB code %(gib_code)s)")
+
+    def __init__(self, gib_code: int, text: str):
+        self.gib_code = gib_code
+        super().__init__(gib_code=gib_code, text=text)
+
+
+def _read(request: SendDocument) -> tuple[bytes, sbdh.Envelope]:
+    try:
+        xml = packing.unpack(request.file_name, request.data, request.hash)
+        return xml, sbdh.parse_envelope(xml)
+    except sbdh.EnvelopeError as exc:
+        raise Refused(exc.gib_code or 1140, str(exc)) from None
+
+
+def _owner(alias: str) -> Alias:
+    found = Alias.objects.select_related("tenant").filter(name=alias, deleted_at__isnull=True, tenant__is_active=True).first()
+    if found is None:
+        raise Refused(1181, f"{alias}: no such address here (ADRES BULUNAMADI)")
+    return found
+
+
+def envelope_receive(*, request: SendDocument, now: dt.datetime | None = None) -> Envelope:
+    """Check and store a pushed envelope; raises Refused (nothing stored) when it cannot be read or
+    is already here. Returns the stored envelope: RECEIVED, or REFUSED with the code it earned."""
+    xml, envelope = _read(request)
+    owner = _owner(envelope.receiver_alias)
+    if Envelope.objects.filter(uuid=envelope.uuid, direction=Envelope.Direction.INCOMING).exists():
+        raise Refused(2001, "ZARF ID SİSTEMDE MEVCUT")
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            stored = _store(request, envelope, owner, now)
+            try:
+                with transaction.atomic():
+                    _accept(xml, envelope, stored, owner, now)
+            except Refused as refusal:
+                _refuse(stored, refusal, now)
+    except IntegrityError:  # the same envelope, pushed twice at once: the other push stored it
+        raise Refused(2001, "ZARF ID SİSTEMDE MEVCUT") from None
+    if envelope.type != sbdh.SYSTEMENVELOPE:
+        from envelopes.tasks import system_response_send  # the tasks import this module
+
+        transaction.on_commit(lambda: system_response_send.delay(stored.id))
+    return stored
+
+
+def _store(request: SendDocument, envelope: sbdh.Envelope, owner: Alias, now: dt.datetime) -> Envelope:
+    stored = Envelope.objects.create(
+        tenant=owner.tenant, uuid=envelope.uuid, direction=Envelope.Direction.INCOMING, type=envelope.type,
+        state=Envelope.State.RECEIVED, sender_alias=envelope.sender_alias, receiver_alias=envelope.receiver_alias,
+        party_identifier=envelope.sender_identifier, file_name=request.file_name, data=request.data, md5=request.hash,
+        code=PROCESSED, text="received", created_at=now,
+    )
+    return stored
+
+
+def _refuse(stored: Envelope, refusal: Refused, now: dt.datetime) -> None:
+    stored.state, stored.code, stored.text = Envelope.State.REFUSED, refusal.gib_code, str(refusal)
+    stored.save(update_fields=["state", "code", "text", "updated_at"])
+    record(stored, code=refusal.gib_code, text=str(refusal), source="platform", now=now)
+    logger.warning("envelope %s from %s refused: %s", stored.uuid, stored.sender_alias, refusal)
+
+
+def _validated(xml: bytes) -> None:
+    """GİB's checks of the whole envelope, its documents within: schema (1160), then schematron (1150)."""
+    report = validate(xml, platform=False)
+    if not report.valid:
+        first = min(report.errors, key=lambda issue: issue.layer not in ("parse", "xsd"))
+        raise Refused(1160 if first.layer in ("parse", "xsd") else 1150, f"{first.rule}: {first.message_tr}")
+
+
+def _sealed(documents: list[bytes]) -> None:
+    for position, document in enumerate(documents, 1):
+        verification = verify(document)
+        if not verification.valid:
+            failed = ", ".join(check.name for check in verification.failed)
+            raise Refused(1177, f"document {position}: GEÇERSİZ İMZA ({failed})")
+
+
+def _accept(xml: bytes, envelope: sbdh.Envelope, stored: Envelope, owner: Alias, now: dt.datetime) -> None:
+    if envelope.type == sbdh.SYSTEMENVELOPE:
+        return _system_response(envelope, owner, now)
+    _validated(xml)
+    _sealed(envelope.documents)
+    if envelope.element_type == "INVOICE":
+        for document in envelope.documents:
+            _incoming_invoice(document, stored, owner, now)
+    elif envelope.element_type == "APPLICATIONRESPONSE":
+        for document in envelope.documents:
+            _answer(document, owner, now)
+    else:
+        raise Refused(1140, f"{envelope.element_type}: not a document type we receive")
+    return None
+
+
+def _incoming_invoice(xml: bytes, stored: Envelope, owner: Alias, now: dt.datetime) -> None:
+    document = parse.parse_invoice(etree.fromstring(xml))
+    tenant = owner.tenant
+    if document.customer.identifier != tenant.identifier:
+        raise Refused(1181, f"{document.id}: addressed to {document.customer.identifier}, not to {tenant.identifier}")
+    if Invoice.objects.filter(tenant=tenant, direction=Invoice.Direction.INCOMING, uuid=document.uuid).exists():
+        return  # a resend of an invoice we hold (after 1215/1230): the same document, kept once
+    invoice = Invoice.objects.create(
+        tenant=tenant, uuid=document.uuid, number=document.id, direction=Invoice.Direction.INCOMING,
+        profile=document.profile, type_code=document.type_code, issue_date=document.issue_date, currency=document.currency,
+        supplier_identifier=document.supplier.identifier, supplier_name=party_name(document.supplier),
+        customer_identifier=document.customer.identifier, customer_name=party_name(document.customer),
+        tax_amount=totals.tax_total(document), payable_amount=document.totals.payable, status=Status.RECEIVED,
+        channel=Invoice.Channel.EFATURA, envelope=stored, sender_alias=stored.sender_alias, receiver_alias=owner.name,
+        received_at=now, xml=xml,
+    )
+    StatusChange.objects.create(invoice=invoice, to_status=Status.RECEIVED, text=str(stored.uuid), created_at=now)
+
+
+def _answer(xml: bytes, owner: Alias, now: dt.datetime) -> None:
+    """The receiver's KABUL or RED for one of our invoices."""
+    answer = response.parse_application_response(xml)
+    invoice = (Invoice.objects.select_for_update()
+               .filter(tenant=owner.tenant, direction=Invoice.Direction.OUTGOING, uuid=answer.invoice_uuid).first())
+    if invoice is None:
+        raise Refused(1150, f"{answer.invoice_uuid}: no invoice of ours with this ETTN")
+    if invoice.answer:
+        return  # already answered: the first answer stands
+    target = {"KABUL": Status.ACCEPTED, "RED": Status.REJECTED}.get(answer.code)
+    if target is None or invoice.status not in (Status.SENT, Status.DELIVERED):
+        raise Refused(1150, f"{invoice.number}: a {answer.code} answer cannot apply to an invoice that is {invoice.status}")
+    invoice.answer, invoice.answer_reason, invoice.answered_at = answer.code, answer.reason, now
+    invoice.answer_uuid, invoice.answer_xml = answer.uuid, xml
+    invoice.save(update_fields=["answer", "answer_reason", "answered_at", "answer_uuid", "answer_xml", "updated_at"])
+    set_status(invoice=invoice, to=target, code=answer.code, text=answer.reason)
+
+
+def _system_response(envelope: sbdh.Envelope, owner: Alias, now: dt.datetime) -> None:
+    """A system response about one of our envelopes: its status, as a poll would have told."""
+    for document in envelope.documents:
+        answer = response.parse_system_response(document)
+        ours = (Envelope.objects.select_for_update()
+                .filter(tenant=owner.tenant, direction=Envelope.Direction.OUTGOING, uuid=answer.envelope_uuid).first())
+        if ours is None:
+            raise Refused(1150, f"{answer.envelope_uuid}: no envelope of ours with this ID")
+        envelope_apply(envelope=ours, code=answer.code, text=answer.description, source="push", now=now)

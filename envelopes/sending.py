@@ -1,0 +1,210 @@
+"""Outgoing envelopes: a tenant's sealed e-Fatura invoices packed per receiver postbox, checked, and
+handed to GİB.
+
+Packing takes the waiting invoices with ``skip_locked``, so two packers never envelope the same
+invoice. Sending takes the tenant's credits once, as the envelope becomes SENDING, and gives them back
+only if GİB refuses the envelope for good; if GİB took it but its answer was lost, the next attempt
+gets fault 2001 (the envelope is known), which counts as taken.
+"""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from itertools import groupby
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from envelopes import packing, sbdh
+from envelopes.codes import Action
+from envelopes.gib.client import GibFault, gib_client
+from envelopes.models import Envelope
+from envelopes.states import next_poll, record
+from integrator.errors import DomainError
+from invoices.models import Invoice
+from invoices.services import set_status
+from invoices.status import Status
+from schematron.validation import validate
+from tenants.ledger import credits_add, credits_debit
+from tenants.models import Alias, LedgerEntry, Tenant
+
+ALREADY_KNOWN = 2001  # ZARF ID SİSTEMDE MEVCUT: an earlier attempt got through
+
+
+class NoSenderAlias(DomainError):
+    code = "no_sender_alias"
+    message = _("%(tenant)s has no active sender unit (GB alias) to send envelopes from.")
+
+
+def sender_alias(tenant: Tenant) -> str:
+    alias = tenant.aliases.filter(kind=Alias.Kind.GB, deleted_at__isnull=True).order_by("created_at", "id").first()
+    if alias is None:
+        raise NoSenderAlias(tenant=tenant.display_name)
+    return alias.name
+
+
+def _receiver(invoice: Invoice) -> tuple[str, str]:
+    return invoice.receiver_alias, invoice.customer_identifier
+
+
+def envelopes_pack(*, tenant: Tenant) -> list[Envelope]:
+    """Put *tenant*'s sealed e-Fatura invoices into envelopes, one receiver postbox per envelope, each
+    within GİB's count and size limits; an invoice an envelope check refuses fails alone."""
+    with transaction.atomic():
+        waiting = (Invoice.objects.select_for_update(skip_locked=True)
+                   .filter(tenant=tenant, direction=Invoice.Direction.OUTGOING, channel=Invoice.Channel.EFATURA, status=Status.SEALED)
+                   .order_by("receiver_alias", "customer_identifier", "id"))
+        invoices = list(waiting)
+        if not invoices:
+            return []
+        sender = sender_alias(tenant)
+        envelopes = []
+        for _receiver_key, group in groupby(invoices, key=_receiver):
+            envelopes += _pack_receiver(tenant, sender, list(group))
+        return envelopes
+
+
+def _pack_receiver(tenant: Tenant, sender: str, invoices: list[Invoice]) -> list[Envelope]:
+    documents = [bytes(i.xml) for i in invoices]
+    try:
+        groups = packing.batch(documents)
+    except packing.DocumentTooLarge as exc:
+        _fail(invoices[int(exc.params["position"]) - 1], "envelope", str(exc))
+        return _pack_receiver(tenant, sender, [i for i in invoices if i.status == Status.SEALED])
+    envelopes, start = [], 0
+    for group in groups:
+        envelopes += _checked_envelope(tenant, sender, invoices[start:start + len(group)])
+        start += len(group)
+    return envelopes
+
+
+def _fail(invoice: Invoice, code: str, text: str) -> None:
+    set_status(invoice=invoice, to=Status.FAILED, code=code, text=text)
+
+
+def _envelope_xml(tenant: Tenant, sender: str, invoices: list[Invoice], envelope_id: str) -> bytes:
+    first = invoices[0]
+    return sbdh.sender_envelope(
+        sender_alias=sender, sender_identifier=tenant.identifier, sender_name=tenant.display_name,
+        receiver_alias=first.receiver_alias, receiver_identifier=first.customer_identifier, receiver_name=first.customer_name,
+        documents=[bytes(i.xml) for i in invoices], uuid=envelope_id,
+    )
+
+
+def _checked_envelope(tenant: Tenant, sender: str, invoices: list[Invoice]) -> list[Envelope]:
+    """The envelope of *invoices*, validated as GİB will (schema and schematron of the whole envelope).
+    When it fails, the invoices that fail alone are marked FAILED and the rest are packed again."""
+    envelope_id = sbdh.envelope_uuid(uuidlib.uuid4())
+    xml = _envelope_xml(tenant, sender, invoices, envelope_id)
+    report = validate(xml)
+    if report.valid:
+        return [_store(tenant, sender, invoices, envelope_id, xml)]
+    bad = [i for i in invoices if not validate(bytes(i.xml)).valid] or invoices
+    for invoice in bad:
+        _fail(invoice, report.errors[0].rule[:10], report.errors[0].message_tr)
+    rest = [i for i in invoices if i not in bad]
+    return _checked_envelope(tenant, sender, rest) if rest else []
+
+
+def _store(tenant: Tenant, sender: str, invoices: list[Invoice], envelope_id: str, xml: bytes) -> Envelope:
+    packed = packing.pack(xml, envelope_id)
+    envelope = Envelope.objects.create(
+        tenant=tenant, uuid=envelope_id, direction=Envelope.Direction.OUTGOING, type=Envelope.Type.SENDER,
+        state=Envelope.State.PACKED, sender_alias=sender, receiver_alias=invoices[0].receiver_alias,
+        party_identifier=invoices[0].customer_identifier, file_name=packed.file_name, data=packed.data, md5=packed.md5_hex,
+    )
+    for invoice in invoices:
+        invoice.envelope, invoice.sender_alias, invoice.sends = envelope, sender, invoice.sends + 1
+        invoice.save(update_fields=["envelope", "sender_alias", "sends", "updated_at"])
+        set_status(invoice=invoice, to=Status.QUEUED, text=str(envelope.uuid))
+    return envelope
+
+
+def envelope_store(*, tenant: Tenant, type: str, sender: str, receiver: str, receiver_identifier: str, xml: bytes,
+                   envelope_id: str, answers: Envelope | None = None) -> Envelope:
+    """An outgoing envelope of responses (POSTBOX: our KABUL/RED; SYSTEM: our system response), packed."""
+    packed = packing.pack(xml, envelope_id)
+    return Envelope.objects.create(
+        tenant=tenant, uuid=envelope_id, direction=Envelope.Direction.OUTGOING, type=type, state=Envelope.State.PACKED,
+        sender_alias=sender, receiver_alias=receiver, party_identifier=receiver_identifier, answers=answers,
+        file_name=packed.file_name, data=packed.data, md5=packed.md5_hex,
+    )
+
+
+def _begin(envelope_id: int) -> Envelope | None:
+    """PACKED → SENDING, debiting one credit per invoice; an envelope already SENDING (a retry, or
+    one whose worker died mid-call) goes again without a second debit; any other is left alone."""
+    with transaction.atomic():
+        envelope = Envelope.objects.select_for_update().get(id=envelope_id)
+        if envelope.state not in (Envelope.State.PACKED, Envelope.State.SENDING):
+            return None
+        if envelope.state == Envelope.State.PACKED:
+            count = envelope.invoices.count()
+            if count:
+                credits_debit(tenant=envelope.tenant, reference=str(envelope.uuid), amount=count)
+            envelope.state = Envelope.State.SENDING
+        envelope.send_attempts += 1
+        envelope.save(update_fields=["state", "send_attempts", "updated_at"])
+        return envelope
+
+
+def envelope_send(*, envelope_id: int) -> Envelope | None:
+    """Hand a packed envelope to GİB. No transaction is open during the call (GİB, or the local hub
+    on the same database, must not wait on our locks): the credits are taken before it and given back
+    only when GİB refuses the envelope for good (``envelope_send_failed``).
+
+    Raises GibUnavailable, GibFault (but 2001) or InsufficientCredits; the task decides what follows.
+    """
+    envelope = _begin(envelope_id)
+    if envelope is None:
+        return None
+    try:
+        message = gib_client().send_document(file_name=envelope.file_name, data=bytes(envelope.data), md5=envelope.md5)
+    except GibFault as fault:
+        if fault.fault_code != ALREADY_KNOWN:
+            raise
+        message = fault.text
+    return _sent(envelope_id, message)
+
+
+def _sent(envelope_id: int, message: str) -> Envelope | None:
+    with transaction.atomic():
+        envelope = Envelope.objects.select_for_update().get(id=envelope_id)
+        if envelope.state != Envelope.State.SENDING:
+            return None
+        now = timezone.now()
+        envelope.sent_at = now
+        record(envelope, code=None, text=message or "sent", source="send", now=now)
+        for invoice in envelope.invoices.select_for_update().order_by("id"):
+            set_status(invoice=invoice, to=Status.SENT, text=message)
+        if envelope.type == Envelope.Type.SYSTEM:  # nothing to follow: GİB keeps no status we act on
+            envelope.state = Envelope.State.DONE
+        else:
+            envelope.state, envelope.next_poll_at = Envelope.State.SENT, next_poll(envelope, now)
+        envelope.save()
+        return envelope
+
+
+def envelope_send_failed(*, envelope_id: int, fault: GibFault) -> Envelope:
+    """GİB refused the envelope outright: record the fault; a fault that says our zip is wrong (2006)
+    fails its invoices, one that needs a person (2007, unknown) marks it for attention."""
+    with transaction.atomic():
+        envelope = Envelope.objects.select_for_update().get(id=envelope_id)
+        now = timezone.now()
+        record(envelope, code=fault.fault_code, text=fault.text or fault.entry.text_tr, source="send", now=now)
+        if fault.entry.action == Action.FIX_AND_RESEND:
+            invoices = list(envelope.invoices.select_for_update())
+            for invoice in invoices:
+                _fail(invoice, str(fault.fault_code), fault.entry.text_tr)
+            if invoices:
+                credits_add(tenant=envelope.tenant, amount=len(invoices), kind=LedgerEntry.Kind.REFUND, note=f"{envelope.uuid}: {fault.fault_code}")
+            envelope.state = Envelope.State.DONE
+        envelope.attention = fault.entry.meaning
+        envelope.save()
+        return envelope
+
+
+def envelope_held(*, envelope_id: int, reason: str) -> None:
+    """The envelope waits (the tenant has no credits left): say so; the sweeper tries again later."""
+    Envelope.objects.filter(id=envelope_id).update(attention=reason, updated_at=timezone.now())

@@ -1,0 +1,92 @@
+"""What a GİB status code does to an outgoing envelope and to the documents in it.
+
+The code table (``envelopes.codes``) gives each code its action; this module carries it out, once per
+change of code, and records it. Invoices follow their envelope: waiting codes keep them SENT (with the
+code), 1300 makes them DELIVERED, refusals make them FAILED (1163 also ``never_resend``), and 1215/1230
+put them back into a new envelope with the same ETTN, up to ``GIB_RESENDS`` times.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from envelopes import codes
+from envelopes.codes import Action
+from envelopes.models import Envelope, EnvelopeStatus
+from invoices.models import Invoice
+from invoices.services import set_status
+from invoices.status import Status
+
+ATTENTION_AFTER = dt.timedelta(hours=48)  # GİB's advice for 1220
+
+
+def next_poll(envelope: Envelope, now: dt.datetime) -> dt.datetime:
+    """Backoff: the first poll after GIB_POLL_FIRST seconds, then twice as long each time, up to GIB_POLL_MAX."""
+    seconds = min(settings.GIB_POLL_FIRST * 2 ** min(envelope.polls, 20), settings.GIB_POLL_MAX)
+    return now + dt.timedelta(seconds=seconds)
+
+
+def record(envelope: Envelope, *, code: int | None, text: str, source: str, now: dt.datetime) -> None:
+    EnvelopeStatus.objects.create(envelope=envelope, code=code, text=text, source=source, created_at=now)
+
+
+def _invoice_status(invoice: Invoice, entry: codes.Status) -> None:
+    code, text = str(entry.code), entry.text_tr
+    if entry.action == Action.DONE and invoice.status == Status.SENT:
+        set_status(invoice=invoice, to=Status.DELIVERED, code=code, text=text)
+    elif entry.action in (Action.FIX_AND_RESEND, Action.NEVER_RESEND, Action.RESEND) and invoice.status == Status.SENT:
+        invoice.never_resend = entry.action == Action.NEVER_RESEND
+        set_status(invoice=invoice, to=Status.FAILED, code=code, text=text)
+    elif invoice.status == Status.SENT:
+        set_status(invoice=invoice, to=Status.SENT, code=code, text=text)
+    invoice.gib_code = entry.code
+    invoice.save(update_fields=["gib_code", "never_resend", "updated_at"])
+
+
+def _resend(invoices: list[Invoice]) -> list[Invoice]:
+    """Invoices GİB gave up delivering (1215) or the receiver refused (1230), back in the queue while
+    they have sends left: they go in a new envelope, keeping their ETTN."""
+    again = [i for i in invoices if i.status == Status.FAILED and i.sends <= settings.GIB_RESENDS]
+    for invoice in again:
+        set_status(invoice=invoice, to=Status.SEALED, text="resend")
+    return again
+
+
+def _attention(envelope: Envelope, entry: codes.Status, now: dt.datetime) -> str:
+    if entry.action == Action.ATTENTION:
+        return entry.text_en
+    if entry.action == Action.ATTENTION_AFTER_48H and envelope.sent_at and now - envelope.sent_at >= ATTENTION_AFTER:
+        return "No system response from the receiver for 48 hours (1220): ask the receiver or GİB."
+    return ""
+
+
+def envelope_apply(*, envelope: Envelope, code: int, text: str, source: str, now: dt.datetime | None = None) -> Envelope:
+    """Apply GİB's *code* for a locked outgoing *envelope*; returns it saved. A repeated code only
+    moves the next poll."""
+    now = now or timezone.now()
+    entry = codes.status(code)
+    if code != envelope.code:
+        record(envelope, code=code, text=text or entry.text_tr, source=source, now=now)
+        envelope.code, envelope.text = code, text or entry.text_tr
+        if envelope.type == Envelope.Type.SENDER:
+            _follow(envelope, entry)
+    envelope.attention = _attention(envelope, entry, now) or envelope.attention
+    envelope.state = Envelope.State.DONE if entry.final else Envelope.State.SENT
+    envelope.next_poll_at = None if entry.final else next_poll(envelope, now)
+    envelope.save()
+    return envelope
+
+
+def _follow(envelope: Envelope, entry: codes.Status) -> None:
+    invoices = list(envelope.invoices.select_for_update().order_by("id"))
+    for invoice in invoices:
+        _invoice_status(invoice, entry)
+    if entry.action == Action.RESEND and _resend(invoices):
+        from envelopes.tasks import envelopes_pack  # the tasks import this module
+
+        tenant_id = envelope.tenant_id
+        transaction.on_commit(lambda: envelopes_pack.delay(tenant_id))
