@@ -17,6 +17,9 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
+# The platform talks to the local GİB hub it serves itself (GIB_SERVICE_URL names GİB's service in production).
+run: export GIB_SERVICE_URL ?= http://127.0.0.1:$(PORT)/gibhub/services/EFatura
+run: export GIB_POLL_FIRST ?= 5
 run: install
 	python manage.py gib_package install --if-missing
 	python manage.py migrate --noinput

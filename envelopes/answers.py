@@ -101,7 +101,8 @@ def answers_lapse(*, now: dt.datetime | None = None) -> int:
     with transaction.atomic():
         incoming = Invoice.objects.filter(direction=Invoice.Direction.INCOMING, status=Status.RECEIVED, received_at__lt=cutoff)
         outgoing = Invoice.objects.filter(direction=Invoice.Direction.OUTGOING, status=Status.DELIVERED, envelope__sent_at__lt=cutoff)
-        for invoice in (incoming | outgoing).filter(profile="TICARIFATURA").select_for_update():
+        # OF self: the OR joins envelopes on its nullable side, which PostgreSQL will not lock.
+        for invoice in (incoming | outgoing).filter(profile="TICARIFATURA").select_for_update(of=("self",)):
             set_status(invoice=invoice, to=Status.ACCEPTED, text=LAPSED)
             lapsed += 1
     return lapsed
@@ -121,10 +122,12 @@ def system_response_send(*, envelope_id: int) -> Envelope | None:
             description=incoming.text, envelope_type=incoming.type,
         )
         envelope_id = sbdh.envelope_uuid(uuidlib.uuid4())
+        sender, receiver = incoming.receiver_alias, incoming.sender_alias  # back the way the envelope came
         xml = sbdh.system_envelope(
-            sender_alias=incoming.receiver_alias, sender_identifier=tenant.identifier, sender_name=tenant.display_name,
-            receiver_alias=incoming.sender_alias, receiver_identifier=incoming.party_identifier, receiver_name="",
+            sender_alias=sender, sender_identifier=tenant.identifier, sender_name=tenant.display_name,
+            receiver_alias=receiver, receiver_identifier=incoming.party_identifier, receiver_name="",
             document=answer, uuid=envelope_id,
         )
-        return envelope_store(tenant=tenant, type=Envelope.Type.SYSTEM, sender=incoming.receiver_alias, receiver=incoming.sender_alias,
+        return envelope_store(tenant=tenant, type=Envelope.Type.SYSTEM, sender=sender, receiver=receiver,
                               receiver_identifier=incoming.party_identifier, xml=xml, envelope_id=envelope_id, answers=incoming)
+

@@ -78,8 +78,10 @@ def envelope_receive(*, request: SendDocument, now: dt.datetime | None = None) -
                     _accept(xml, envelope, stored, owner, now)
             except Refused as refusal:
                 _refuse(stored, refusal, now)
-    except IntegrityError:  # the same envelope, pushed twice at once: the other push stored it
-        raise Refused(2001, "ZARF ID SİSTEMDE MEVCUT") from None
+    except IntegrityError:
+        if not Envelope.objects.filter(uuid=envelope.uuid, direction=Envelope.Direction.INCOMING).exists():
+            raise  # not ours to call a duplicate: 2001 would tell the sender its envelope was taken
+        raise Refused(2001, "ZARF ID SİSTEMDE MEVCUT") from None  # pushed twice at once: the other push stored it
     if envelope.type != sbdh.SYSTEMENVELOPE:
         from envelopes.tasks import system_response_send  # the tasks import this module
 
@@ -121,6 +123,13 @@ def _sealed(documents: list[bytes]) -> None:
 
 
 def _accept(xml: bytes, envelope: sbdh.Envelope, stored: Envelope, owner: Alias, now: dt.datetime) -> None:
+    try:
+        return _process(xml, envelope, stored, owner, now)
+    except parse.ParseError as exc:  # a document our readers refuse (system responses pass no checks first)
+        raise Refused(1140, f"DOKÜMAN AYRIŞTIRILAMADI: {exc}") from None
+
+
+def _process(xml: bytes, envelope: sbdh.Envelope, stored: Envelope, owner: Alias, now: dt.datetime) -> None:
     if envelope.type == sbdh.SYSTEMENVELOPE:
         return _system_response(envelope, owner, now)
     _validated(xml)
@@ -162,6 +171,8 @@ def _answer(xml: bytes, owner: Alias, now: dt.datetime) -> None:
                .filter(tenant=owner.tenant, direction=Invoice.Direction.OUTGOING, uuid=answer.invoice_uuid).first())
     if invoice is None:
         raise Refused(1150, f"{answer.invoice_uuid}: no invoice of ours with this ETTN")
+    if answer.sender_identifier != invoice.customer_identifier:  # GİB vouches for the sender, not for its right to answer
+        raise Refused(1150, f"{invoice.number}: answered by {answer.sender_identifier}, not by its customer {invoice.customer_identifier}")
     if invoice.answer:
         return  # already answered: the first answer stands
     target = {"KABUL": Status.ACCEPTED, "RED": Status.REJECTED}.get(answer.code)

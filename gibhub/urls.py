@@ -1,4 +1,10 @@
 from django.urls import path
 
+from gibhub import views
+
 app_name = "gibhub"
-urlpatterns: list = []
+urlpatterns = [
+    path("services/EFatura", views.efatura_service, name="efatura"),
+    path("userlist/newUserGbListxml.zip", views.userlist, {"kind": "GB"}, name="userlist-gb"),
+    path("userlist/newUserPkListxml.zip", views.userlist, {"kind": "PK"}, name="userlist-pk"),
+]

@@ -119,6 +119,9 @@ else:
         "data_folder_out": str(BROKER_DIR),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # kombu sleeps this long whenever the worker's prefetch is full, not only when the folder is
+        # empty: at its default of 1 s a worker takes at most concurrency × prefetch tasks a second.
+        "polling_interval": 0.1,
     }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

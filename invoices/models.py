@@ -72,7 +72,8 @@ class Invoice(models.Model):
         verbose_name_plural = _("invoices")
         ordering = ["-issue_date", "-number"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "direction", "number"], name="invoice_number_unique_per_tenant"),
+            # Our numbers are unique per tenant; incoming ones are the suppliers', who may share a number.
+            models.UniqueConstraint(fields=["tenant", "number"], condition=models.Q(direction="out"), name="invoice_number_unique_per_tenant"),
             models.UniqueConstraint(fields=["uuid", "direction", "tenant"], name="invoice_uuid_unique_per_tenant"),
         ]
         indexes = [

@@ -80,3 +80,23 @@ def demo_load() -> dict | None:
 def demo_login() -> tuple[str, str | None]:
     path = _login_file()
     return ACCOUNTANT, path.read_text(encoding="utf-8").strip() if path.exists() else None
+
+
+def demo_exchange(*, address: str) -> None:
+    """Point the demo at the local GİB hub: both tenants registered there with this platform's
+    endpoint (``address`` + gib/services/EFatura), and the hub's registered-user lists imported into
+    ours, as GİB's are in production (through a file, by the same import). Idempotent."""
+    if not settings.GIB_HUB_ENABLED:
+        return
+    from envelopes.userlist import userlist_import
+    from gibhub.registry import hub_register
+    from gibhub.userlist import FILE_NAMES, userlist_zip
+
+    endpoint = address.rstrip("/") + "/gib/services/EFatura"
+    for spec in TENANTS:
+        tenant = Tenant.objects.get(identifier=spec["tenant"]["identifier"])
+        hub_register(identifier=tenant.identifier, title=tenant.display_name, aliases=spec["aliases"], endpoint=endpoint)
+    for kind, name in FILE_NAMES.items():
+        path = settings.VAR_DIR / name
+        path.write_bytes(userlist_zip(kind=kind))
+        userlist_import(source=str(path))

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from tenants.demo import demo_load, demo_login
+from tenants.demo import demo_exchange, demo_load, demo_login
 
 
 class Command(BaseCommand):
@@ -17,6 +17,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  API key of {tenant} (shown only now):\n    {raw_key}")
         else:
             self.stdout.write("Demo already loaded; nothing changed. (API keys are shown only when created.)")
+        demo_exchange(address=address)
         username, password = demo_login()
         self.stdout.write(self.style.SUCCESS(f"\n  Portal:  {address}"))
         self.stdout.write(f"  Login:   {username} / {password or '(password set elsewhere)'}\n")

@@ -1,0 +1,44 @@
+"""``manage.py gibhub force CODE [--receiver ALIAS] [--times N] [--on send|query]`` and
+``manage.py gibhub register VKN TITLE --endpoint URL [--gb ALIAS]... [--pk ALIAS]...``."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from gibhub.forcing import ForceInvalid, Operation, hub_force
+from gibhub.registry import RegistryError, hub_register
+
+OPERATIONS = {"send": Operation.SEND, "query": Operation.QUERY, "processing": Operation.PROCESSING}
+
+
+class Command(BaseCommand):
+    help = "The local GİB hub: force the codes it answers, register users and their aliases."
+
+    def add_arguments(self, parser):
+        commands = parser.add_subparsers(dest="action", required=True)
+        force = commands.add_parser("force", help="answer CODE for the next envelopes (or calls) on purpose")
+        force.add_argument("code", type=int, metavar="CODE", help="a status code (1100–1999) or a fault (2000–2999)")
+        force.add_argument("--receiver", default="", metavar="ALIAS", help="only for envelopes to this alias (default: any)")
+        force.add_argument("--times", type=int, default=1, metavar="N", help="how many envelopes or calls (default 1)")
+        force.add_argument("--on", choices=sorted(OPERATIONS),
+                           help="default: processing for a status, query for 2004, send for other faults")
+        register = commands.add_parser("register", help="register a user and its aliases at an integrator's endpoint")
+        register.add_argument("identifier", metavar="VKN")
+        register.add_argument("title", metavar="TITLE")
+        register.add_argument("--endpoint", required=True, metavar="URL", help="the integrator's EFaturaService URL")
+        register.add_argument("--gb", action="append", default=[], metavar="ALIAS")
+        register.add_argument("--pk", action="append", default=[], metavar="ALIAS")
+
+    def handle(self, *args, action, **options):
+        try:
+            self._force(**options) if action == "force" else self._register(**options)
+        except (ForceInvalid, RegistryError) as exc:
+            raise CommandError(str(exc)) from None
+
+    def _force(self, *, code, receiver, times, on, **options):
+        forced = hub_force(code=code, receiver_alias=receiver, times=times, operation=OPERATIONS[on] if on else None)
+        receiver = forced.receiver_alias or "any receiver"
+        self.stdout.write(f"The hub answers {forced.code} on {forced.operation} {forced.remaining} time(s), for {receiver}.")
+
+    def _register(self, *, identifier, title, endpoint, gb, pk, **options):
+        aliases = [("GB", name) for name in gb] + [("PK", name) for name in pk]
+        user = hub_register(identifier=identifier, title=title, aliases=aliases, endpoint=endpoint)
+        self.stdout.write(f"{user}: {len(aliases)} alias(es) at {endpoint}.")

@@ -1,0 +1,157 @@
+"""The local GİB hub refuses what GİB refuses, each with GİB's code, after answering sendDocument:
+zip and name faults, schema, schematron, seals, the sender's authority and the receiver's address."""
+
+import base64
+import io
+import uuid
+import zipfile
+
+import pytest
+from lxml import etree
+
+from envelopes import packing, sbdh
+from gibhub.models import HubDeliveryAttempt, HubDocument
+from gibhub.registry import hub_alias_delete
+from signing import pki, xades
+from tests.envelope_helpers import ENVELOPE_ID, sealed_invoices
+from tests.envelope_helpers import envelope, invoices  # noqa: F401  (fixtures)
+from tests.gibhub_fixtures import A_PK, B_GB, history, hub, sender_envelope, serve_receiver, skip_without_hub  # noqa: F401
+
+pytestmark = [pytest.mark.django_db(transaction=True), skip_without_hub]
+
+
+def zipped(*entries: tuple[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in entries:
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+def refused(hub, file_name: str, data: bytes) -> list[int]:
+    """Send, then the envelope's history as the hub recorded it; nothing may have been delivered."""
+    assert hub.send_zip(file_name, data) == "ZARF KUYRUGA EKLENDI"  # GİB takes it first, refuses later
+    envelope_uuid = file_name.removesuffix(".zip")
+    assert not hub.b.received and not HubDeliveryAttempt.objects.exists()
+    assert hub.status(envelope_uuid)[0] == str(history(envelope_uuid)[-1])
+    return history(envelope_uuid)
+
+
+def corrupted(data: bytes) -> bytes:
+    """The zip with bytes of its compressed entry changed: it opens, its entry does not read."""
+    middle = 30 + 40 + 50  # past the local header and the entry's name
+    return data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + 16]) + data[middle + 16:]
+
+
+OTHER = "0b6c5bd2-52b3-4a55-8d0e-3a5f2f7f3c11"
+
+
+@pytest.mark.parametrize(("make", "code"), [
+    (lambda xml: b"this is not a zip", 1110),
+    (lambda xml: corrupted(packing.pack(xml, ENVELOPE_ID).data), 1130),
+    (lambda xml: zipped((f"{ENVELOPE_ID}.xml", xml), (f"{OTHER}.xml", xml)), 1131),
+    (lambda xml: zipped((f"{ENVELOPE_ID}.txt", xml)), 1132),
+    (lambda xml: zipped((f"{OTHER}.xml", xml)), 1133),
+    (lambda xml: zipped((f"{ENVELOPE_ID}.xml", b"<not xml")), 1140),
+    (lambda xml: zipped((f"{ENVELOPE_ID}.xml", b"<root/>")), 1141),
+], ids=["not-a-zip", "broken-zip", "two-files", "not-xml-name", "entry-named-otherwise", "unparseable", "no-envelope-id"])
+def test_zip_and_name_faults_earn_gibs_codes(hub, envelope, make, code):
+    assert refused(hub, f"{ENVELOPE_ID}.zip", make(envelope)) == [1000, 1100, code]
+
+
+def test_a_zip_named_after_another_envelope_is_1142(hub, envelope):
+    assert refused(hub, f"{OTHER}.zip", zipped((f"{ENVELOPE_ID}.xml", envelope))) == [1000, 1100, 1142]
+
+
+def test_an_envelope_against_gibs_xml_schema_is_1160(hub, envelope):
+    broken = envelope.replace(b"<sh:HeaderVersion>1.0</sh:HeaderVersion>", b"<sh:HeaderVersion>1.0</sh:HeaderVersion><sh:Extra>x</sh:Extra>", 1)
+    assert broken != envelope
+
+    assert refused(hub, f"{ENVELOPE_ID}.zip", zipped((f"{ENVELOPE_ID}.xml", broken))) == [1000, 1100, 1160]
+
+
+def test_an_envelope_against_gibs_schematron_is_1150(hub, envelope):
+    broken = envelope.replace(b"<sh:HeaderVersion>1.0<", b"<sh:HeaderVersion>9.9<", 1)  # GİB's HeaderCheck: 1.0 or 1.2
+    assert broken != envelope
+
+    assert refused(hub, f"{ENVELOPE_ID}.zip", zipped((f"{ENVELOPE_ID}.xml", broken))) == [1000, 1100, 1150]
+
+
+def forged(invoice: bytes) -> bytes:
+    """The invoice with one bit of its signature value flipped: still base64, no longer A's signature."""
+    root = etree.fromstring(invoice)
+    value = root.find(".//ds:SignatureValue", xades.NS)
+    raw = bytearray(base64.b64decode(value.text))
+    raw[10] ^= 0x01
+    value.text = base64.b64encode(bytes(raw)).decode()
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_a_forged_seal_is_1177(hub, invoices):
+    xml = sender_envelope([invoices[0], forged(invoices[1])])
+    packed = packing.pack(xml, sbdh.parse_envelope(xml).uuid)
+
+    assert refused(hub, packed.file_name, packed.data) == [1000, 1100, 1177]
+
+
+def test_a_seal_from_an_untrusted_root_is_1177(hub, tenant_a, tenant_b):
+    stranger = pki.root_ca("Yabancı Kök")
+    invoices = sealed_invoices(tenant_a, pki.seal(stranger, identifier="1234567890", title="A Tekstil A.Ş."), stranger)
+    xml = sender_envelope(invoices)
+    packed = packing.pack(xml, sbdh.parse_envelope(xml).uuid)
+
+    assert refused(hub, packed.file_name, packed.data) == [1000, 1100, 1177]
+
+
+@pytest.mark.parametrize("parties", [
+    {"sender_alias": A_PK},  # A's postbox cannot send invoices
+    {"sender_alias": "urn:mail:satis@a-tekstil.com.tr"},  # not A's alias at all
+    {"sender_alias": B_GB},  # B's sender unit, claimed by A's VKN
+], ids=["pk-as-sender", "unregistered", "another-users-alias"])
+def test_a_sender_alias_the_sender_does_not_hold_as_gb_is_1171(hub, invoices, parties):
+    xml = sender_envelope(invoices, **parties)
+    packed = packing.pack(xml, sbdh.parse_envelope(xml).uuid)
+
+    assert refused(hub, packed.file_name, packed.data) == [1000, 1100, 1171]
+
+
+def test_an_unknown_receiver_alias_is_1181(hub, invoices):
+    xml = sender_envelope(invoices, receiver_alias="urn:mail:yok@b-gida.com.tr")
+    packed = packing.pack(xml, sbdh.parse_envelope(xml).uuid)
+
+    assert refused(hub, packed.file_name, packed.data) == [1000, 1100, 1181]
+
+
+def test_a_deleted_receiver_alias_is_1181_and_refused_documents_are_not_registered(hub, envelope):
+    assert hub_alias_delete(name="urn:mail:pk@b-gida.com.tr")
+    packed = packing.pack(envelope, ENVELOPE_ID)
+
+    assert refused(hub, packed.file_name, packed.data) == [1000, 1100, 1181]
+    assert not HubDocument.objects.exists()
+
+
+def test_processing_twice_changes_nothing(hub, envelope):
+    from gibhub.processing import hub_envelope_process
+
+    hub.send(envelope)
+    envelope_id = HubDocument.objects.first().envelope_id
+    hub_envelope_process(envelope_id=envelope_id)
+
+    assert history(ENVELOPE_ID) == [1000, 1100, 1200]
+    assert HubDocument.objects.count() == 3 and len(hub.b.received) == 1
+
+
+def test_the_documents_are_registered_by_their_uuids(hub, envelope, invoices):
+    hub.send(envelope)
+
+    expected = {etree.fromstring(i).findtext("cbc:UUID", namespaces=xades.NS).lower() for i in invoices}
+    assert set(HubDocument.objects.values_list("uuid", flat=True)) == expected
+    assert uuid.UUID(ENVELOPE_ID) == HubDocument.objects.first().envelope.uuid
+
+
+def test_without_gibs_package_installed_the_hub_answers_its_own_failure_1195(hub, envelope, settings, tmp_path):
+    settings.GIB_PACKAGES_ROOT = tmp_path / "empty"  # the client already holds the WSDL it read
+
+    packed = packing.pack(envelope, ENVELOPE_ID)
+
+    assert refused(hub, packed.file_name, packed.data) == [1000, 1100, 1195]
