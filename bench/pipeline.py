@@ -1,0 +1,289 @@
+"""Benchmark: invoices per second from issue to 1300 through the local GİB hub, each stage's median,
+and the user-list import rate.
+
+Run from the checkout:  VAR_DIR=/tmp/benchpipe .venv/bin/python bench/pipeline.py [--invoices 50] [--users 100000]
+
+The platform runs as `make run` runs it, in processes of its own: gunicorn (2 workers × 4 threads, as
+the Procfile says) serving the hub and the receiving endpoint, one Celery worker (prefork, concurrency
+2) and beat. The database is the one DATABASE_URL names (PostgreSQL: a scratch database beside it,
+dropped after) or SQLite under VAR_DIR; the broker is REDIS_URL's (give the bench a Redis database of
+its own: its worker takes whatever is queued there) or the filesystem broker under VAR_DIR.
+
+Tenant A submits N invoices to tenant B; the table gives, per stage, the median latency from one state
+to the next in that run (queueing included), and the median work of the stage run in this process on a
+few more invoices, one at a time. Polling is fast (first after 1 s, at most 2 s apart), as in the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+TIMINGS = {"GIB_POLL_FIRST": "1", "GIB_POLL_MAX": "2", "GIB_POLL_TICK": "1", "GIB_HUB_RETRY_DELAY": "1"}
+STAGES = [  # (label, from status, to status); "issued" is the invoice's creation
+    ("validate", "issued", "valid"),
+    ("seal", "valid", "sealed"),
+    ("envelope (pack)", "sealed", "queued"),
+    ("send", "queued", "sent"),
+    ("poll-to-1300", "sent", "delivered"),
+]
+
+
+def scratch_database(folder: Path) -> tuple[str, Callable[[], None]]:
+    """(DATABASE_URL of an empty scratch database, a function that drops it); as bench/userlist.py."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        path = folder / "bench-pipeline.sqlite3"
+        for stale in folder.glob("bench-pipeline.sqlite3*"):
+            stale.unlink()
+        return f"sqlite:///{path}", lambda: None
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    scratch, admin = f"{name.split('?')[0]}_bench_pipeline", f"{base}/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{scratch}"')
+
+    def drop() -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+
+    return f"{base}/{scratch}", drop
+
+
+def setup_django(database_url: str, service_url: str) -> None:
+    sys.path.insert(0, str(CHECKOUT))
+    os.environ.update({"DJANGO_SETTINGS_MODULE": "integrator.settings", "DATABASE_URL": database_url,
+                       "GIB_SERVICE_URL": service_url, **TIMINGS})
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", "--noinput", verbosity=0)
+    call_command("gib_package", "install", "--if-missing", stdout=io.StringIO())
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def platform(port: int, folder: Path) -> Iterator:
+    """gunicorn, a worker and beat on the bench's settings; all killed at the end."""
+    from django.conf import settings
+
+    from tests.worker_fixtures import CeleryProcesses, celery_env, tail
+
+    env = {**celery_env(service_url=settings.GIB_SERVICE_URL, trust_roots=settings.SEAL_TRUST_ROOTS,
+                        packages_root=settings.GIB_PACKAGES_ROOT),
+           **TIMINGS, "PIPELINE_SWEEP_AFTER": "300", "CELERY_VISIBILITY_TIMEOUT": "3600"}  # the defaults: no sweeps
+    processes = CeleryProcesses(env, folder)
+    web_log = folder / "web.log"
+    with web_log.open("wb") as out:
+        web = subprocess.Popen([sys.executable, "-m", "gunicorn", "integrator.wsgi", "--bind", f"127.0.0.1:{port}",
+                                "--workers", "2", "--threads", "4"], cwd=CHECKOUT, env=env, stdout=out,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz", web, web_log)
+        processes.start_worker()
+        processes.start_beat()
+        yield processes
+    except BaseException:
+        print(processes.tails(30), f"--- web.log\n{tail(web_log, 30)}", sep="\n", file=sys.stderr)
+        raise
+    finally:
+        processes.stop()
+        os.killpg(web.pid, signal.SIGKILL)
+        web.wait(timeout=10)
+
+
+def wait_http(url: str, process: subprocess.Popen, log: Path, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer at {url}:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def tenants(endpoint: str, folder: Path, invoices: int):
+    """A and B as the exchange tests make them: seals under a bench root, credits, registered at the hub."""
+    from django.conf import settings
+
+    from gibhub.registry import hub_register
+    from signing import pki
+    from tenants.ledger import credits_add
+    from tests.exchange_fixtures import A_ALIASES, B_ALIASES, equip
+    from tests.factories import make_tenant, register_customers
+
+    register_customers()
+    a = make_tenant("1234567890", "A Tekstil A.Ş.", domain="a-tekstil.com.tr", prefix="AAA")
+    b = make_tenant("4840847211", "B Gıda Ltd. Şti.", domain="b-gida.com.tr", prefix="BBB")
+    root = pki.root_ca("Bench Mali Mühür Kök")
+    roots = folder / "bench-roots.pem"
+    roots.write_bytes(pki.pem(root.certificate))
+    settings.SEAL_TRUST_ROOTS = str(roots)
+    equip(a, pki.seal(root, identifier=a.identifier, title=a.title), root)
+    equip(b, pki.seal(root, identifier=b.identifier, title=b.title), root)
+    credits_add(tenant=a, amount=2 * invoices)
+    for tenant, aliases in ((a, A_ALIASES), (b, B_ALIASES)):
+        hub_register(identifier=tenant.identifier, title=tenant.title, aliases=aliases, endpoint=endpoint)
+    return a, b
+
+
+def profiles(count: int) -> list[str]:
+    return [("TEMELFATURA", "TICARIFATURA")[i % 2] for i in range(count)]
+
+
+def through_worker(tenant, count: int, seconds: float) -> dict:
+    """Submit *count* invoices and follow them to 1300: the run's rate and each stage's latencies."""
+    from invoices.models import Invoice
+    from invoices.pipeline import invoice_submit
+    from invoices.status import Status
+    from tests.exchange_fixtures import today_payload
+
+    builds, ids = [], []
+    for profile in profiles(count):
+        started = time.perf_counter()
+        ids.append(invoice_submit(tenant=tenant, data=today_payload(profile)).id)
+        builds.append(time.perf_counter() - started)
+    deadline = time.monotonic() + seconds
+    invoices = Invoice.objects.filter(id__in=ids)
+    while invoices.filter(status=Status.DELIVERED, gib_code=1300).count() < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"not all at 1300 within {seconds:.0f} s: {sorted(invoices.values_list('status', 'gib_code'))}")
+        time.sleep(0.1)
+    return {"builds": builds, **latencies(ids)}
+
+
+def latencies(ids: list[int]) -> dict:
+    """Per stage, the seconds each invoice spent going from one state to the next; and the whole run."""
+    from invoices.models import Invoice, StatusChange
+
+    at = {i: {"issued": created} for i, created in Invoice.objects.filter(id__in=ids).values_list("id", "created_at")}
+    for invoice_id, status, moment in StatusChange.objects.filter(invoice_id__in=ids).values_list("invoice_id", "to_status", "created_at"):
+        at[invoice_id].setdefault(status, moment)
+    stages = {label: [(times[end] - times[start]).total_seconds() for times in at.values()] for label, start, end in STAGES}
+    first, last = min(t["issued"] for t in at.values()), max(t["delivered"] for t in at.values())
+    envelopes = Invoice.objects.filter(id__in=ids).values("envelope").distinct().count()
+    return {"stages": stages, "total": [(t["delivered"] - t["issued"]).total_seconds() for t in at.values()],
+            "elapsed": (last - first).total_seconds(), "envelopes": envelopes}
+
+
+def in_process(tenant, count: int) -> dict[str, list[float]]:
+    """Each stage's own work, run here one invoice at a time: no queue, no other invoice in the way.
+    Sending is the real sendDocument to the hub; the worker then takes each envelope on to 1300."""
+    from envelopes import sending
+    from invoices import pipeline
+    from invoices.services import invoice_issue
+    from tests.exchange_fixtures import today_payload
+
+    work: dict[str, list[float]] = {"build": [], "validate": [], "seal": [], "envelope (pack)": [], "send": []}
+
+    def timed(stage: str, operation):
+        started = time.perf_counter()
+        result = operation()
+        work[stage].append(time.perf_counter() - started)
+        return result
+
+    for profile in profiles(count):
+        invoice = timed("build", lambda: invoice_issue(tenant=tenant, data=today_payload(profile)))
+        timed("validate", lambda: pipeline.invoice_validate(invoice_id=invoice.id))
+        timed("seal", lambda: pipeline.invoice_seal(invoice_id=invoice.id))
+        [envelope] = timed("envelope (pack)", lambda: sending.envelopes_pack(tenant=tenant))
+        timed("send", lambda: sending.envelope_send(envelope_id=envelope.id))
+    return work
+
+
+def ms(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:,.0f}" if values else "—"
+
+
+def report(count: int, run: dict, work: dict, samples: int) -> None:
+    print(f"\n{count} invoices A → B, issue → 1300: {run['elapsed']:.1f} s, {count / run['elapsed']:.2f} invoices/s "
+          f"({run['envelopes']} envelope{'s' if run['envelopes'] != 1 else ''})\n")
+    print(f"| {'stage':<17} | {'latency ms, worker run':>22} | {f'work ms, in-process ({samples})':>24} |")
+    print(f"|{'-' * 19}|{'-' * 24}|{'-' * 26}|")
+    print(f"| {'build (issue)':<17} | {ms(run['builds']):>22} | {ms(work['build']):>24} |")
+    for label, _start, _end in STAGES:
+        print(f"| {label:<17} | {ms(run['stages'][label]):>22} | {ms(work.get(label, [])):>24} |")
+    print(f"| {'issue → 1300':<17} | {ms(run['total']):>22} | {'':>24} |")
+
+
+def userlist_rates(sizes: list[int]) -> None:
+    """bench/userlist.py's measurement, on its own scratch database, as it prints it."""
+    sys.path.insert(0, str(CHECKOUT / "bench"))
+    import userlist
+
+    rows = userlist.bench(sizes)
+    print(f"\n| {'users':>9} | {'import':<16} | {'users/s':>9} | {'peak RSS MB':>11} | {'RSS growth MB':>13} |")
+    print(f"|{'-' * 11}|{'-' * 18}|{'-' * 11}|{'-' * 13}|{'-' * 15}|")
+    for size, label, _mb, _seconds, rate, peak, growth in rows:
+        print(f"| {size:>9,} | {label:<16} | {rate:>9,.0f} | {peak:>11.0f} | {growth:>13.0f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--invoices", type=int, default=50, help="invoices in the worker run (default 50)")
+    parser.add_argument("--in-process", type=int, default=10, help="invoices timed stage by stage in-process (default 10)")
+    parser.add_argument("--users", type=int, nargs="*", default=[100_000], help="user-list sizes; none to skip (default 100000)")
+    options = parser.parse_args()
+    if os.environ.get("VAR_DIR"):
+        bench(Path(os.environ["VAR_DIR"]).resolve(), options)
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as folder:
+            bench(Path(folder), options)
+
+
+def bench(folder: Path, options: argparse.Namespace) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["VAR_DIR"] = str(folder)
+    named_database = os.environ.get("DATABASE_URL")
+    url, drop = scratch_database(folder)
+    port = free_port()
+    database = "PostgreSQL" if url.startswith("postgres") else "SQLite"
+    broker = "Redis" if os.environ.get("REDIS_URL") else "filesystem broker"
+    print(f"{options.invoices} invoices on {database} + {broker}, VAR_DIR={folder}", file=sys.stderr)
+    try:
+        setup_django(url, f"http://127.0.0.1:{port}/gibhub/services/EFatura")
+        a, _b = tenants(f"http://127.0.0.1:{port}/gib/services/EFatura", folder, options.invoices + options.in_process)
+        with platform(port, folder):
+            run = through_worker(a, options.invoices, seconds=120 + 5 * options.invoices)
+            work = in_process(a, options.in_process)
+        print(f"\npipeline on {database} + {broker}, {os.cpu_count()} CPUs, real processes: gunicorn (2 workers × 4 threads), "
+              f"1 Celery worker (prefork, concurrency 2), beat")
+        report(options.invoices, run, work, options.in_process)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        drop()
+    if options.users:
+        if named_database is None:
+            del os.environ["DATABASE_URL"]
+        else:
+            os.environ["DATABASE_URL"] = named_database
+        userlist_rates(options.users)
+
+
+if __name__ == "__main__":
+    main()
