@@ -4,17 +4,7 @@ only ``userlist_import`` writes it."""
 from django.contrib import admin
 
 from envelopes.models import RegisteredAlias, RegisteredUser, UserListImport
-
-
-class ReadOnly:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from integrator.admin import ReadOnly
 
 
 class RegisteredAliasInline(ReadOnly, admin.TabularInline):

@@ -7,18 +7,8 @@ from django.core.exceptions import ValidationError
 
 from gibhub.forcing import ForceInvalid, check_force, default_operation
 from gibhub.models import ForcedCode, HubAlias, HubDeliveryAttempt, HubEnvelope, HubStatusChange, HubUser
+from integrator.admin import ReadOnly
 from tenants.aliases import normalize_alias
-
-
-class ReadOnly:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class StatusChangeInline(ReadOnly, admin.TabularInline):

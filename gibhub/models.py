@@ -6,18 +6,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from envelopes.models import RegisteredUser
+
 
 class HubUser(models.Model):
     """A taxpayer registered at the hub, as GİB's user list shows one."""
 
-    class Type(models.TextChoices):
-        OZEL = "OZEL", _("private")
-        KAMU = "KAMU", _("public body")
-
-    class AccountType(models.TextChoices):
-        GIBPORTAL = "GIBPORTAL", _("GİB portal")
-        ENTEGRASYON = "ENTEGRASYON", _("direct integration")
-        OZELENTEGRASYON = "OZELENTEGRASYON", _("private integrator")
+    Type, AccountType = RegisteredUser.Type, RegisteredUser.AccountType  # GİB's list has one vocabulary
 
     identifier = models.CharField(_("VKN/TCKN"), max_length=11, unique=True)
     title = models.CharField(_("title"), max_length=250)

@@ -10,7 +10,7 @@ import logging
 from django.db import transaction
 
 from invoices.models import Invoice
-from invoices.services import set_status
+from invoices.services import invoice_issue, set_status
 from invoices.status import Status
 from schematron.validation import validate
 from signing.services import document_seal
@@ -64,8 +64,7 @@ def invoice_seal(*, invoice_id: int) -> Invoice | None:
 def invoice_submit(*, tenant, data: dict) -> Invoice:
     """Issue an invoice and set it on its way: validation is enqueued when the issue commits, and each
     step enqueues the next (``invoices.tasks``, ``envelopes.tasks``)."""
-    from invoices.services import invoice_issue
-    from invoices.tasks import invoice_validate as validate_task
+    from invoices.tasks import invoice_validate as validate_task  # the tasks import this module
 
     with transaction.atomic():
         invoice = invoice_issue(tenant=tenant, data=data)

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from schematron import xsd
 from schematron.compiler import COMPILER_VERSION, AssertInfo, Compiled, compile_schema
 
 REGISTRY = "registry.json"
@@ -242,6 +243,7 @@ def _stage(source: Path, staging: Path) -> str:
     folders = _locate_folders(source)
     _check_schematron(folders["schematron"])
     _copy_folders(folders, staging)
+    xsd.point_envelope_imports(staging / "xsd")
     version = f"{history_date(staging / 'schematron' / 'History.txt')}-{_content_hash(staging)}"
     package = InstalledPackage(version=version, path=staging)
     _store_compiled(package, compile_schema(package.schematron))

@@ -19,35 +19,41 @@ SCHEMA_FOR_ROOT = {
     ENVELOPE: "Envelope/PackageProxy_1_2.xsd",
 }
 _lock = threading.Lock()
+_compile_lock = threading.Lock()
 
 
-class _MaindocResolver(etree.Resolver):
-    """Package_1_2.xsd imports UBL-*-2.1.xsd from its own folder, where GİB does not ship them."""
-
-    def __init__(self, xsd_root: Path) -> None:
-        super().__init__()
-        self.xsd_root = xsd_root
-
-    def resolve(self, url, pubid, context):
-        name = Path(url).name
-        wanted = self.xsd_root / "maindoc" / name
-        if Path(url).parent.name == "Envelope" and not Path(url).exists() and wanted.is_file():
-            return self.resolve_filename(str(wanted), context)
-        return None
+XS = "{http://www.w3.org/2001/XMLSchema}"
 
 
-def _schema_parser(xsd_root: Path) -> etree.XMLParser:
-    # Schemas are ours/GİB's files on disk; imports stay on disk too (no_network).
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    parser.resolvers.add(_MaindocResolver(xsd_root))
-    return parser
+def point_envelope_imports(xsd_root: Path) -> None:
+    """GİB's Package_1_2.xsd imports UBL-*-2.1.xsd from its own folder, where GİB does not ship them:
+    point such imports at maindoc/ in the installed copy, so the schema compiles from files alone.
+
+    Done at install, and again (a no-op once done) before compiling, for packages installed earlier.
+    A custom lxml resolver would do it in memory, but lxml swaps libxml2's process-wide entity loader
+    around every parse: a parse in another thread during the compile silently dropped the import.
+    """
+    for path in sorted((xsd_root / "Envelope").glob("*.xsd")):
+        tree = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+        changed = False
+        for reference in tree.getroot().iter(f"{XS}import", f"{XS}include"):
+            location = reference.get("schemaLocation", "")
+            if location and not (path.parent / location).exists() and (xsd_root / "maindoc" / Path(location).name).is_file():
+                reference.set("schemaLocation", f"../maindoc/{Path(location).name}")
+                changed = True
+        if changed:
+            temporary = path.with_suffix(".xsd.tmp")
+            tree.write(str(temporary), xml_declaration=True, encoding="UTF-8")
+            temporary.replace(path)
 
 
 @cache
 def schema(xsd_root: Path, relative: str) -> etree.XMLSchema:
     """The compiled schema; cached, because compiling UBL's schemas takes a large fraction of a second."""
-    tree = etree.parse(str(xsd_root / relative), _schema_parser(xsd_root))
-    return etree.XMLSchema(tree)
+    with _compile_lock:
+        point_envelope_imports(xsd_root)
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)  # imports stay on disk
+        return etree.XMLSchema(etree.parse(str(xsd_root / relative), parser))
 
 
 def validate(tree: etree._ElementTree, xsd_root: Path) -> list[tuple[str, int | None, str]]:

@@ -2,11 +2,13 @@
 fixtures `invoices` (three of them) and `envelope` (them in a sender envelope)."""
 
 import datetime as dt
+import io
+import zipfile
 
 import pytest
 from lxml import etree
 
-from envelopes import sbdh
+from envelopes import packing, sbdh
 from invoices.services import invoice_issue
 from signing import pki, xades
 from signing.keys import Pkcs12Key
@@ -98,3 +100,33 @@ def invoices(tenant_a, tenant_b, seal_a, test_root) -> list[bytes]:
 @pytest.fixture
 def envelope(invoices) -> bytes:
     return sbdh.sender_envelope(**A_TO_B, documents=invoices, uuid=ENVELOPE_ID, created=NOW)
+
+
+# --- broken zips, as a careless or hostile sender makes them ---------------------------------------
+OTHER_ENVELOPE = "0b6c5bd2-52b3-4a55-8d0e-3a5f2f7f3c11"
+
+
+def zipped(*entries: tuple[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in entries:
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+def corrupted(data: bytes) -> bytes:
+    """The zip with bytes of its compressed entry changed: it opens, its entry does not read."""
+    middle = 30 + 40 + 50  # past the local header and the entry's name
+    return data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + 16]) + data[middle + 16:]
+
+
+# (make the zip from the envelope XML, the GİB code it earns), for a zip named <ENVELOPE_ID>.zip
+BROKEN_ZIPS = pytest.mark.parametrize(("make", "code"), [
+    (lambda xml: b"this is not a zip", 1110),
+    (lambda xml: corrupted(packing.pack(xml, ENVELOPE_ID).data), 1130),
+    (lambda xml: zipped((f"{ENVELOPE_ID}.xml", xml), (f"{OTHER_ENVELOPE}.xml", xml)), 1131),
+    (lambda xml: zipped((f"{ENVELOPE_ID}.txt", xml)), 1132),
+    (lambda xml: zipped((f"{OTHER_ENVELOPE}.xml", xml)), 1133),
+    (lambda xml: zipped((f"{ENVELOPE_ID}.xml", b"<not xml")), 1140),
+    (lambda xml: zipped((f"{ENVELOPE_ID}.xml", b"<root/>")), 1141),
+], ids=["not-a-zip", "broken-zip", "two-files", "not-xml-name", "entry-named-otherwise", "unparseable", "no-envelope-id"])

@@ -2,9 +2,7 @@
 zip and name faults, schema, schematron, seals, the sender's authority and the receiver's address."""
 
 import base64
-import io
 import uuid
-import zipfile
 
 import pytest
 from lxml import etree
@@ -13,19 +11,11 @@ from envelopes import packing, sbdh
 from gibhub.models import HubDeliveryAttempt, HubDocument
 from gibhub.registry import hub_alias_delete
 from signing import pki, xades
-from tests.envelope_helpers import ENVELOPE_ID, sealed_invoices
+from tests.envelope_helpers import BROKEN_ZIPS, ENVELOPE_ID, OTHER_ENVELOPE, sealed_invoices, zipped
 from tests.envelope_helpers import envelope, invoices  # noqa: F401  (fixtures)
 from tests.gibhub_fixtures import A_PK, B_GB, history, hub, sender_envelope, serve_receiver, skip_without_hub  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(transaction=True), skip_without_hub]
-
-
-def zipped(*entries: tuple[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in entries:
-            archive.writestr(name, content)
-    return out.getvalue()
 
 
 def refused(hub, file_name: str, data: bytes) -> list[int]:
@@ -37,24 +27,10 @@ def refused(hub, file_name: str, data: bytes) -> list[int]:
     return history(envelope_uuid)
 
 
-def corrupted(data: bytes) -> bytes:
-    """The zip with bytes of its compressed entry changed: it opens, its entry does not read."""
-    middle = 30 + 40 + 50  # past the local header and the entry's name
-    return data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + 16]) + data[middle + 16:]
+OTHER = OTHER_ENVELOPE
 
 
-OTHER = "0b6c5bd2-52b3-4a55-8d0e-3a5f2f7f3c11"
-
-
-@pytest.mark.parametrize(("make", "code"), [
-    (lambda xml: b"this is not a zip", 1110),
-    (lambda xml: corrupted(packing.pack(xml, ENVELOPE_ID).data), 1130),
-    (lambda xml: zipped((f"{ENVELOPE_ID}.xml", xml), (f"{OTHER}.xml", xml)), 1131),
-    (lambda xml: zipped((f"{ENVELOPE_ID}.txt", xml)), 1132),
-    (lambda xml: zipped((f"{OTHER}.xml", xml)), 1133),
-    (lambda xml: zipped((f"{ENVELOPE_ID}.xml", b"<not xml")), 1140),
-    (lambda xml: zipped((f"{ENVELOPE_ID}.xml", b"<root/>")), 1141),
-], ids=["not-a-zip", "broken-zip", "two-files", "not-xml-name", "entry-named-otherwise", "unparseable", "no-envelope-id"])
+@BROKEN_ZIPS
 def test_zip_and_name_faults_earn_gibs_codes(hub, envelope, make, code):
     assert refused(hub, f"{ENVELOPE_ID}.zip", make(envelope)) == [1000, 1100, code]
 

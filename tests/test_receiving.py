@@ -6,10 +6,8 @@ calling its service."""
 
 from __future__ import annotations
 
-import io
 import types
 import uuid as uuidlib
-import zipfile
 
 import pytest
 import requests
@@ -26,7 +24,7 @@ from invoices.status import Status
 from invoices.ubl.response import build_application_response, parse_system_response
 from signing import pki, xades
 from tests.concurrency import run_concurrently
-from tests.envelope_helpers import A_TO_B, ENVELOPE_ID, NOW, TODAY, key_of, sealed_invoices
+from tests.envelope_helpers import A_TO_B, BROKEN_ZIPS, ENVELOPE_ID, NOW, OTHER_ENVELOPE, TODAY, key_of, sealed_invoices, zipped
 from tests.envelope_helpers import envelope, invoices  # noqa: F401  (fixtures)
 from tests.exchange_fixtures import trust
 from tests.factories import make_tenant
@@ -44,7 +42,7 @@ B_ANSWERS = {
 }
 C_PARTY = {"sender_alias": "urn:mail:pk@c-kimya.com.tr", "sender_identifier": C, "sender_name": "C Kimya A.Ş."}
 NS = {"cac": sbdh.CAC, "cbc": sbdh.CBC}
-OTHER = "0b6c5bd2-52b3-4a55-8d0e-3a5f2f7f3c11"
+OTHER = OTHER_ENVELOPE
 
 
 # --- the endpoint and what it leaves behind ----------------------------------------------------------
@@ -143,20 +141,6 @@ def sender_envelope(documents: list[bytes], envelope_id: str | None = None, **pa
     return sbdh.sender_envelope(**{**A_TO_B, **parties}, documents=documents, uuid=envelope_id or str(uuidlib.uuid4()), created=NOW)
 
 
-def zipped(*entries: tuple[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in entries:
-            archive.writestr(name, content)
-    return out.getvalue()
-
-
-def corrupted(data: bytes) -> bytes:
-    """The zip with bytes of its compressed entry changed: it opens, its entry does not read."""
-    middle = 30 + 40 + 50  # past the local header and the entry's name
-    return data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + 16]) + data[middle + 16:]
-
-
 # --- invoices: a SENDERENVELOPE from A to B's postbox -------------------------------------------------
 
 
@@ -215,15 +199,7 @@ def test_a_file_name_that_is_no_guid_is_2006(gib, envelope):
     assert fault_of(lambda: gib.send_document(file_name="fatura.zip", data=packed.data, md5=packed.md5_hex)) == 2006
 
 
-@pytest.mark.parametrize(("make", "code"), [
-    (lambda xml: b"this is not a zip", 1110),
-    (lambda xml: corrupted(packing.pack(xml, ENVELOPE_ID).data), 1130),
-    (lambda xml: zipped((f"{ENVELOPE_ID}.xml", xml), (f"{OTHER}.xml", xml)), 1131),
-    (lambda xml: zipped((f"{ENVELOPE_ID}.txt", xml)), 1132),
-    (lambda xml: zipped((f"{OTHER}.xml", xml)), 1133),
-    (lambda xml: zipped((f"{ENVELOPE_ID}.xml", b"<not xml")), 1140),
-    (lambda xml: zipped((f"{ENVELOPE_ID}.xml", b"<root/>")), 1141),
-], ids=["not-a-zip", "broken-zip", "two-files", "not-xml-name", "entry-named-otherwise", "unparseable", "no-envelope-id"])
+@BROKEN_ZIPS
 def test_a_zip_that_cannot_be_read_earns_gibs_code(gib, envelope, make, code):
     assert fault_of(lambda: push_zip(gib, f"{ENVELOPE_ID}.zip", make(envelope))) == code
 

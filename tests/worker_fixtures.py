@@ -24,8 +24,6 @@ from django.db import connection
 
 from gibhub.registry import hub_register
 from integrator.celery import app as celery_app
-from schematron import xsd
-from schematron.package import active_package
 from tests.exchange_fixtures import A_ALIASES, B_ALIASES, eager, equip, trust
 
 CHECKOUT = Path(__file__).resolve().parent.parent
@@ -87,7 +85,7 @@ class CeleryProcesses:
                                     env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
     def start_worker(self) -> None:
-        """Start a worker and wait until it consumes; skip the test when celery cannot start at all."""
+        """Start a worker and wait until it consumes; a worker that cannot start fails the test, with its log."""
         number = len(self.workers) + 1
         worker = self._spawn(f"worker-{number}", [
             "worker", "--loglevel", "INFO", "--concurrency", "2", "--hostname", f"test-{number}-{os.getpid()}@%h",
@@ -98,7 +96,7 @@ class CeleryProcesses:
         while b" ready." not in log.read_bytes():
             if worker.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                pytest.skip(f"the celery worker did not start (exit {worker.returncode}):\n{tail(log)}")
+                pytest.fail(f"the celery worker did not start (exit {worker.returncode}):\n{tail(log)}")
             time.sleep(0.1)
 
     def start_beat(self) -> None:
@@ -128,17 +126,6 @@ def broker_clean() -> None:
         if conn.transport.driver_type == "redis":
             channel = conn.default_channel
             channel.client.delete(channel.unacked_key, channel.unacked_index_key)
-
-
-def schemas_compiled() -> None:
-    """GİB's schemas compiled now, while no other thread parses XML. Compiled while one does (the live
-    server's threads), the envelope schema can lose its UBL-ApplicationResponse import: lxml swaps
-    libxml2's process-wide entity loader around each parse, and only ours finds that file. The cached,
-    broken schema then refuses every KABUL/RED envelope with 1160. A bug of schematron/xsd.py, not of
-    the worker; warmed here so that these tests test the worker."""
-    root = active_package().xsd_root
-    for relative in xsd.SCHEMA_FOR_ROOT.values():
-        xsd.schema(root, relative)
 
 
 def _killpg(process: subprocess.Popen) -> None:
@@ -184,7 +171,6 @@ def worker_exchange(request, settings, live_server, gib_package, test_root, seal
     env = celery_env(service_url=settings.GIB_SERVICE_URL, trust_roots=settings.SEAL_TRUST_ROOTS, packages_root=gib_package)
     processes = CeleryProcesses(env, tmp_path)
     failed_before = request.session.testsfailed
-    schemas_compiled()
     with eager(False):
         broker_clean()
         try:
