@@ -22,7 +22,7 @@ from integrator.errors import DomainError
 from invoices.models import Invoice
 from invoices.services import set_status, tenant_party
 from invoices.status import Status
-from invoices.ubl.response import answer_deadline, answer_open, build_application_response, needs_answer
+from invoices.ubl.response import ANSWER_WINDOW, answer_deadline, answer_open, build_application_response, needs_answer
 from signing.services import document_seal
 from tenants.models import Tenant
 
@@ -96,7 +96,7 @@ def answers_lapse(*, now: dt.datetime | None = None) -> int:
     """TICARIFATURA invoices unanswered for 8 days count as accepted: ours received, and the ones we
     sent (counted from their envelope's sending, the nearest we know of the receiver's receipt)."""
     now = now or timezone.now()
-    cutoff = now - (answer_deadline(now) - now)
+    cutoff = now - ANSWER_WINDOW
     lapsed = 0
     with transaction.atomic():
         incoming = Invoice.objects.filter(direction=Invoice.Direction.INCOMING, status=Status.RECEIVED, received_at__lt=cutoff)
