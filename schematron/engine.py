@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from saxonche import PySaxonProcessor
+from saxonche import PySaxonProcessor, PyXdmValue
 
 from schematron.compiler import AssertInfo, compile_schema
 from schematron.messages import fill
@@ -49,20 +49,25 @@ class CompiledRules:
         self.asserts = asserts
         self.executable = processor().new_xslt30_processor().compile_stylesheet(stylesheet_text=xslt)
         for name, value in parameters.items():
-            self.executable.set_parameter(name, processor().make_string_value(value))
+            self.executable.set_parameter(name, _xdm(value))
 
-    def run(self, document, **parameters: str) -> list[Failure]:
-        """``document`` is a Saxon node from ``parse``; ``parameters`` are set before this run and
-        stay set, so a rule that reads one must be given it on every run."""
+    def run(self, document, **parameters: str | PyXdmValue) -> list[Failure]:
+        """``document`` is a Saxon node from ``parse``; ``parameters`` (strings, or nodes from
+        ``parse``) are set before this run and stay set, so a rule that reads one must be given it
+        on every run."""
         with _lock:
             for name, value in parameters.items():
-                self.executable.set_parameter(name, processor().make_string_value(value))
+                self.executable.set_parameter(name, _xdm(value))
             output = self.executable.transform_to_string(xdm_node=document)
         return [self._failure(line) for line in output.splitlines() if line]
 
     def _failure(self, line: str) -> Failure:
         index, xpath, *values = line.split("\t")
         return Failure(self.asserts[int(index)], xpath, tuple(values))
+
+
+def _xdm(value: str | PyXdmValue) -> PyXdmValue:
+    return processor().make_string_value(value) if isinstance(value, str) else value
 
 
 def parse(text: str):

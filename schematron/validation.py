@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 from saxonche import PySaxonApiError
 
-from schematron import engine, messages, xsd
+from schematron import engine, facts, messages, xsd
 from schematron.package import InstalledPackage, active_package
 from schematron.parsing import Parsed, UnsafeOrBroken, parse_untrusted
 
@@ -54,6 +54,7 @@ def validate(
     ``doc_type`` forces GİB's ``type`` parameter (efatura | earchive); by default it is earchive
     exactly when the invoice's ProfileID is EARSIVFATURA.  ``today`` fixes the platform's date rules;
     ``platform=False`` leaves our own rules out (for documents others issued: GİB's rules are theirs).
+    The platform rules may read the database (a SENDERENVELOPE's receivers on GİB's user list).
     """
     if doc_type is not None and doc_type not in DOC_TYPES:
         raise ValueError(f"doc_type must be one of {DOC_TYPES}, not {doc_type!r}")
@@ -141,10 +142,12 @@ def _gib_issues(parsed: Parsed, package: InstalledPackage, document, doc_type: s
 
 
 def _platform_issues(parsed: Parsed, document, today: date) -> list[ValidationIssue]:
+    # Passed on every run, even empty: a parameter stays set, and another document's facts must not count.
+    known = engine.parse(facts.postboxes(parsed.tree))
     return _rule_issues(
         "platform",
         parsed,
-        lambda: engine.platform_rules().run(document, today=today.isoformat()),
+        lambda: engine.platform_rules().run(document, today=today.isoformat(), postboxes=known),
         lambda f: f.diagnostics or f"Platform rule {f.info.rule} failed: {f.info.test}",
     )
 

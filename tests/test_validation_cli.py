@@ -32,8 +32,8 @@ def _run(*args) -> tuple[int, str]:
 
 
 def test_exit_zero_when_all_valid(gib_package):
-    status, output = _run(str(VALID))
-    assert status == 0 and "valid" in output
+    status, output = _run("--lang", "en", str(VALID))
+    assert status == 0 and output == f"{VALID}: valid (efatura)\n"
 
 
 def test_exit_one_and_json_shape(gib_package):
@@ -50,6 +50,72 @@ def test_forced_type(gib_package):
     earchive = SAMPLES / "invoices" / "ubltr-1.2.1" / "YTB_Satıs_EArşiv.xml"
     _, output = _run("--json", "--type", "efatura", str(earchive))
     assert "ProfileIDCheck" in {error["rule"] for error in json.loads(output)["errors"]}
+
+
+# --- the text output's language ------------------------------------------------------------------
+
+
+@pytest.fixture
+def environment(monkeypatch):
+    """Sets the locale variables a test names; none of the machine's own leaks in."""
+    for name in ("LANGUAGE", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch.setenv
+
+
+def _only_in(output: str, language: str) -> bool:
+    """Whether every message of INVALID is in the output in *language*, and none in the other."""
+    issues = validate(INVALID.read_bytes()).errors
+    assert issues and all(issue.message_tr != issue.message_en for issue in issues)
+    wanted = [issue.message_tr if language == "tr" else issue.message_en for issue in issues]
+    other = [issue.message_en if language == "tr" else issue.message_tr for issue in issues]
+    return all(text in output for text in wanted) and not any(text in output for text in other)
+
+
+def test_text_output_is_turkish_by_default(gib_package, environment):
+    status, output = _run(str(INVALID))
+    assert status == 1 and _only_in(output, "tr")
+    assert "Uygulama yanıtı için cac:Signature elemanı bulunmalıdır." in output  # GİB's own Turkish text
+
+
+@pytest.mark.parametrize("variables", [{"LANG": "tr_TR.UTF-8"}, {"LANG": "C.UTF-8"}, {"LANGUAGE": "tr", "LANG": "en_US.UTF-8"}])
+def test_a_non_english_environment_gives_turkish(gib_package, environment, variables):
+    for name, value in variables.items():
+        environment(name, value)
+    assert _only_in(_run(str(INVALID))[1], "tr")
+
+
+def test_lang_en_gives_english(gib_package, environment):
+    environment("LANG", "tr_TR.UTF-8")
+    status, output = _run("--lang", "en", str(INVALID))
+    assert status == 1 and _only_in(output, "en")
+    assert "ARSignatureCheck at line 11: An application response must contain a cac:Signature element." in output
+
+
+@pytest.mark.parametrize("variables", [{"LANG": "en_US.UTF-8"}, {"LANGUAGE": "en_GB:tr", "LANG": "tr_TR.UTF-8"}])
+def test_an_english_environment_gives_english(gib_package, environment, variables):
+    for name, value in variables.items():
+        environment(name, value)
+    assert _only_in(_run(str(INVALID))[1], "en")
+
+
+def test_lang_tr_wins_over_an_english_environment(gib_package, environment):
+    environment("LANG", "en_US.UTF-8")
+    assert _only_in(_run("--lang", "tr", str(INVALID))[1], "tr")
+
+
+def test_json_keeps_both_languages_whatever_lang_says(gib_package, environment):
+    environment("LANG", "en_US.UTF-8")
+    outputs = {_run("--json", *lang, str(INVALID))[1] for lang in ((), ("--lang", "tr"), ("--lang", "en"))}
+    (output,) = outputs
+    expected = [issue.as_dict() for issue in validate(INVALID.read_bytes()).errors]
+    assert json.loads(output)["errors"] == expected
+
+
+def test_unknown_lang_exits_two(gib_package):
+    with pytest.raises(SystemExit) as caught:
+        ManagementUtility(["manage.py", "ubl_validate", "--lang", "de", str(VALID)]).execute()
+    assert caught.value.code == 2
 
 
 def test_missing_file_is_usage_error(gib_package):

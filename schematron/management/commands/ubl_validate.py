@@ -1,15 +1,30 @@
-"""manage.py ubl_validate [--type efatura|earchive] [--json] FILE...
+"""manage.py ubl_validate [--type efatura|earchive] [--json] [--lang tr|en] FILE...
+
+The text output is in the language asked for: ``--lang``, else English when the environment's
+``LANGUAGE`` (or, unset, ``LANG``) starts with "en", else Turkish, the platform's language.
+``--json`` always carries both messages.
 
 Exit status: 0 every file valid, 1 some file invalid (or no GİB package), 2 usage error.
 """
 
 import json
+import os
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from schematron.package import PackageNotInstalled
-from schematron.validation import DOC_TYPES, Report, validate
+from schematron.validation import DOC_TYPES, Report, ValidationIssue, validate
+
+
+def language_from_environment() -> str:
+    """"en" when LANGUAGE, else LANG, names English (en, en_US.UTF-8, en_GB:tr); otherwise "tr"."""
+    wanted = os.environ.get("LANGUAGE") or os.environ.get("LANG") or ""
+    return "en" if wanted.lower().startswith("en") else "tr"
 
 
 class Command(BaseCommand):
@@ -19,8 +34,12 @@ class Command(BaseCommand):
         parser.add_argument("files", nargs="+", metavar="FILE")
         parser.add_argument("--type", choices=DOC_TYPES, dest="doc_type", help="force GİB's type parameter")
         parser.add_argument("--json", action="store_true", dest="as_json", help="one JSON object per line per file")
+        parser.add_argument(
+            "--lang", choices=[code for code, _name in settings.LANGUAGES],
+            help="language of the text output; by default en when LANGUAGE or LANG starts with en, else tr",
+        )
 
-    def handle(self, *args, files: list[str], doc_type: str | None, as_json: bool, **options):
+    def handle(self, *args, files: list[str], doc_type: str | None, as_json: bool, lang: str | None, **options):
         paths = [Path(name) for name in files]
         missing = [str(path) for path in paths if not path.is_file()]
         if missing:
@@ -29,9 +48,11 @@ class Command(BaseCommand):
             reports = [(path, validate(path.read_bytes(), doc_type=doc_type)) for path in paths]
         except PackageNotInstalled as exc:
             raise CommandError(str(exc)) from exc
-        for path, report in reports:
-            self.stdout.write(self._as_json(path, report) if as_json else self._as_text(path, report))
-        if not all(report.valid for _, report in reports):
+        lang = lang or language_from_environment()
+        with translation.override(lang):
+            for path, report in reports:
+                self.stdout.write(self._as_json(path, report) if as_json else self._as_text(path, report, lang))
+        if not all(report.valid for _path, report in reports):
             raise SystemExit(1)
 
     @staticmethod
@@ -40,11 +61,19 @@ class Command(BaseCommand):
         return json.dumps({"file": str(path), "valid": report.valid, "errors": errors}, ensure_ascii=False)
 
     @staticmethod
-    def _as_text(path: Path, report: Report) -> str:
+    def _as_text(path: Path, report: Report, lang: str) -> str:
         if report.valid:
-            return f"{path}: valid ({report.doc_type})"
-        lines = [f"{path}: {len(report.errors)} error(s)"]
-        for issue in report.errors:
-            where = f"line {issue.line}" if issue.line else (issue.xpath or "-")
-            lines.append(f"  [{issue.layer}] {issue.rule} at {where}: {issue.message_tr}")
+            return _("%(file)s: valid (%(type)s)") % {"file": path, "type": report.doc_type}
+        count = len(report.errors)
+        lines = [ngettext("%(file)s: %(count)d error", "%(file)s: %(count)d errors", count) % {"file": path, "count": count}]
+        lines += [Command._issue_line(issue, lang) for issue in report.errors]
         return "\n".join(lines)
+
+    @staticmethod
+    def _issue_line(issue: ValidationIssue, lang: str) -> str:
+        # The validator gives every message in both languages (GİB writes Turkish only); pick one.
+        message = issue.message_en if lang == "en" else issue.message_tr
+        where = _("line %(line)d") % {"line": issue.line} if issue.line else (issue.xpath or "-")
+        return _("  [%(layer)s] %(rule)s at %(where)s: %(message)s") % {
+            "layer": issue.layer, "rule": issue.rule, "where": where, "message": message,
+        }
