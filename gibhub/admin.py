@@ -40,8 +40,8 @@ class HubAliasInline(admin.TabularInline):
 
 @admin.register(HubUser)
 class HubUserAdmin(admin.ModelAdmin):
-    list_display = ["identifier", "title", "type", "account_type", "first_created_at"]
-    search_fields = ["=identifier", "title", "aliases__name"]
+    list_display = ["identifier", "title", "type", "account_type", "integrator", "first_created_at"]
+    search_fields = ["=identifier", "title", "aliases__name", "=integrator"]
     inlines = [HubAliasInline]
 
 

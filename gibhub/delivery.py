@@ -1,6 +1,9 @@
 """Delivering a processed envelope to the integrator serving its receiver alias, unchanged (same file
 name, zip and MD5), with the client the platform itself uses; and the sweep that marks delivered
-envelopes whose receiver never answered (1220)."""
+envelopes whose receiver never answered (1220).
+
+Each try is claimed first (``gibhub.claims``): a second worker handed the same envelope meanwhile (a
+redelivered message, the stuck sweeper's) posts nothing while the first one's claim holds."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from envelopes.gib.client import GibClient, GibError, GibFault
-from gibhub import status
+from gibhub import claims, status
 from gibhub.models import HubDeliveryAttempt, HubEnvelope
 from gibhub.reading import RECEIVER_KIND
 from gibhub.registry import active_alias
@@ -21,17 +24,20 @@ from gibhub.status import DELIVERY_ENDED, NO_ANSWER, NOT_DELIVERED, PROCESSED, s
 
 logger = logging.getLogger(__name__)
 ALREADY_THERE = 2001  # the receiver holds the envelope: an earlier try got through before its answer was lost
+MAX_RETRY_DELAY = 3600  # seconds: the delay between tries doubles up to this
 
 
-def hub_envelope_deliver(*, envelope_id: int) -> bool:
-    """Try to hand the envelope over once; True when it should be tried again later.
+def hub_envelope_deliver(*, envelope_id: int) -> int | None:
+    """Try to hand the envelope over once, if its try is due and this worker claims it; the seconds
+    until the next try when it should be tried again, else None.
 
     Every try is a ``HubDeliveryAttempt``. A failure makes the envelope 1210, and 1215 once
-    ``GIB_HUB_DELIVERY_ATTEMPTS`` tries have failed. Idempotent: a delivered envelope is not sent again.
+    ``GIB_HUB_DELIVERY_ATTEMPTS`` tries have failed. Idempotent: a delivered envelope is not sent
+    again, nor one whose try another worker holds or whose next try is not yet due.
     """
+    if not claims.claim(envelope_id=envelope_id, statuses=claims.TO_DELIVER, now=timezone.now(), when_due=True):
+        return None
     envelope = HubEnvelope.objects.get(pk=envelope_id)
-    if envelope.delivered_at or envelope.status not in (PROCESSED, NOT_DELIVERED):
-        return False
     url = _endpoint(envelope)
     error = _send(envelope, url)
     HubDeliveryAttempt.objects.create(envelope=envelope, url=url, ok=error is None, error=error or "")
@@ -58,23 +64,35 @@ def _send(envelope: HubEnvelope, url: str) -> str | None:
     return None
 
 
-def _after_attempt(envelope_id: int, error: str | None) -> bool:
+def _after_attempt(envelope_id: int, error: str | None) -> int | None:
     with transaction.atomic():
         envelope = status.locked(envelope_id)
         if error is None:
             _delivered(envelope)
-            return False
+            return None
         if envelope.status not in (PROCESSED, NOT_DELIVERED):
-            return False  # answered or settled meanwhile
+            claims.release(envelope, due_at=None)
+            return None  # answered or settled meanwhile
         if envelope.status == PROCESSED:
             set_status(envelope=envelope, to=NOT_DELIVERED, note=error)
-        if envelope.delivery_attempts.filter(ok=False).count() >= settings.GIB_HUB_DELIVERY_ATTEMPTS:
+        failed = envelope.delivery_attempts.filter(ok=False).count()
+        if failed >= settings.GIB_HUB_DELIVERY_ATTEMPTS:
             set_status(envelope=envelope, to=DELIVERY_ENDED, note=error)
-            return False
-        return True
+            claims.release(envelope, due_at=None)
+            return None
+        delay = retry_delay(failed)
+        claims.release(envelope, due_at=timezone.now() + dt.timedelta(seconds=delay))
+        return delay
+
+
+def retry_delay(failed: int) -> int:
+    """Seconds before the next try after *failed* failed ones: counted in the database, so that a
+    redelivered or re-enqueued task keeps the schedule."""
+    return min(settings.GIB_HUB_RETRY_DELAY * 2 ** (failed - 1), MAX_RETRY_DELAY)
 
 
 def _delivered(envelope: HubEnvelope) -> None:
+    claims.release(envelope, due_at=None)
     envelope.delivered_at = envelope.delivered_at or timezone.now()
     envelope.save(update_fields=["delivered_at"])
     if envelope.status == NOT_DELIVERED:

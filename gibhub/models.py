@@ -19,6 +19,11 @@ class HubUser(models.Model):
     type = models.CharField(_("type"), max_length=4, choices=Type.choices, default=Type.OZEL)
     account_type = models.CharField(_("account type"), max_length=20, choices=AccountType.choices, default=AccountType.OZELENTEGRASYON)
     first_created_at = models.DateTimeField(_("first created at"), default=timezone.now)
+    # GİB lets a special integrator seal its users' documents with its own seal, on their authorisation.
+    integrator = models.CharField(
+        _("integrator VKN"), max_length=11, blank=True,
+        help_text=_("The special integrator that may seal this user's documents with its own seal; blank: none."),
+    )
 
     class Meta:
         verbose_name = _("hub user")
@@ -72,12 +77,17 @@ class HubEnvelope(models.Model):
     status_at = models.DateTimeField(_("status since"))
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    # The work a task still owes the envelope (processing it, or its next delivery try) is due at
+    # ``due_at`` (empty: none); a worker claims it until ``claimed_until`` (``gibhub.claims``).
+    due_at = models.DateTimeField(_("work due at"), null=True, blank=True)
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("hub envelope")
         verbose_name_plural = _("hub envelopes")
         ordering = ["-received_at"]
-        indexes = [models.Index(fields=["status", "delivered_at"], name="hubenvelope_status_delivered")]
+        indexes = [models.Index(fields=["status", "delivered_at"], name="hubenvelope_status_delivered"),
+                   models.Index(fields=["due_at"], name="hubenvelope_due")]
 
     def __str__(self):
         return f"{self.uuid} ({self.status})"

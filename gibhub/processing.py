@@ -8,10 +8,11 @@ import logging
 import uuid as uuidlib
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from envelopes import sbdh
-from gibhub import reading, status
+from gibhub import claims, reading, status
 from gibhub.forcing import Operation, claim_forced
 from gibhub.models import HubDocument, HubEnvelope
 from gibhub.reading import Refused
@@ -25,8 +26,9 @@ FORCED_PATHS = {1100: (), 1200: (1200,), 1210: (1200, 1210), 1215: (1200, 1210, 
 
 
 def hub_envelope_process(*, envelope_id: int) -> None:
-    """Process a queued envelope. Idempotent: an envelope past 1100 is left as it is; one left at 1100
-    by a worker that died is processed again, and only the first result is written."""
+    """Process a queued envelope. Idempotent: an envelope past 1100 is left as it is; one another
+    worker is processing is left to it; one left at 1100 by a worker that died is processed again once
+    that worker's claim has lapsed, and only the first result is written."""
     envelope = _claim(envelope_id)
     if envelope is None:
         return
@@ -49,6 +51,8 @@ def _forced(envelope: HubEnvelope) -> int | None:
 
 
 def _claim(envelope_id: int) -> HubEnvelope | None:
+    if not claims.claim(envelope_id=envelope_id, statuses=claims.TO_PROCESS, now=timezone.now(), when_due=False):
+        return None
     with transaction.atomic():
         envelope = status.locked(envelope_id)
         if envelope.status == QUEUED:
@@ -63,6 +67,7 @@ def _finish(envelope_id: int, path: tuple[int, ...], *, note: str) -> None:
             return  # another run finished first
         for code in path:
             set_status(envelope=envelope, to=code, note=note)
+        claims.release(envelope, due_at=None)  # refused, or forced: nothing is delivered
     logger.info("gibhub: envelope %s → %s (%s)", envelope.uuid, envelope.status, note)
 
 
@@ -77,11 +82,14 @@ def _accept(envelope_id: int, parsed: sbdh.Envelope) -> None:
             _register(envelope, parsed)
         except Refused as refusal:
             set_status(envelope=envelope, to=refusal.code, note=refusal.note)
+            claims.release(envelope, due_at=None)
             return
         set_status(envelope=envelope, to=PROCESSED)
         if parsed.type == sbdh.SYSTEMENVELOPE:
+            claims.release(envelope, due_at=None)
             _settle(envelope, parsed)
         else:
+            claims.release(envelope, due_at=timezone.now())  # its first delivery try is due at once
             transaction.on_commit(lambda: deliver_envelope.delay(envelope_id))
 
 
@@ -109,6 +117,7 @@ def _settle(system: HubEnvelope, parsed: sbdh.Envelope) -> None:
         return
     outcome = DONE if code == RECEIVER_PROCESSED else ANSWER_FAILED
     set_status(envelope=target, to=outcome, note=_("system response %(uuid)s: %(code)s") % {"uuid": system.uuid, "code": code})
+    claims.release(target, due_at=None)  # settled: a delivery try still waiting is no longer wanted
     set_status(envelope=system, to=DONE, note=_("answers %(uuid)s with %(code)s") % {"uuid": answered, "code": code})
 
 

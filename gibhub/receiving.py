@@ -77,8 +77,9 @@ def _store(envelope_uuid: uuidlib.UUID, *, file_name: str, data: bytes, md5: str
     with transaction.atomic():
         try:
             with transaction.atomic():
-                envelope = HubEnvelope.objects.create(uuid=envelope_uuid, file_name=file_name, data=data, md5=md5,
-                                                      status=status.QUEUED, status_at=timezone.now(), **_header_fields(header))
+                now = timezone.now()
+                envelope = HubEnvelope.objects.create(uuid=envelope_uuid, file_name=file_name, data=data, md5=md5, status=status.QUEUED,
+                                                      status_at=now, due_at=now, **_header_fields(header))
         except IntegrityError:
             raise HubFault(ALREADY_RECEIVED) from None
         status.record(envelope=envelope, code=status.QUEUED)

@@ -29,30 +29,43 @@ class BadRegistration(RegistryError):
     message = _("Cannot register %(identifier)s: %(reason)s")
 
 
-def _check(identifier: str, aliases: Iterable[tuple[str, str]]) -> None:
-    if not (identifier.isascii() and identifier.isdigit() and len(identifier) in (10, 11)):
+def _is_identifier(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) in (10, 11)
+
+
+def _check(identifier: str, aliases: Iterable[tuple[str, str]], integrator: str | None) -> None:
+    if not _is_identifier(identifier):
         raise BadRegistration(identifier=identifier, reason=_("a VKN has 10 digits, a TCKN 11."))
+    if integrator and not _is_identifier(integrator):
+        raise BadRegistration(identifier=identifier, reason=_("the integrator %(integrator)r is no VKN (10 digits) or TCKN (11).") % {"integrator": integrator})
     for kind, name in aliases:
         if kind.upper() not in HubAlias.Kind.values or not name.strip():
             raise BadRegistration(identifier=identifier, reason=_("%(kind)s %(name)r is not a GB or PK alias.") % {"kind": kind, "name": name})
 
 
-def hub_register(*, identifier: str, title: str, aliases: list[tuple[str, str]], endpoint: str) -> HubUser:
-    """Register (or update) a user and its *aliases* ``[(kind, name)]``, served at *endpoint*.
+def hub_register(*, identifier: str, title: str, aliases: list[tuple[str, str]], endpoint: str,
+                 integrator: str | None = None) -> HubUser:
+    """Register (or update) a user and its *aliases* ``[(kind, name)]``, served at *endpoint*; with
+    *integrator*, the VKN of the special integrator whose seal may seal the user's documents ("":
+    none; None: left as it is).
 
-    Idempotent: a second call with the same arguments changes nothing; with another endpoint or
-    title it updates them. Aliases not named are left as they are. An alias active for another
-    user, or in the other role, raises AliasTaken.
+    Idempotent: a second call with the same arguments changes nothing; with another endpoint, title
+    or integrator it updates them. Aliases not named are left as they are. An alias active for
+    another user, or in the other role, raises AliasTaken.
     """
-    _check(identifier, aliases)
+    _check(identifier, aliases, integrator)
     with transaction.atomic():
-        user, created = HubUser.objects.select_for_update().get_or_create(identifier=identifier, defaults={"title": title})
-        if not created and user.title != title:
-            user.title = title
-            user.save(update_fields=["title"])
+        user, _created = HubUser.objects.select_for_update().get_or_create(identifier=identifier, defaults={"title": title})
+        _user_set(user, title=title, integrator=user.integrator if integrator is None else integrator)
         for kind, name in aliases:
             _alias_set(user=user, kind=kind.upper(), name=normalize_alias(name), endpoint=endpoint)
     return user
+
+
+def _user_set(user: HubUser, *, title: str, integrator: str) -> None:
+    if (user.title, user.integrator) != (title, integrator):
+        user.title, user.integrator = title, integrator
+        user.save(update_fields=["title", "integrator"])
 
 
 def _alias_set(*, user: HubUser, kind: str, name: str, endpoint: str) -> None:
@@ -80,3 +93,10 @@ def active_alias(*, name: str, kind: str, identifier: str | None = None) -> HubA
     if identifier is not None:
         found = found.filter(user__identifier=identifier)
     return found.first()
+
+
+def seal_holders(*, identifier: str) -> set[str]:
+    """Whose seals may seal the documents *identifier* sends: its own, and its special integrator's
+    when it has one registered (GİB lets an integrator seal its users' documents with its own seal)."""
+    integrator = HubUser.objects.filter(identifier=identifier).values_list("integrator", flat=True).first()
+    return {identifier, integrator} - {"", None}

@@ -27,7 +27,7 @@ def efatura_service(request: HttpRequest) -> HttpResponse:
     # Read from the stream, not request.body: that is capped at DATA_UPLOAD_MAX_MEMORY_SIZE, below GİB's 5 MB.
     body = request.read(soap.MAX_REQUEST_BYTES + 1)
     try:
-        return _soap(_answer(soap.parse_request(body)))
+        return _soap(_answer(soap.parse_request(body, request.META.get("CONTENT_TYPE", ""))))
     except soap.SoapError as exc:
         return _soap(soap.fault(code=None, msg=str(exc)), status=400)
     except HubFault as fault:

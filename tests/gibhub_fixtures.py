@@ -44,10 +44,11 @@ skip_without_hub = pytest.mark.skipif(not django_settings.GIB_HUB_ENABLED, reaso
 @dataclass
 class Receiver:
     """A receiving integrator's EFaturaService: records each sendDocument it takes; answers the first
-    *failures* calls with the fault *fault* instead."""
+    *failures* calls with the fault *fault* instead; takes *delay* seconds over each call."""
 
     fault: int = 2005
     failures: int = 0
+    delay: float = 0.0
     received: list[soap.SendDocument] = field(default_factory=list)
     calls: int = 0
     url: str = ""
@@ -55,6 +56,7 @@ class Receiver:
     def __call__(self, environ, start_response):
         call = soap.parse_request(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
         self.calls += 1
+        time.sleep(self.delay)
         if self.calls <= self.failures:
             body, status = soap.fault(code=self.fault, msg="SISTEM HATASI"), "500 Internal Server Error"
         else:
@@ -81,7 +83,7 @@ def serve_receiver() -> Iterator:
     def start() -> Receiver:
         receiver = Receiver()
         server = make_server("127.0.0.1", 0, receiver, server_class=_Server, handler_class=_QuietHandler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         servers.append(server)
         receiver.url = f"http://127.0.0.1:{server.server_port}/services/EFatura"
         return receiver

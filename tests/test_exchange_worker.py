@@ -63,8 +63,7 @@ def test_a_worker_killed_mid_flight_loses_nothing_and_doubles_nothing(worker_exc
     started = time.monotonic()
     ids = submit(tenant_a, ["TEMELFATURA", "TICARIFATURA"] * 5)
     # Killed at the first seal: the others are being validated and sealed or queued behind, and nothing
-    # has reached the hub, whose own tasks have no sweeper (one lost with its worker stays lost on the
-    # filesystem broker, and on Redis until the visibility timeout).
+    # has reached the hub yet (its own half-done work is the hub sweeper's, tested in test_gibhub_sweeper).
     worker_exchange.wait(lambda: outgoing(ids).exclude(status__in=BEFORE_SEALING).exists(), seconds=30, every=0.02,
                          what="a first invoice SEALED", state=lambda: statuses(ids))
     worker_exchange.processes.kill_worker()

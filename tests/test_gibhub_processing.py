@@ -1,5 +1,6 @@
 """The local GİB hub refuses what GİB refuses, each with GİB's code, after answering sendDocument:
-zip and name faults, schema, schematron, seals, the sender's authority and the receiver's address."""
+zip and name faults, schema, schematron, seals and their holders, the sender's authority and the
+receiver's address."""
 
 import base64
 import uuid
@@ -8,8 +9,8 @@ import pytest
 from lxml import etree
 
 from envelopes import packing, sbdh
-from gibhub.models import HubDeliveryAttempt, HubDocument
-from gibhub.registry import hub_alias_delete
+from gibhub.models import HubDeliveryAttempt, HubDocument, HubEnvelope
+from gibhub.registry import hub_alias_delete, hub_register
 from signing import pki, xades
 from tests.envelope_helpers import BROKEN_ZIPS, ENVELOPE_ID, OTHER_ENVELOPE, sealed_invoices, zipped
 from tests.envelope_helpers import envelope, invoices  # noqa: F401  (fixtures)
@@ -77,6 +78,52 @@ def test_a_seal_from_an_untrusted_root_is_1177(hub, tenant_a, tenant_b):
     packed = packing.pack(xml, sbdh.parse_envelope(xml).uuid)
 
     assert refused(hub, packed.file_name, packed.data) == [1000, 1100, 1177]
+
+
+def test_a_document_sealed_with_another_taxpayers_seal_is_1176(hub, invoices, tenant_a, seal_b, test_root):
+    xml = sender_envelope([invoices[0], *sealed_invoices(tenant_a, seal_b, test_root)])  # A's invoice, B's seal
+    packed = packing.pack(xml, sbdh.parse_envelope(xml).uuid)
+
+    assert refused(hub, packed.file_name, packed.data) == [1000, 1100, 1176]
+    assert hub.status(sbdh.parse_envelope(xml).uuid) == ("1176", "IMZA SAHIBI YETKISIZ")
+    note = HubEnvelope.objects.get(uuid=sbdh.parse_envelope(xml).uuid).status_changes.last().note
+    assert "document 2" in note and "4840847211" in note
+
+
+def test_a_seal_naming_no_vkn_is_1161(hub, tenant_a, tenant_b, test_root):
+    nameless = pki.seal(test_root, identifier="", title="A Tekstil A.Ş.")
+    xml = sender_envelope(sealed_invoices(tenant_a, nameless, test_root))
+    packed = packing.pack(xml, sbdh.parse_envelope(xml).uuid)
+
+    assert refused(hub, packed.file_name, packed.data) == [1000, 1100, 1161]
+
+
+INTEGRATOR_VKN = "9000068418"
+
+
+def test_the_integrators_seal_is_taken_only_for_the_users_it_serves(hub, tenant_a, tenant_b, test_root):
+    """GİB lets a special integrator seal its users' documents with its own seal (the platform's
+    ``sealed_by_integrator``): the hub takes that seal from a user registered with that integrator."""
+    integrator = pki.seal(test_root, identifier=INTEGRATOR_VKN, title="Entegratör A.Ş.")
+    invoices = sealed_invoices(tenant_a, integrator, test_root)
+    first, second = sender_envelope(invoices), sender_envelope(invoices)
+
+    packed = packing.pack(first, sbdh.parse_envelope(first).uuid)
+    assert refused(hub, packed.file_name, packed.data) == [1000, 1100, 1176]  # A has not named an integrator
+
+    hub_register(identifier="1234567890", title="A Tekstil A.Ş.", aliases=[], endpoint=hub.a.url, integrator=INTEGRATOR_VKN)
+    hub.send(second)
+    assert history(sbdh.parse_envelope(second).uuid) == [1000, 1100, 1200]
+    assert len(hub.b.received) == 1
+
+
+def test_another_integrators_seal_is_1176(hub, tenant_a, tenant_b, test_root):
+    hub_register(identifier="1234567890", title="A Tekstil A.Ş.", aliases=[], endpoint=hub.a.url, integrator=INTEGRATOR_VKN)
+    stranger = pki.seal(test_root, identifier="1111111111", title="Başka Entegratör A.Ş.")
+    xml = sender_envelope(sealed_invoices(tenant_a, stranger, test_root))
+    packed = packing.pack(xml, sbdh.parse_envelope(xml).uuid)
+
+    assert refused(hub, packed.file_name, packed.data) == [1000, 1100, 1176]
 
 
 @pytest.mark.parametrize("parties", [

@@ -74,6 +74,21 @@ def test_what_is_no_registration_is_refused(identifier, aliases):
     assert not HubUser.objects.exists()
 
 
+def test_a_users_integrator_is_set_kept_and_cleared():
+    register_c(integrator="9000068418")
+    register_c()  # not named: kept
+    assert HubUser.objects.get().integrator == "9000068418"
+    register_c(integrator="")
+    assert HubUser.objects.get().integrator == ""
+    with pytest.raises(BadRegistration):
+        register_c(integrator="90000")
+
+
+def test_the_command_registers_a_users_integrator():
+    call_command("gibhub", "register", "1234567890", "A Tekstil A.Ş.", "--endpoint", ENDPOINT, "--integrator", "9000068418")
+    assert HubUser.objects.get().integrator == "9000068418"
+
+
 def test_the_command_registers():
     call_command("gibhub", "register", "1234567890", "A Tekstil A.Ş.", "--endpoint", ENDPOINT,
                  "--gb", "urn:mail:gb@a-tekstil.com.tr", "--pk", "urn:mail:pk@a-tekstil.com.tr")

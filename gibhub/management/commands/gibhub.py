@@ -1,5 +1,5 @@
 """``manage.py gibhub force CODE [--receiver ALIAS] [--times N] [--on send|query]`` and
-``manage.py gibhub register VKN TITLE --endpoint URL [--gb ALIAS]... [--pk ALIAS]...``."""
+``manage.py gibhub register VKN TITLE --endpoint URL [--gb ALIAS]... [--pk ALIAS]... [--integrator VKN]``."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -26,6 +26,8 @@ class Command(BaseCommand):
         register.add_argument("--endpoint", required=True, metavar="URL", help="the integrator's EFaturaService URL")
         register.add_argument("--gb", action="append", default=[], metavar="ALIAS")
         register.add_argument("--pk", action="append", default=[], metavar="ALIAS")
+        register.add_argument("--integrator", metavar="VKN",
+                              help="the special integrator whose seal may seal the user's documents (\"\": none; default: unchanged)")
 
     def handle(self, *args, action, **options):
         try:
@@ -38,7 +40,7 @@ class Command(BaseCommand):
         receiver = forced.receiver_alias or "any receiver"
         self.stdout.write(f"The hub answers {forced.code} on {forced.operation} {forced.remaining} time(s), for {receiver}.")
 
-    def _register(self, *, identifier, title, endpoint, gb, pk, **options):
+    def _register(self, *, identifier, title, endpoint, gb, pk, integrator, **options):
         aliases = [("GB", name) for name in gb] + [("PK", name) for name in pk]
-        user = hub_register(identifier=identifier, title=title, aliases=aliases, endpoint=endpoint)
+        user = hub_register(identifier=identifier, title=title, aliases=aliases, endpoint=endpoint, integrator=integrator)
         self.stdout.write(f"{user}: {len(aliases)} alias(es) at {endpoint}.")
