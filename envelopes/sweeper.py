@@ -33,6 +33,7 @@ def sweep(*, now: dt.datetime | None = None) -> dict:
     counts = {}
     for name, queryset, task in (
         ("validate", stale.filter(status=Status.ISSUED), invoice_validate),
+        # Not HELD: an invoice held for want of a usable seal waits for a person; registering a seal releases it.
         ("seal", stale.filter(status=Status.VALID), invoice_seal),
         ("send", old_envelopes.filter(direction=Envelope.Direction.OUTGOING, state__in=(Envelope.State.PACKED, Envelope.State.SENDING)), envelope_send),
         ("answer", old_envelopes.filter(direction=Envelope.Direction.INCOMING, answered_by__isnull=True)

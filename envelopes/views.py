@@ -6,11 +6,13 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from envelopes.access import PushRefused, push_check
 from envelopes.gib import soap
 from envelopes.receiving import Refused, envelope_receive
 
 logger = logging.getLogger(__name__)
 TAKEN = "ZARF ALINDI"
+NOT_ALLOWED = "this client may not push envelopes here"
 
 
 def _soap(body: bytes, status: int = 200) -> HttpResponse:
@@ -21,9 +23,15 @@ def _soap(body: bytes, status: int = 200) -> HttpResponse:
 @require_POST
 def gib_service(request: HttpRequest) -> HttpResponse:
     """sendDocument: the envelope is checked and stored before we answer; a refusal is a SOAP fault
-    carrying GİB's code (SOAP 1.2 faults travel with HTTP 500)."""
+    carrying GİB's code (SOAP 1.2 faults travel with HTTP 500). Who may push is checked first, before
+    the body is read: a refused push costs us no parsing and stores nothing."""
     try:
-        call = soap.parse_request(request.body)
+        push_check(meta=request.META)
+    except PushRefused as refusal:
+        logger.warning("push from %s refused: %s", request.META.get("REMOTE_ADDR"), refusal)
+        return _soap(soap.fault(code=None, msg=NOT_ALLOWED), status=403)
+    try:
+        call = soap.parse_request(request.body, request.META.get("CONTENT_TYPE", ""))
     except soap.SoapError as exc:
         return _soap(soap.fault(code=None, msg=str(exc)), status=400)
     if not isinstance(call, soap.SendDocument):

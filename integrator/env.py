@@ -5,6 +5,7 @@ with a message that says which variable to fix. A secret may come from ``NAME_FI
 whose content is the value) instead of ``NAME``; setting both is an error.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -61,6 +62,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated networks in CIDR notation (a bare address is a network of one); empty: none."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item))
+        except ValueError as exc:  # host bits set ("10.0.0.1/8") included: probably not what was meant
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a network such as 203.0.113.0/24 ({exc}).") from None
+    return tuple(networks)
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:

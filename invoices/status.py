@@ -8,6 +8,7 @@ class Status(models.TextChoices):
     ISSUED = "issued", _("Issued")  # numbered and built, not yet checked
     INVALID = "invalid", _("Invalid")  # failed validation: fix and issue again
     VALID = "valid", _("Validated")  # passed GİB's schema and schematron and our own rules
+    HELD = "held", _("Waiting for a usable seal")  # none, expired, wrong PIN…: a person must act, then it goes on
     SEALED = "sealed", _("Sealed")
     KEPT = "kept", _("e-Arşiv, kept for delivery")  # sealed e-Arşiv invoices do not go through GİB's envelopes
     QUEUED = "queued", _("In an envelope")
@@ -22,7 +23,8 @@ class Status(models.TextChoices):
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.ISSUED: frozenset({Status.VALID, Status.INVALID}),
     Status.INVALID: frozenset(),
-    Status.VALID: frozenset({Status.SEALED}),
+    Status.VALID: frozenset({Status.SEALED, Status.HELD}),
+    Status.HELD: frozenset({Status.VALID}),  # a usable seal was registered: sealing goes on
     Status.SEALED: frozenset({Status.QUEUED, Status.KEPT, Status.FAILED}),
     Status.KEPT: frozenset(),
     Status.QUEUED: frozenset({Status.SENT, Status.FAILED}),

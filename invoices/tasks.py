@@ -26,14 +26,15 @@ def invoice_validate(self, invoice_id: int) -> None:
 
 @shared_task(bind=True, max_retries=10)
 def invoice_seal(self, invoice_id: int) -> None:
-    """A seal that cannot be used now (a TSA or token away, a seal to renew) is tried again later; the
-    invoice waits VALID, and the sweeper picks it up again after the retries."""
+    """A seal that needs a person (none, expired, a wrong PIN) holds the invoice, HELD with the reason,
+    until a usable seal is registered: no retries. What may pass by itself (a TSA or a token away) is
+    tried again later; the invoice waits VALID, and the sweeper picks it up again after the retries."""
     try:
         invoice = pipeline.invoice_seal(invoice_id=invoice_id)
     except DomainError as exc:
         logger.warning("invoice %s: not sealed: %s", invoice_id, exc)
         raise self.retry(countdown=backoff(self.request.retries)) from None
-    if invoice is not None and invoice.channel == Invoice.Channel.EFATURA:
+    if invoice is not None and invoice.status == Status.SEALED and invoice.channel == Invoice.Channel.EFATURA:
         from envelopes.tasks import envelopes_pack
 
         envelopes_pack.delay(invoice.tenant_id)

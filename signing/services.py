@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from integrator.errors import DomainError
-from signing import certificates, vault, xades
-from signing.keys import KeyProvider, Pkcs12Key
+from signing import certificates, pkcs11, vault, xades
+from signing.keys import KeyProvider, Pkcs12Key, SealFileInvalid, SealPasswordWrong
 from signing.models import Seal
 from tenants.models import Tenant
 
@@ -33,6 +33,30 @@ class NoSeal(DomainError):
     message = _("%(tenant)s has no active seal, and has not authorised the integrator to seal for it.")
 
 
+# What keeps a seal from sealing until a person acts: registers one, renews it, corrects its PIN or
+# labels (each of which registers the seal anew). Trying again changes nothing. Anything else this
+# package raises may pass by itself and is worth trying again: a TSA that did not answer (every
+# TimestampError: the TSA is the integrator's, not the tenant's seal), a token not present or
+# removed (a network HSM away), a token refusing an operation for a reason we do not know, a PKCS#11
+# library not installed (the platform's, fixed by its operator).
+SEAL_UNUSABLE: tuple[type[Exception], ...] = (
+    NoSeal,
+    certificates.SealExpired,
+    certificates.SealNotYetValid,
+    certificates.SealWrongHolder,
+    certificates.SealNotForSigning,
+    SealPasswordWrong,
+    SealFileInvalid,
+    pkcs11.SealPinWrong,
+    pkcs11.SealPinLocked,
+    pkcs11.SealPinNotInitialized,
+    pkcs11.SealPinExpired,
+    pkcs11.SealKeyNotFound,
+    pkcs11.SealCertificateMissing,
+    pkcs11.SealCertificateMismatch,
+)
+
+
 def _pem(certificate: x509.Certificate) -> str:
     from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -40,11 +64,13 @@ def _pem(certificate: x509.Certificate) -> str:
 
 
 def _store(*, tenant: Tenant | None, name: str, key: KeyProvider, now: dt.datetime, **fields) -> Seal:
+    """The seal, checked and made the active one; the invoices held for want of a usable seal that it
+    can seal go on, once it is committed."""
     certificate = key.certificate
     certificates.check_for_use(certificate, supplier=tenant.identifier if tenant else None, now=now)
     with transaction.atomic():
         Seal.objects.filter(tenant=tenant, is_active=True).update(is_active=False)
-        return Seal.objects.create(
+        seal = Seal.objects.create(
             tenant=tenant,
             name=name,
             certificate=_pem(certificate),
@@ -53,6 +79,19 @@ def _store(*, tenant: Tenant | None, name: str, key: KeyProvider, now: dt.dateti
             not_after=certificate.not_valid_after_utc,
             **fields,
         )
+        _release_held(seal)
+        return seal
+
+
+def _release_held(seal: Seal) -> None:
+    from invoices.pipeline import invoices_release_held  # invoices seal through this module
+
+    if seal.tenant_id is not None:
+        tenant_ids = [seal.tenant_id]
+    else:  # the integrator's seal: for those who authorised it and have no seal of their own
+        authorised = Tenant.objects.filter(sealed_by_integrator=True).exclude(seals__is_active=True)
+        tenant_ids = list(authorised.values_list("id", flat=True))
+    invoices_release_held(tenant_ids=tenant_ids, seal_name=seal.name)
 
 
 @sensitive_variables("data", "password")

@@ -271,6 +271,190 @@ def test_an_undeclared_entity_is_not_xml():
         soap.parse_request(envelope("<ef:getAppRespRequest><instanceIdentifier>&secret;</instanceIdentifier></ef:getAppRespRequest>"))
 
 
+# --- MTOM/XOP: the zip in a MIME part of its own ----------------------------------------------------
+# Bodies as Apache CXF and the JAX-WS RI (Metro) write them, by hand, byte by byte: the code under test
+# builds none of them. Boundaries are uuid:…, the root part is the envelope (application/xop+xml), and
+# binaryData holds an xop:Include whose cid: href names the part with the zip's raw bytes.
+
+XOP = "http://www.w3.org/2004/08/xop/include"
+BOUNDARY = "uuid:0a6b1c52-4fb0-4b8a-a2d5-d4b1f5fd8b47"
+ROOT_ID = "rootpart*0a6b1c52-4fb0-4b8a-a2d5-d4b1f5fd8b47@cxf.apache.org"
+ZIP_ID = "5e0b6c8a-1f2d-4c3e-9a7b-3d2c1b0a9f8e-1@cxf.apache.org"
+XOP_TYPE = 'application/xop+xml; charset=UTF-8; type="application/soap+xml"'
+# Bytes a careless splitter loses: line breaks of every kind at both ends, NULs, a line that begins like
+# the boundary, a close delimiter of another boundary, every byte value.
+TRICKY = b"\r\n\x00\r\n--uuid:0a6b1c52\r\n--other--\r\n\r\r\n\n\x00" + bytes(range(256)) + b"\r\n\r\n"
+
+
+def xop_send(*, file_name: str, md5: str, href: str) -> bytes:
+    """sendDocument's envelope as a JAX-WS client writes it with MTOM on: binaryData is an xop:Include."""
+    return (
+        "<?xml version='1.0' encoding='UTF-8'?>"
+        f'<S:Envelope xmlns:S="{soap.SOAP12}"><S:Body>'
+        f'<ns2:documentRequest xmlns:ns2="{EF}" xmlns:xmime="http://www.w3.org/2005/05/xmlmime">'
+        f'<fileName>{file_name}</fileName><binaryData xmime:contentType="application/zip">'
+        f'<xop:Include xmlns:xop="{XOP}" href="{href}"/></binaryData>'
+        f"<hash>{md5}</hash></ns2:documentRequest></S:Body></S:Envelope>"
+    ).encode()
+
+
+def part(content_id: str | None, content_type: str, data: bytes, *, encoding: str = "binary") -> bytes:
+    """One MIME part, headers as CXF writes them."""
+    headers = [f"Content-Type: {content_type}", f"Content-Transfer-Encoding: {encoding}"]
+    headers += [f"Content-ID: <{content_id}>"] if content_id else []
+    return ("\r\n".join(headers) + "\r\n\r\n").encode() + data
+
+
+def related(*parts: bytes, start: str | None = ROOT_ID, boundary: str = BOUNDARY) -> tuple[bytes, str]:
+    """(body, Content-Type) of a multipart/related request, as CXF writes it (a CRLF before the first
+    delimiter, none after the close one)."""
+    content_type = f'multipart/related; type="application/xop+xml"; boundary="{boundary}"'
+    if start:
+        content_type += f'; start="<{start}>"; start-info="application/soap+xml"'
+    delimiter = f"\r\n--{boundary}\r\n".encode()
+    return delimiter + delimiter.join(parts) + f"\r\n--{boundary}--".encode(), content_type
+
+
+def jaxws_related(root: bytes, attachment: bytes) -> tuple[bytes, str]:
+    """(body, Content-Type) as the JAX-WS RI writes them: no spaces between parameters, start first,
+    Content-Id spelt so and first, the body beginning with the delimiter."""
+    uid = "4b8f1c2e-5d6a-4e7b-8c9d-0e1f2a3b4c5d"
+    root_id, zip_id = f"rootpart*{uid}@example.jaxws.sun.com", "7d2e9a40-3c1b-4f5e-8a6d-9b0c1d2e3f4a@example.jaxws.sun.com"
+    content_type = f'multipart/related;start="<{root_id}>";type="application/xop+xml";boundary="uuid:{uid}";start-info="application/soap+xml"'
+    headers = "Content-Id: <{}>\r\nContent-Type: {}\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+    body = (
+        f"--uuid:{uid}\r\n".encode() + headers.format(root_id, 'application/xop+xml;charset=utf-8;type="application/soap+xml"').encode()
+        + root.replace(b"cid:" + ZIP_ID.encode(), b"cid:" + zip_id.encode())
+        + f"\r\n--uuid:{uid}\r\n".encode() + headers.format(zip_id, "application/octet-stream").encode()
+        + attachment + f"\r\n--uuid:{uid}--\r\n".encode()
+    )
+    return body, content_type
+
+
+def mtom_send(data: bytes, *, file_name: str, md5: str, client: str = "cxf") -> tuple[bytes, str]:
+    """(body, Content-Type) of sendDocument with MTOM, as *client* (cxf or jaxws) posts it."""
+    root = xop_send(file_name=file_name, md5=md5, href=f"cid:{ZIP_ID}")
+    if client == "jaxws":
+        return jaxws_related(root, data)
+    return related(part(ROOT_ID, XOP_TYPE, root), part(ZIP_ID, "application/octet-stream", data))
+
+
+@pytest.mark.parametrize("client", ["cxf", "jaxws"])
+def test_reads_an_mtom_send_document_as_the_same_call_in_plain_soap(client):
+    md5 = hashlib.md5(ZIP).hexdigest()
+    call = soap.parse_request(*mtom_send(ZIP, file_name=f"{UUID}.zip", md5=md5, client=client))
+    assert call == soap.parse_request(gib_style_send(ZIP, md5=md5)) == soap.SendDocument(f"{UUID}.zip", ZIP, md5)
+
+
+@pytest.mark.parametrize("encoding", ["binary", "8bit", "base64"])
+@pytest.mark.parametrize("data", [TRICKY, b"", b"\r\n", ZIP], ids=["tricky", "empty", "crlf", "zip"])
+def test_an_attachment_survives_to_the_byte(data, encoding):
+    payload = base64.encodebytes(data).replace(b"\n", b"\r\n") if encoding == "base64" else data
+    body, content_type = related(
+        part(ROOT_ID, XOP_TYPE, xop_send(file_name="a.zip", md5="x", href=f"cid:{ZIP_ID}")),
+        part(ZIP_ID, "application/octet-stream", payload, encoding=encoding),
+    )
+    assert soap.parse_request(body, content_type).data == data
+
+
+def test_the_root_is_the_part_start_names_wherever_it_is():
+    body, content_type = related(
+        part(ZIP_ID, "application/octet-stream", TRICKY),
+        part("other@cxf.apache.org", "application/octet-stream", b"not this one"),
+        part(ROOT_ID, XOP_TYPE, xop_send(file_name="a.zip", md5="x", href=f"cid:{ZIP_ID}")),
+    )
+    assert soap.parse_request(body, content_type) == soap.SendDocument("a.zip", TRICKY, "x")
+
+
+def test_without_start_the_root_is_the_first_part():
+    body, content_type = related(
+        part(None, XOP_TYPE, xop_send(file_name="a.zip", md5="x", href=f"cid:{ZIP_ID}")),
+        part(ZIP_ID, "application/octet-stream", ZIP),
+        start=None,
+    )
+    assert soap.parse_request(body, content_type).data == ZIP
+
+
+def test_an_href_is_read_as_the_url_rfc_2392_makes_of_a_content_id():
+    body, content_type = related(
+        part(ROOT_ID, XOP_TYPE, xop_send(file_name="a.zip", md5="x", href="cid:zip%2F1%40example.com")),
+        part("zip/1@example.com", "application/octet-stream", ZIP),
+    )
+    assert soap.parse_request(body, content_type).data == ZIP
+
+
+def test_reads_get_application_response_as_mtom():
+    assert soap.parse_request(*related(part(ROOT_ID, XOP_TYPE, ZEEP_GET))) == soap.GetApplicationResponse("uuid-1")
+
+
+@pytest.mark.parametrize("content_type", ["", soap.CONTENT_TYPE, "application/soap+xml", "text/xml; charset=utf-8", "application/octet-stream"])
+def test_other_content_types_are_read_as_plain_soap(content_type):
+    assert soap.parse_request(ZEEP_SEND, content_type) == soap.SendDocument("a.zip", b"\xff\x00abc", "abc")
+
+
+def test_reads_gibs_largest_envelope_as_mtom():
+    data = os.urandom(5 * 1024 * 1024)
+    assert soap.parse_request(*mtom_send(data, file_name="a.zip", md5="x")).data == data
+
+
+def _root_part(href: str = f"cid:{ZIP_ID}") -> bytes:
+    return part(ROOT_ID, XOP_TYPE, xop_send(file_name="a.zip", md5="x", href=href))
+
+
+def _zip_part(content_id: str = ZIP_ID, data: bytes = ZIP, **kwargs) -> bytes:
+    return part(content_id, "application/octet-stream", data, **kwargs)
+
+
+def _broken() -> list:
+    good, good_type = related(_root_part(), _zip_part())
+    nested = part(ROOT_ID, "multipart/mixed; boundary=inner", b"--inner\r\n\r\nx\r\n--inner--")
+    return [
+        (good, good_type.replace(f'boundary="{BOUNDARY}"; ', ""), "no boundary"),
+        (good, good_type.replace(BOUNDARY, "uuid:another"), "malformed: StartBoundaryNotFoundDefect"),
+        (good[: -len(f"\r\n--{BOUNDARY}--") - 10], good_type, "malformed: CloseBoundaryNotFoundDefect"),
+        (f"\r\n--{BOUNDARY}--".encode(), good_type, "malformed"),
+        (*related(_root_part(), _zip_part(data=b"QUJ", encoding="base64")), "malformed: InvalidBase64"),
+        (*related(_root_part(), _zip_part(), start="nobody@cxf.apache.org"), "no root part"),
+        (*related(_zip_part(), _root_part(), start=None), "not XML"),
+        (*related(nested, _zip_part()), "itself multipart"),
+        (*related(_root_part(href="cid:nobody@cxf.apache.org"), _zip_part()), "points to 'cid:nobody@cxf.apache.org', which is no part"),
+        (*related(_root_part(href="http://example.com/a.zip"), _zip_part()), "which is no part"),
+        (*related(_root_part(href=f"cid:{ROOT_ID}"), _zip_part()), "which is no part"),  # the root is not an attachment
+        (*related(_root_part(), _zip_part(), _zip_part(data=b"other")), "same Content-ID"),
+        (*related(_root_part(), *[_zip_part(f"{n}@x") for n in range(soap.MAX_MULTIPART_PARTS)]), "more than 16 parts"),
+        (*related(_root_part(), _zip_part(data=b"\n" * soap.MAX_MULTIPART_LINE_BREAKS)), "line breaks"),
+        (*related(_root_part(), _zip_part(data=b"\x00" * soap.MAX_REQUEST_BYTES)), "larger than"),
+        (good, good_type.replace("related", "form-data"), "MTOM is multipart/related"),
+        (good, good_type + "\r\nX-Injected: 1", "Content-Type header is malformed"),
+        (good, good_type.replace("uuid:", "uuid\u00e7:"), "Content-Type header is malformed"),
+        (*related(part(ROOT_ID, XOP_TYPE, envelope("<ef:documentRequest/>", namespace=SOAP11))), "not a SOAP 1.2 envelope"),
+        (*related(part(ROOT_ID, XOP_TYPE, LAUGHS.encode())), "DTD"),
+        (ZEEP_SEND.replace(b"<binaryData>/wBhYmM=</binaryData>",
+                           f'<binaryData><xop:Include xmlns:xop="{XOP}" href="cid:{ZIP_ID}"/></binaryData>'.encode()),
+         soap.CONTENT_TYPE, "which is no part"),  # plain SOAP has no parts to point to
+    ]
+
+
+@pytest.mark.parametrize(("body", "content_type", "reason"), _broken(), ids=[
+    "no-boundary", "boundary-not-in-body", "truncated", "no-parts", "bad-base64-part", "start-names-no-part",
+    "first-part-is-no-xml", "root-is-multipart", "include-to-no-part", "include-not-cid", "include-to-the-root",
+    "duplicate-content-id", "too-many-parts", "too-many-line-breaks", "oversize", "form-data", "header-injection",
+    "not-ascii", "soap-1.1-root", "dtd-in-root", "include-in-plain-soap",
+])
+def test_refuses_a_broken_mtom_request(body, content_type, reason):
+    with pytest.raises(soap.SoapError, match=reason):
+        soap.parse_request(body, content_type)
+
+
+def test_a_root_part_with_an_external_entity_reads_no_file(tmp_path):
+    fifo = Fifo(tmp_path / "secret")
+    try:
+        with pytest.raises(soap.SoapError, match="DTD"):
+            soap.parse_request(*related(part(ROOT_ID, XOP_TYPE, _external(fifo.path.as_uri()).encode())))
+    finally:
+        assert not fifo.close(), "the parser opened the file"
+
+
 # --- writing answers: valid SOAP 1.2 ----------------------------------------------------------------
 
 # The parts of W3C's SOAP 1.2 envelope schema (http://www.w3.org/2003/05/soap-envelope/, 2007) that

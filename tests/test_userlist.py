@@ -17,7 +17,7 @@ import pytest
 from celery.exceptions import Retry
 from django.core.management import CommandError, call_command
 
-from envelopes import userlist
+from envelopes.userlist import importing as userlist
 from envelopes.models import RegisteredAlias, RegisteredUser, UserListImport
 from envelopes.tasks import userlist_refresh
 from envelopes.userlist import (

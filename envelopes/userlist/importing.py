@@ -1,8 +1,9 @@
-"""GİB's registered-user list (kayıtlı kullanıcı listesi): importing it, and looking users up in it.
+"""Importing GİB's registered-user list (kayıtlı kullanıcı listesi) from a file or from GİB.
 
 GİB publishes two lists in the shape of ``NewUserList.xsd``, each as a zip holding one XML file:
 the sender units (GB, ``newUserGbListxml.zip``) and the postboxes (PK, ``newUserPkListxml.zip``).
 The XML does not say which of the two it is, so the kind comes from the source's name or is given.
+A URL is fetched by ``envelopes.gib.userlist`` (only ``envelopes.gib`` talks to GİB).
 
 An import reads the XML as a stream (lxml ``iterparse``; each ``<User>`` is cleared and dropped as
 soon as it is read), so memory does not grow with the list. It stages the users and aliases in two
@@ -15,13 +16,10 @@ run, failed or not, is recorded as a ``UserListImport``.
 from __future__ import annotations
 
 import gzip
-import http.client
 import logging
 import os
-import tempfile
 import time
 import urllib.parse
-import urllib.request
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -31,12 +29,11 @@ from datetime import datetime
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Prefetch, Q
 from django.utils import timezone
 from lxml import etree
 
+from envelopes.gib.userlist import DownloadFailed, DownloadTooLarge, downloaded, redacted
 from envelopes.models import RegisteredAlias, RegisteredUser, UserListImport
 
 logger = logging.getLogger(__name__)
@@ -67,42 +64,6 @@ class ImportResult:
     skipped: int  # users without an identifier
     users_removed: int
     seconds: float
-
-
-# --- Lookups -----------------------------------------------------------------------------------
-
-
-def _active() -> Q:
-    return Q(deleted_at__isnull=True) | Q(deleted_at__gt=timezone.now())
-
-
-def registered_user(identifier: str) -> RegisteredUser | None:
-    """The user GİB lists under this VKN/TCKN, with its active aliases (GB and PK, every document
-    type) in ``active_aliases``; None when neither list names it."""
-    active = RegisteredAlias.objects.filter(_active()).order_by("kind", "document_type", "created_at", "name")
-    users = RegisteredUser.objects.prefetch_related(Prefetch("aliases", queryset=active, to_attr="active_aliases"))
-    return users.filter(identifier=identifier).first()
-
-
-def default_postbox(identifier: str, document_type: str = "Invoice") -> RegisteredAlias | None:
-    """The postbox (PK) to send this user's documents of this type to; None: not a registered
-    receiver (for an invoice: e-Arşiv, not e-Fatura).
-
-    Of several active postboxes, the oldest: the box a taxpayer opened first is its main one, later
-    ones are usually for branches or departments (a receiver who wants one of those names it on the
-    order). The name breaks ties, so the choice is the same on every call.
-    """
-    postboxes = RegisteredAlias.objects.filter(
-        _active(), user__identifier=identifier, kind=RegisteredAlias.Kind.PK, document_type=document_type
-    )
-    return postboxes.order_by("created_at", "name").first()
-
-
-def is_postbox(identifier: str, alias: str, document_type: str = "Invoice") -> bool:
-    """Whether *alias* is an active postbox (PK) of this user for this document type."""
-    return RegisteredAlias.objects.filter(
-        _active(), user__identifier=identifier, kind=RegisteredAlias.Kind.PK, document_type=document_type, name=alias
-    ).exists()
 
 
 # --- Import ------------------------------------------------------------------------------------
@@ -170,10 +131,7 @@ def _is_url(source: str) -> bool:
 
 def _redacted(source: str) -> str:
     """The source as recorded and logged: a URL without credentials or query."""
-    if not _is_url(source):
-        return source
-    parts = urllib.parse.urlsplit(source)
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+    return redacted(source) if _is_url(source) else source
 
 
 @contextmanager
@@ -196,33 +154,15 @@ def _local(path: str) -> Iterator[BinaryIO]:
 
 @contextmanager
 def _downloaded(url: str) -> Iterator[BinaryIO]:
-    """The body, in a temporary file: a zip can only be read from a file it can seek in."""
-    with tempfile.TemporaryFile(prefix="userlist-") as file:
-        _download(url, file)
-        file.seek(0)
+    """The body, fetched from GİB into a temporary file; the download's failures as the import's."""
+    with ExitStack() as stack:
+        try:
+            file = stack.enter_context(downloaded(url, limit=MAX_BYTES))
+        except DownloadFailed as exc:
+            raise UserListUnavailable(str(exc)) from None
+        except DownloadTooLarge as exc:
+            raise UserListError(str(exc)) from None
         yield file
-
-
-def _download(url: str, file: BinaryIO) -> None:
-    started, shown = time.monotonic(), _redacted(url)
-    request = urllib.request.Request(url, headers={"User-Agent": "integrator-userlist/1"})
-    try:
-        with urllib.request.urlopen(request, timeout=settings.GIB_USERLIST_TIMEOUT) as response:
-            size = _copy_limited(response, file)
-    except (OSError, http.client.HTTPException) as exc:  # URLError, HTTPError and timeouts are OSErrors
-        logger.warning("user list: GET %s failed after %.1f s: %s", shown, time.monotonic() - started, exc)
-        raise UserListUnavailable(f"cannot download {shown}: {exc}") from None
-    logger.info("user list: GET %s: %d bytes in %.1f s", shown, size, time.monotonic() - started)
-
-
-def _copy_limited(response, file: BinaryIO) -> int:
-    size = 0
-    while chunk := response.read(1 << 20):
-        size += len(chunk)
-        if size > MAX_BYTES:
-            raise UserListError(f"the download is larger than {MAX_BYTES} bytes.")
-        file.write(chunk)
-    return size
 
 
 def _unwrapped(raw, stack: ExitStack) -> BinaryIO:

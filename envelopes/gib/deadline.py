@@ -1,0 +1,145 @@
+"""A deadline for a whole call to GİB: connecting, sending, and reading the answer to its last byte.
+
+A socket timeout bounds each connect, send and read, never their sum: a server that trickles its
+answer (or reads our 5 MB envelope slowly) a little within each timeout holds the caller for as long
+as it likes. requests has no bound on a whole request (psf/requests#1928, #4201), and checking the
+clock between reads does not bound the read that blocks. What does is shutting the socket down from
+another thread: a blocked ``recv`` or ``send`` then returns at once (urllib3/urllib3#2868, the way
+urllib3's own ``HTTPResponse.shutdown`` works).
+
+So a call runs ``within(seconds)``: a timer that, when the seconds are up, shuts down the sockets of
+the connections the call used. Connections learn which call they serve from the thread they run in:
+the session's adapter makes connections that report to the current call of their thread whenever
+they connect or send a request. One that connects after the time is up is shut at once.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+_current = threading.local()
+
+
+class Deadline:
+    """The end of one call, and the connections it used, to be shut down when it comes."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.ends = time.monotonic() + seconds
+        self.passed = False
+        self._connections: list[HTTPConnection] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._pass)
+        self._timer.name, self._timer.daemon = "gib-deadline", True
+
+    def left(self) -> float:
+        return max(self.ends - time.monotonic(), 0.0)
+
+    def watch(self, connection: HTTPConnection) -> None:
+        # Under the lock, a connection is either seen by the timer or sees that it has run.
+        with self._lock:
+            self._connections.append(connection)
+            passed = self.passed
+        if passed:
+            _shut(connection)
+
+    def _pass(self) -> None:
+        with self._lock:
+            self.passed = True
+            connections = list(self._connections)
+        for connection in connections:
+            _shut(connection)
+
+
+def _shut(connection: HTTPConnection) -> None:
+    sock = connection.sock
+    if sock is None:
+        return  # not connected (yet): it reports again once it is
+    while not isinstance(sock, socket.socket):  # urllib3's SSLTransport (TLS through a TLS proxy) wraps one
+        sock = getattr(sock, "socket", None)
+        if sock is None:
+            return
+    try:
+        # The plain socket's shutdown, also under TLS: SSLSocket's would drop its state under a reader.
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed by the peer or by its reader
+
+
+def current() -> Deadline | None:
+    """The deadline of the call running in this thread, if any."""
+    return getattr(_current, "deadline", None)
+
+
+@contextmanager
+def within(seconds: float) -> Iterator[Deadline]:
+    """Run a call that must be over in *seconds*: past them, its connections are shut down, and
+    what it was waiting for fails (``deadline.passed`` then says why)."""
+    deadline, outer = Deadline(seconds), current()
+    _current.deadline = deadline
+    deadline._timer.start()
+    try:
+        yield deadline
+    finally:
+        deadline._timer.cancel()
+        _current.deadline = outer
+
+
+def _report(connection: HTTPConnection) -> None:
+    deadline = current()
+    if deadline is not None:
+        deadline.watch(connection)
+
+
+class _Watched:
+    """A connection that tells the current call about itself when it connects and sends a request."""
+
+    def connect(self) -> None:
+        super().connect()
+        _report(self)
+
+    def request(self, *args, **kwargs) -> None:
+        _report(self)  # a kept-alive connection serves several calls
+        super().request(*args, **kwargs)
+
+
+class _HTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """requests' adapter, with connections that a call's deadline can shut down (an HTTP(S) proxy's
+    too; a SOCKS proxy's connections are its own and not watched)."""
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs):
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = _POOLS
+        return manager
