@@ -1,10 +1,36 @@
-from django.urls import path
+from django.urls import path, register_converter
 
+from invoices import views as invoice_views
 from tenants import views
+
+
+class DirectionConverter:
+    """An invoice's direction in its URL: ``out`` (ours) or ``in`` (the inbox)."""
+
+    regex = "out|in"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return str(value)
+
+
+register_converter(DirectionConverter, "direction")
+
+INVOICE = "t/<str:identifier>/invoices/<direction:direction>/<uuid:uuid>/"
 
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("t/switch/", views.switch, name="switch"),
     path("t/<str:identifier>/", views.dashboard, name="dashboard"),
+    path("t/<str:identifier>/invoices/", invoice_views.outgoing_list, name="invoices"),
+    path("t/<str:identifier>/inbox/", invoice_views.inbox, name="inbox"),
+    path(INVOICE, invoice_views.invoice_detail, name="invoice"),
+    path(INVOICE + "xml/", invoice_views.invoice_xml, name="invoice-xml"),
+    path(INVOICE + "view/", invoice_views.invoice_view, name="invoice-view"),
+    path(INVOICE + "response/xml/", invoice_views.invoice_xml, {"document": "response"}, name="invoice-response-xml"),
+    path(INVOICE + "response/view/", invoice_views.invoice_view, {"document": "response"}, name="invoice-response-view"),
+    path("t/<str:identifier>/invoices/in/<uuid:uuid>/answer/", invoice_views.invoice_answer, name="invoice-answer"),
 ]

@@ -5,12 +5,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from invoices.selectors import awaiting_answer_of, incoming_count, outgoing_counts
 from signing.selectors import seal_in_use
 from tenants.ledger import credits_balance
 from tenants.selectors import aliases_of, membership_of, memberships_of, series_of
 
 
-def _membership_or_404(request, identifier: str):
+def membership_or_404(request, identifier: str):
+    """The person's membership in the tenant of the URL; 404 for a tenant they do not serve."""
     membership = membership_of(user=request.user, identifier=identifier)
     if membership is None:
         raise Http404
@@ -27,13 +29,13 @@ def home(request):
 
 @login_required
 def switch(request):
-    membership = _membership_or_404(request, request.GET.get("tenant", ""))
+    membership = membership_or_404(request, request.GET.get("tenant", ""))
     return redirect("portal:dashboard", identifier=membership.tenant.identifier)
 
 
 @login_required
 def dashboard(request, identifier: str):
-    membership = _membership_or_404(request, identifier)
+    membership = membership_or_404(request, identifier)
     tenant = membership.tenant
     year = timezone.localdate().year
     series = [
@@ -49,5 +51,8 @@ def dashboard(request, identifier: str):
         "balance": credits_balance(tenant=tenant),
         "api_keys": tenant.api_keys.filter(revoked_at__isnull=True),
         "seal": seal_in_use(tenant=tenant),
+        "outgoing": outgoing_counts(tenant=tenant),
+        "incoming": incoming_count(tenant=tenant),
+        "awaiting": awaiting_answer_of(tenant=tenant, now=timezone.now()).count(),
     }
     return render(request, "portal/dashboard.html", context)

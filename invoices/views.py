@@ -1,0 +1,156 @@
+"""The portal's invoice pages: the outgoing list, the inbox, one invoice, its XML, its rendered view,
+and the KABUL/RED answer. Every page is the tenant's through the person's membership (another
+tenant's invoice is a 404); reads go through ``invoices.selectors``, the answer through
+``envelopes.answers``."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from envelopes.answers import invoice_answer as answer_service
+from integrator.errors import DomainError
+from invoices import selectors
+from invoices.display import DisplayError, render_html
+from invoices.models import Invoice
+from invoices.portal_forms import AnswerForm, IncomingFilter, OutgoingFilter
+from invoices.ubl.parse import ParseError
+from invoices.ubl.response import needs_answer
+from tenants.models import Membership
+from tenants.roles import Permission
+from tenants.selectors import memberships_of
+from tenants.views import membership_or_404
+
+PER_PAGE = 25
+# The rendered page is a stranger's HTML (an incoming invoice's XSLT): no script, no request
+# anywhere, no form, its own opaque origin; only inline styles and data: images, as GİB's designs use.
+VIEW_CSP = ("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+ANSWERED = {
+    "KABUL": _("Invoice %(number)s accepted: the KABUL answer is on its way to the supplier."),
+    "RED": _("Invoice %(number)s rejected: the RED answer is on its way to the supplier."),
+}
+
+
+def _context(request, membership: Membership, **extra) -> dict:
+    return {"membership": membership, "tenant": membership.tenant, "memberships": memberships_of(user=request.user), **extra}
+
+
+def _page(request, invoices):
+    return Paginator(invoices, PER_PAGE).get_page(request.GET.get("page"))
+
+
+def _viewable(membership: Membership) -> Membership:
+    if not membership.can(Permission.VIEW):
+        raise PermissionDenied
+    return membership
+
+
+@login_required
+def outgoing_list(request, identifier: str):
+    membership = _viewable(membership_or_404(request, identifier))
+    tenant = membership.tenant
+    form = OutgoingFilter(request.GET, profiles=selectors.profiles_of(tenant=tenant, direction=Invoice.Direction.OUTGOING))
+    invoices = selectors.invoices_of(tenant=tenant, direction=Invoice.Direction.OUTGOING, filters=form.filters())
+    page = _page(request, invoices.order_by("-issue_date", "-number", "-id"))
+    return render(request, "portal/invoices/outgoing.html", _context(request, membership, form=form, page=page))
+
+
+@login_required
+def inbox(request, identifier: str):
+    membership = _viewable(membership_or_404(request, identifier))
+    now = timezone.now()
+    form = IncomingFilter(request.GET)
+    invoices = selectors.invoices_of(tenant=membership.tenant, direction=Invoice.Direction.INCOMING, filters=form.filters(), now=now)
+    page = _page(request, invoices.order_by("-received_at", "-issue_date", "-id"))
+    rows = [(invoice, selectors.answer_state(invoice, now)) for invoice in page]
+    return render(request, "portal/invoices/inbox.html", _context(request, membership, form=form, page=page, rows=rows))
+
+
+def _invoice_or_404(membership: Membership, direction: str, uuid) -> Invoice:
+    invoice = selectors.invoice_get(tenant=membership.tenant, direction=direction, uuid=uuid)
+    if invoice is None:
+        raise Http404
+    return invoice
+
+
+@login_required
+def invoice_detail(request, identifier: str, direction: str, uuid):
+    membership = _viewable(membership_or_404(request, identifier))
+    invoice = _invoice_or_404(membership, direction, uuid)
+    state = selectors.answer_state(invoice, timezone.now())
+    context = _context(
+        request, membership, invoice=invoice, history=invoice.status_changes.all(), answer=state,
+        can_answer=state.open and membership.can(Permission.RESPOND), answer_form=AnswerForm(),
+        customer_may_answer=invoice.direction == Invoice.Direction.OUTGOING and needs_answer(invoice.profile) and not invoice.answer,
+    )
+    return render(request, "portal/invoices/detail.html", context)
+
+
+def _document(invoice: Invoice, document: str) -> bytes:
+    """The invoice's XML, or its KABUL/RED (ours for an incoming one, the customer's for an outgoing one)."""
+    xml = invoice.answer_xml if document == "response" else invoice.xml
+    if not xml:
+        raise Http404
+    return bytes(xml)
+
+
+@login_required
+def invoice_xml(request, identifier: str, direction: str, uuid, document: str = "invoice"):
+    membership = _viewable(membership_or_404(request, identifier))
+    invoice = _invoice_or_404(membership, direction, uuid)
+    name = f"{invoice.number}-{invoice.answer}.xml" if document == "response" else f"{invoice.number}.xml"
+    response = HttpResponse(_document(invoice, document), content_type="application/xml")
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def invoice_view(request, identifier: str, direction: str, uuid, document: str = "invoice"):
+    membership = _viewable(membership_or_404(request, identifier))
+    invoice = _invoice_or_404(membership, direction, uuid)
+    try:
+        html = render_html(xml=_document(invoice, document))
+    except DisplayError as exc:
+        messages.error(request, str(exc))
+        return redirect("portal:invoice", identifier=identifier, direction=direction, uuid=invoice.uuid)
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = VIEW_CSP
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+@login_required
+def invoice_answer(request, identifier: str, uuid):
+    """KABUL or RED from the invoice's page; the service decides whether it may be given."""
+    membership = membership_or_404(request, identifier)
+    invoice = _invoice_or_404(membership, Invoice.Direction.INCOMING, uuid)
+    if not membership.can(Permission.RESPOND):
+        raise PermissionDenied
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose KABUL or RED; a reason is at most 500 characters."))
+    else:
+        _answer(request, membership, invoice, form.cleaned_data["code"], form.cleaned_data["reason"])
+    return redirect("portal:invoice", identifier=identifier, direction=Invoice.Direction.INCOMING, uuid=invoice.uuid)
+
+
+def _answer(request, membership: Membership, invoice: Invoice, code: str, reason: str) -> None:
+    try:
+        answer_service(tenant=membership.tenant, invoice_uuid=invoice.uuid, code=code, reason=reason)
+    except (DomainError, ParseError) as exc:
+        messages.error(request, str(exc))
+        return
+    messages.success(request, ANSWERED[code] % {"number": invoice.number})
