@@ -30,6 +30,7 @@ from invoices.ubl import parse, response, totals
 from schematron.validation import validate
 from signing.verify import verify
 from tenants.models import Alias
+from tenants.webhooks import webhook_invoice_received
 
 PROCESSED = 1200
 logger = logging.getLogger(__name__)
@@ -162,6 +163,7 @@ def _incoming_invoice(xml: bytes, stored: Envelope, owner: Alias, now: dt.dateti
         received_at=now, xml=xml,
     )
     StatusChange.objects.create(invoice=invoice, to_status=Status.RECEIVED, text=str(stored.uuid), created_at=now)
+    webhook_invoice_received(invoice=invoice)
 
 
 def _answer(xml: bytes, owner: Alias, now: dt.datetime) -> None:

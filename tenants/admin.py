@@ -7,8 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from tenants.aliases import normalize_alias
 from tenants.api_keys import api_key_create, api_key_revoke
 from tenants.ledger import credits_add, credits_balance
-from tenants.models import Alias, ApiKey, LedgerEntry, Membership, NumberSeries, Tenant
+from integrator.admin import ReadOnly
+from tenants.models import Alias, ApiKey, LedgerEntry, Membership, NumberSeries, Tenant, Webhook, WebhookAttempt, WebhookDelivery
 from tenants.services import alias_delete, check_alias
+from tenants.webhooks import EVENTS, check_url, webhook_create, webhook_delete
 
 
 class AliasForm(forms.ModelForm):
@@ -158,3 +160,80 @@ class LedgerEntryAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         entry = credits_add(tenant=data["tenant"], amount=data["amount"], note=data["note"], by=request.user)
         obj.pk = entry.pk
+
+
+class WebhookForm(forms.ModelForm):
+    url = forms.CharField(label=_("URL"), max_length=1000)  # checked by the service's check_url, scheme and all
+    events = forms.MultipleChoiceField(
+        choices=[(event, event) for event in EVENTS], widget=forms.CheckboxSelectMultiple, required=False, label=_("events"),
+        help_text=_("None chosen: all of them."),
+    )
+
+    class Meta:
+        model = Webhook
+        fields = ["tenant", "url", "events"]
+
+    def clean_url(self):
+        check_url(self.cleaned_data["url"].strip())  # the service checks again; here its refusal shows on the form
+        return self.cleaned_data["url"]
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    """Webhooks are made by the service, which checks the URL and makes the secret; the secret is shown
+    once, when it is made, and never listed."""
+
+    form = WebhookForm
+    list_display = ["url", "tenant", "events", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["url", "tenant__identifier", "tenant__title"]
+    actions = ["deactivate"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            return super().get_form(request, obj, **kwargs)
+        return forms.modelform_factory(Webhook, fields=[])  # every field is read-only: nothing to check
+
+    def get_fields(self, request, obj=None):
+        return ["tenant", "url", "events"] if obj is None else self.get_readonly_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["tenant", "url", "events", "is_active", "created_at", "created_by"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead: the deliveries stay as its log
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        data = form.cleaned_data
+        webhook, secret = webhook_create(tenant=data["tenant"], url=data["url"], events=data["events"], created_by=request.user)
+        obj.pk = webhook.pk
+        messages.warning(request, _("The webhook's secret is %(secret)s. Copy it now: it will not be shown again.") % {"secret": secret})
+
+    @admin.action(description=_("Deactivate the selected webhooks"))
+    def deactivate(self, request, queryset):
+        for webhook in queryset.filter(is_active=True):
+            webhook_delete(webhook=webhook)
+
+
+class WebhookAttemptInline(ReadOnly, admin.TabularInline):
+    model = WebhookAttempt
+    fields = ["at", "status_code", "error", "duration_ms"]
+    extra = 0
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["created_at", "event", "webhook", "state", "attempts", "next_attempt_at", "last_status_code"]
+    list_filter = ["state", "event"]
+    search_fields = ["=event_id", "webhook__url", "=webhook__tenant__identifier"]
+    list_select_related = ["webhook"]
+    inlines = [WebhookAttemptInline]
+
+
+@admin.register(WebhookAttempt)
+class WebhookAttemptAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["at", "delivery", "status_code", "error", "duration_ms"]
+    search_fields = ["=delivery__event_id", "delivery__webhook__url"]
+    list_select_related = ["delivery"]
