@@ -13,7 +13,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from integrator.env import env_bool, env_choice, env_int, env_list, env_str, env_url
+from integrator.env import env_bool, env_choice, env_int, env_list, env_networks, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "tenants",
     "schematron",
     "invoices",
@@ -62,6 +64,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "integrator.middleware.PortalLanguageMiddleware",
+    "integrator.api.ApiMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -222,6 +225,9 @@ GIB_SERVICE_URL = env_url("GIB_SERVICE_URL", ("http", "https")) or f"http://127.
 # The local hub is on unless GIB_SERVICE_URL names another service: production talks to GİB and has none.
 GIB_HUB_ENABLED = env_bool("GIB_HUB_ENABLED", env_str("GIB_SERVICE_URL") is None or LOCAL_HUB_PATH in GIB_SERVICE_URL)
 GIB_TIMEOUT = env_int("GIB_TIMEOUT", 30, minimum=1)  # seconds, for connecting and for each read
+# Seconds a whole call to the service may take, its answer read to the end: GIB_TIMEOUT bounds each
+# read, and a server trickling its answer a byte at a time would never pass it.
+GIB_CALL_DEADLINE = env_int("GIB_CALL_DEADLINE", 120, minimum=1)
 # The WSDL, by default the one in the installed GİB package (wsdl/EFatura_Test.wsdl).
 GIB_WSDL = env_str("GIB_WSDL")
 # Mutual TLS: the integrator's client certificate and key (PEM paths) and the CA bundle to trust GİB by.
@@ -233,6 +239,18 @@ for _name in ("GIB_WSDL", "GIB_CLIENT_CERTIFICATE", "GIB_CLIENT_KEY", "GIB_CA_BU
     if env_str(_name) and not Path(env_str(_name)).is_file():
         raise ImproperlyConfigured(f"{_name}: {env_str(_name)} is not a file.")
 GIB_CA_BUNDLE = env_str("GIB_CA_BUNDLE")
+# Who may push envelopes to our receiving endpoint (gib/services/EFatura). GIB_PUSH_ALLOWED_NETWORKS:
+# comma-separated CIDRs, GİB's addresses in production; empty, anyone may (the embedded default and
+# the local hub need that). GIB_PUSH_CLIENT_VERIFY_HEADER: the header a TLS-terminating proxy sets
+# once it has verified GİB's client certificate (e.g. X-SSL-Client-Verify), which must then say
+# SUCCESS; unset, no such check. GIB_PUSH_TRUSTED_PROXIES: the proxies (CIDRs) in front of us; only
+# their X-Forwarded-For names the client, and once they are set only their verify header is believed.
+# Without them the address that connected is the client's (behind a proxy: the proxy's).
+GIB_PUSH_ALLOWED_NETWORKS = env_networks("GIB_PUSH_ALLOWED_NETWORKS")
+GIB_PUSH_CLIENT_VERIFY_HEADER = env_str("GIB_PUSH_CLIENT_VERIFY_HEADER")
+if GIB_PUSH_CLIENT_VERIFY_HEADER and not all(c.isascii() and (c.isalnum() or c == "-") for c in GIB_PUSH_CLIENT_VERIFY_HEADER):
+    raise ImproperlyConfigured(f"GIB_PUSH_CLIENT_VERIFY_HEADER={GIB_PUSH_CLIENT_VERIFY_HEADER!r} is not a header name such as X-SSL-Client-Verify.")
+GIB_PUSH_TRUSTED_PROXIES = env_networks("GIB_PUSH_TRUSTED_PROXIES")
 # Polling an envelope's status: first after GIB_POLL_FIRST seconds, then twice as long each time, at
 # most GIB_POLL_MAX apart; beat looks for due envelopes every GIB_POLL_TICK seconds.
 GIB_POLL_FIRST = env_int("GIB_POLL_FIRST", 30, minimum=1)
@@ -248,11 +266,48 @@ if GIB_HUB_ENABLED:
     INSTALLED_APPS.append("gibhub")
 
 # --- API --------------------------------------------------------------------------------------
+# Calls per API key (DRF's rate syntax: 1200/min, 50/s); counted in the cache, so per process on the
+# embedded default and shared through Redis in production.
+API_RATE = env_str("API_RATE", "1200/min")
+# The largest body the API reads (an invoice's XML, a payload): larger ones get 413 unread.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", UBL_VALIDATION_MAX_BYTES, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+API_UNAUDITED_PATHS = ["/api/schema/", "/api/docs/"]
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.api_auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.api_auth.HasApiKey"],
+    "DEFAULT_THROTTLE_CLASSES": ["integrator.api.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": API_RATE},
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "integrator.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "e-Fatura / e-Arşiv integrator API",
+    "DESCRIPTION": (
+        "Issue invoices (JSON or UBL-TR XML), follow them to GİB's final code, read and answer incoming ones, "
+        "and ask who is a registered e-Fatura user. Authenticate with `Authorization: Api-Key <key>`. "
+        "Errors are `application/problem+json` with a stable `code`, in the language of `Accept-Language`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
+
+# --- Webhooks (tenants.webhooks) --------------------------------------------------------------
+# Tenants' URLs on loopback, private or link-local addresses are refused unless this is on (tests,
+# a single-host setup): otherwise a tenant could make the platform post into its own network.
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10, minimum=1)  # seconds, for connecting and for the answer
+WEBHOOK_ATTEMPTS = env_int("WEBHOOK_ATTEMPTS", 8, minimum=1)  # posts of one event before it is failed
+CELERY_BEAT_SCHEDULE["webhooks-due"] = {"task": "tenants.tasks.webhooks_due", "schedule": 15.0}
 
 # --- Logging ----------------------------------------------------------------------------------
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
@@ -305,5 +360,13 @@ GIB_HUB_DELIVERY_ATTEMPTS = env_int("GIB_HUB_DELIVERY_ATTEMPTS", 5, minimum=1)
 GIB_HUB_RETRY_DELAY = env_int("GIB_HUB_RETRY_DELAY", 60, minimum=0)
 GIB_HUB_DELIVERY_TIMEOUT = env_int("GIB_HUB_DELIVERY_TIMEOUT", 30, minimum=1)
 GIB_HUB_ANSWER_WAIT = env_int("GIB_HUB_ANSWER_WAIT", 3600, minimum=0)
+# A worker's claim on an envelope (processing it, or a delivery try) lapses after this many seconds,
+# and work due this long that nobody holds (its worker killed, its message lost) is enqueued again.
+# Longer than a delivery try can last (connecting, then reading), or a second worker might post too.
+GIB_HUB_STUCK_AFTER = env_int("GIB_HUB_STUCK_AFTER", 120, minimum=1)
+if GIB_HUB_STUCK_AFTER < 2 * GIB_HUB_DELIVERY_TIMEOUT:
+    raise ImproperlyConfigured(f"GIB_HUB_STUCK_AFTER={GIB_HUB_STUCK_AFTER} is shorter than a delivery try may last "
+                               f"(2 × GIB_HUB_DELIVERY_TIMEOUT = {2 * GIB_HUB_DELIVERY_TIMEOUT} s).")
 if GIB_HUB_ENABLED:
     CELERY_BEAT_SCHEDULE["gibhub-sweep-unanswered"] = {"task": "gibhub.tasks.sweep_unanswered", "schedule": 300.0}
+    CELERY_BEAT_SCHEDULE["gibhub-sweep-stuck"] = {"task": "gibhub.tasks.sweep_stuck", "schedule": float(min(GIB_HUB_STUCK_AFTER, 60))}

@@ -1,10 +1,59 @@
+import uuid
+
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from envelopes.apis import RecipientApi
 from envelopes.views import gib_service
 from integrator.health import healthz
-from tenants.apis import MeApi
+from invoices import apis as invoices
+from tenants.apis import MeApi, WebhookApi, WebhookDeliveriesApi, WebhooksApi
+
+class EttnConverter:
+    """A UUID in either case: GİB writes ETTNs in upper case, Python in lower."""
+
+    regex = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+    def to_python(self, value):
+        return uuid.UUID(value)
+
+    def to_url(self, value):
+        return str(value).upper()
+
+
+register_converter(EttnConverter, "ettn")
+handler404 = "integrator.api.not_found"
+handler500 = "integrator.api.server_error"
+
+
+class IncomingXmlApi(invoices.DocumentXmlApi):
+    direction = invoices.IN
+
+
+class IncomingHtmlApi(invoices.DocumentHtmlApi):
+    direction = invoices.IN
+
+
+api_v1 = [
+    path("me", MeApi.as_view(), name="api-me"),
+    path("invoices", invoices.InvoicesApi.as_view(), name="api-invoices"),
+    path("invoices/validate", invoices.InvoiceValidateApi.as_view(), name="api-invoices-validate"),
+    path("invoices/<ettn:uuid>", invoices.InvoiceApi.as_view(), name="api-invoice"),
+    path("invoices/<ettn:uuid>/xml", invoices.DocumentXmlApi.as_view(), name="api-invoice-xml"),
+    path("invoices/<ettn:uuid>/html", invoices.DocumentHtmlApi.as_view(), name="api-invoice-html"),
+    path("incoming", invoices.IncomingListApi.as_view(), name="api-incoming-list"),
+    path("incoming/<ettn:uuid>", invoices.IncomingApi.as_view(), name="api-incoming"),
+    path("incoming/<ettn:uuid>/xml", IncomingXmlApi.as_view(), name="api-incoming-xml"),
+    path("incoming/<ettn:uuid>/html", IncomingHtmlApi.as_view(), name="api-incoming-html"),
+    path("incoming/<ettn:uuid>/response", invoices.IncomingAnswerApi.as_view(), name="api-incoming-response"),
+    path("recipients/<str:identifier>", RecipientApi.as_view(), name="api-recipient"),
+    path("webhooks", WebhooksApi.as_view(), name="api-webhooks"),
+    path("webhooks/<int:webhook_id>", WebhookApi.as_view(), name="api-webhook"),
+    path("webhooks/<int:webhook_id>/deliveries", WebhookDeliveriesApi.as_view(), name="api-webhook-deliveries"),
+]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -12,7 +61,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/v1/me", MeApi.as_view(), name="api-me"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("tenants.urls")),
 ]
 if settings.GIB_HUB_ENABLED:

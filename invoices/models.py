@@ -98,3 +98,17 @@ class StatusChange(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+class IdempotencyKey(models.Model):
+    """An ``Idempotency-Key`` a tenant sent with an invoice: the same key and body give the same
+    invoice again; the unique row is also what makes concurrent replays wait for the first."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text=_("SHA-256 of the request's content type, query and body."))
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "key"], name="idempotency_key_unique_per_tenant")]

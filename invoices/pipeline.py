@@ -1,19 +1,30 @@
 """The steps an issued invoice takes before it leaves: validate, then seal. Each step is idempotent
 (it acts only on an invoice in the state before it, so a task run twice changes nothing the second
 time) and records its outcome with ``set_status``. Sealing talks to a key, and perhaps a token or a
-TSA, outside any transaction; the row is locked only to record the result."""
+TSA, outside any transaction; the row is locked only to record the result.
+
+A seal that cannot be used until a person acts (``signing.services.SEAL_UNUSABLE``: none, expired,
+a wrong PIN…) holds the invoice: HELD, the reason in its status change, and nothing tries again until
+a usable seal is registered, which releases the tenant's held invoices (``invoices_release_held``).
+Holding and releasing both lock the tenant's row first, so that a seal registered while a sealing
+failed is never missed: either the release sees the invoice held, or the hold sees the new seal.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from invoices.models import Invoice
-from invoices.services import invoice_issue, set_status
+from invoices.services import Draft, draft_from_payload, draft_issue, set_status
 from invoices.status import Status
 from schematron.validation import validate
-from signing.services import document_seal
+from signing.models import Seal
+from signing.selectors import seal_in_use
+from signing.services import SEAL_UNUSABLE, seal_for, seal_with
+from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 MAX_RECORDED_ERRORS = 50
@@ -45,12 +56,18 @@ def invoice_validate(*, invoice_id: int) -> Invoice | None:
 
 def invoice_seal(*, invoice_id: int) -> Invoice | None:
     """VALID → SEALED with the tenant's seal (XAdES-T with a timestamp for e-Arşiv), then e-Arşiv
-    invoices are KEPT for delivery and e-Fatura ones wait for an envelope."""
+    invoices are KEPT for delivery and e-Fatura ones wait for an envelope; or HELD when the seal
+    cannot be used until a person acts. Other errors of the seal (a TSA or a token away) are raised."""
     invoice = Invoice.objects.select_related("tenant").get(id=invoice_id)
     if invoice.status != Status.VALID:
         return None
     earsiv = invoice.channel == Invoice.Channel.EARSIV
-    sealed = document_seal(tenant=invoice.tenant, xml=bytes(invoice.xml), timestamped=earsiv)
+    seal = None
+    try:
+        seal = seal_for(tenant=invoice.tenant)
+        sealed = seal_with(seal=seal, supplier=invoice.tenant.identifier, xml=bytes(invoice.xml), timestamped=earsiv)
+    except SEAL_UNUSABLE as exc:
+        return _hold(invoice, tried=seal, reason=str(exc))
     with transaction.atomic():
         invoice = _locked(invoice_id, Status.VALID)
         if invoice is None:
@@ -61,12 +78,56 @@ def invoice_seal(*, invoice_id: int) -> Invoice | None:
         return set_status(invoice=invoice, to=Status.KEPT) if earsiv else invoice
 
 
+def _hold(invoice: Invoice, *, tried: Seal | None, reason: str) -> Invoice | None:
+    """VALID → HELD with *reason*, unless another seal came in use since *tried* failed (it is
+    then tried at once). None when another run moved the invoice already."""
+    from invoices.tasks import invoice_seal as seal_task  # the tasks import this module
+
+    with transaction.atomic():
+        # As invoices_release_held: a seal registered now waits for this, or this sees it.
+        # (NO KEY UPDATE: rows referencing the tenant, a new invoice, a seal, may still be written.)
+        tenant = Tenant.objects.select_for_update(no_key=True).get(id=invoice.tenant_id)
+        locked = _locked(invoice.id, Status.VALID)
+        if locked is None:
+            return None
+        in_use = seal_in_use(tenant=tenant)
+        if (in_use.seal.pk if in_use else None) != (tried.pk if tried else None):
+            transaction.on_commit(lambda: seal_task.delay(invoice.id))
+            return None
+        logger.warning("invoice %s held: %s", invoice.id, reason)
+        return set_status(invoice=locked, to=Status.HELD, text=reason)
+
+
+def invoices_release_held(*, tenant_ids: list[int], seal_name: str) -> list[int]:
+    """HELD → VALID for these tenants' invoices, sealing enqueued when the caller's transaction
+    commits: the seal *seal_name* was registered and may seal them. Runs inside the transaction that
+    registers it (``signing.services``); returns the invoices released."""
+    from invoices.tasks import invoice_seal as seal_task  # the tasks import this module
+
+    with transaction.atomic():
+        # As _hold: a sealing that failed meanwhile waits for this, then sees the seal; or this sees it held.
+        list(Tenant.objects.select_for_update(no_key=True).filter(id__in=tenant_ids).order_by("id").values_list("id"))
+        held = list(Invoice.objects.select_for_update().filter(tenant_id__in=tenant_ids, status=Status.HELD).order_by("id"))
+        text = _("A usable seal was registered: %(name)s.") % {"name": seal_name}
+        for invoice in held:
+            set_status(invoice=invoice, to=Status.VALID, text=text)
+            transaction.on_commit(lambda invoice_id=invoice.id: seal_task.delay(invoice_id))
+    if held:
+        logger.info("%d held invoices released by the seal %s", len(held), seal_name)
+    return [invoice.id for invoice in held]
+
+
 def invoice_submit(*, tenant, data: dict) -> Invoice:
     """Issue an invoice and set it on its way: validation is enqueued when the issue commits, and each
     step enqueues the next (``invoices.tasks``, ``envelopes.tasks``)."""
+    return draft_submit(tenant=tenant, draft=draft_from_payload(tenant=tenant, data=data))
+
+
+def draft_submit(*, tenant, draft: Draft) -> Invoice:
+    """``invoice_submit`` for a draft already made (from a payload or from UBL-TR XML)."""
     from invoices.tasks import invoice_validate as validate_task  # the tasks import this module
 
     with transaction.atomic():
-        invoice = invoice_issue(tenant=tenant, data=data)
+        invoice = draft_issue(tenant=tenant, draft=draft)
         transaction.on_commit(lambda: validate_task.delay(invoice.id))
     return invoice

@@ -1,19 +1,24 @@
 """Writes for invoices: issuing one from a payload, and moving it between states."""
 
 import uuid
+from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
+from lxml import etree
 
-from envelopes.routing import route
+from envelopes.routing import Route, route
 from integrator.errors import DomainError
 from invoices.models import Invoice, StatusChange
 from invoices.payload import InvoicePayloadSerializer, payload_to_invoice
 from invoices.status import TRANSITIONS
-from invoices.ubl import build, totals
+from invoices.ubl import build, document as ubl, parse, totals
 from invoices.ubl.document import Address, Party
+from schematron.parsing import UnsafeOrBroken, parse_untrusted
+from schematron.validation import Report, validate
 from tenants.models import NumberSeries, Tenant
 from tenants.numbering import number_allocate
+from tenants.webhooks import webhook_invoice_status_changed
 
 
 class PayloadInvalid(DomainError):
@@ -33,6 +38,21 @@ class NoSeries(DomainError):
 class ProfileNotAllowed(DomainError):
     code = "profile_not_allowed"
     message = _("%(tenant)s is not a registered e-Fatura user and can issue only e-Arşiv invoices.")
+
+
+class NotUbl(DomainError):
+    code = "not_ubl"
+    message = _("The body is not a UBL-TR invoice: %(reason)s")
+
+
+class SupplierMismatch(DomainError):
+    code = "supplier_mismatch"
+    message = _("The invoice's supplier is %(supplier)s; an invoice issued with this key must have %(tenant)s as its supplier.")
+
+
+class DuplicateEttn(DomainError):
+    code = "duplicate_ettn"
+    message = _("An invoice with the ETTN %(uuid)s was issued already.")
 
 
 class IllegalTransition(DomainError):
@@ -70,10 +90,100 @@ def set_status(*, invoice: Invoice, to: str, code: str = "", text: str = "") -> 
     """Move *invoice* to *to* if the transition table allows it, and record the move."""
     if to not in TRANSITIONS[invoice.status]:
         raise IllegalTransition(**{"from": invoice.status, "to": to})
-    StatusChange.objects.create(invoice=invoice, from_status=invoice.status, to_status=to, code=code, text=text)
+    change = StatusChange.objects.create(invoice=invoice, from_status=invoice.status, to_status=to, code=code, text=text)
     invoice.status = to
     invoice.save(update_fields=["status", "updated_at"])
+    webhook_invoice_status_changed(invoice=invoice, change=change)
     return invoice
+
+
+@dataclass
+class Draft:
+    """An invoice checked and routed, not yet numbered: what ``invoice_issue`` saves and
+    ``draft_preview`` validates. ``xslt`` is the design to embed (None: the tenant's)."""
+
+    document: ubl.Invoice
+    decision: Route
+    series: NumberSeries
+    payload: dict | None = None
+    xslt: bytes | None = None
+
+
+def draft_from_payload(*, tenant: Tenant, data: dict) -> Draft:
+    """Check *data* (the documented JSON payload) and route it."""
+    serializer = InvoicePayloadSerializer(data=data)
+    if not serializer.is_valid():
+        raise PayloadInvalid(serializer.errors)
+    checked = serializer.validated_data
+    _check_profile(tenant, checked["profile"])
+    document = payload_to_invoice(checked, supplier=tenant_party(tenant))
+    decision = route(profile=document.profile, customer=document.customer.identifier, alias=checked["receiver_alias"])
+    document.profile = decision.profile
+    series = _series(tenant=tenant, prefix=checked["series"] if decision.profile == checked["profile"] else "", profile=decision.profile)
+    build.with_amount_in_words(totals.compute(document))
+    return Draft(document, decision, series, payload=data, xslt=tenant.display_xslt.encode() or None)
+
+
+def draft_from_xml(*, tenant: Tenant, xml: bytes, receiver_alias: str = "", series: str = "") -> Draft:
+    """A UBL-TR invoice an ERP wrote, to issue as the tenant's: the platform numbers it (its ID is
+    replaced) and keeps its ETTN, lines, totals and design; its supplier must be the tenant."""
+    root = _untrusted_invoice(xml)
+    try:
+        document = parse.parse_invoice(root)
+    except (parse.ParseError, ValueError, ArithmeticError) as exc:
+        raise NotUbl(reason=str(exc)) from None
+    if document.supplier.identifier != tenant.identifier:
+        raise SupplierMismatch(supplier=document.supplier.identifier or "?", tenant=tenant.identifier)
+    _check_profile(tenant, document.profile)
+    document.uuid = _ettn(document.uuid)
+    decision = route(profile=document.profile, customer=document.customer.identifier, alias=receiver_alias)
+    asked = document.profile
+    document.profile = decision.profile
+    series_row = _series(tenant=tenant, prefix=series if decision.profile == asked else "", profile=decision.profile)
+    return Draft(document, decision, series_row, xslt=parse.embedded_xslt(root) or tenant.display_xslt.encode() or None)
+
+
+def _untrusted_invoice(xml: bytes):
+    try:
+        root = parse_untrusted(xml).tree.getroot()
+    except UnsafeOrBroken as exc:
+        raise NotUbl(reason=str(exc)) from None
+    if root.tag != f"{{{parse.NS['inv']}}}Invoice":
+        raise NotUbl(reason=f"the root element is {etree.QName(root).localname}, not a UBL-TR Invoice")
+    return root
+
+
+def _ettn(value: str) -> str:
+    """The ETTN the document carries, or a new one when it has none."""
+    if not value:
+        return str(uuid.uuid4()).upper()
+    try:
+        return str(uuid.UUID(value)).upper()
+    except ValueError:
+        raise NotUbl(reason=f"its UUID (ETTN) {value!r} is not a UUID") from None
+
+
+def _check_profile(tenant: Tenant, profile: str) -> None:
+    if not tenant.efatura_registered and profile != "EARSIVFATURA":
+        raise ProfileNotAllowed(tenant=tenant.display_name)
+
+
+def _built(draft: Draft, number: str) -> bytes:
+    draft.document.id = number
+    return build.to_bytes(build.build_invoice(draft.document, xslt=draft.xslt))
+
+
+def draft_preview(*, draft: Draft) -> Report:
+    """The verdict the pipeline would give, without taking a number: the draft is built with the
+    series' next-number shape (``PPPYYYY000000001``) and validated with every layer."""
+    document = draft.document
+    provisional = f"{draft.series.prefix}{document.issue_date.year}{1:09d}"
+    saved_uuid = document.uuid
+    document.uuid = document.uuid or str(uuid.uuid4()).upper()
+    try:
+        return validate(_built(draft, provisional))
+    finally:
+        document.uuid, document.id = saved_uuid, ""
 
 
 def invoice_issue(*, tenant: Tenant, data: dict) -> Invoice:
@@ -82,25 +192,30 @@ def invoice_issue(*, tenant: Tenant, data: dict) -> Invoice:
 
     It is routed first: a customer not on GİB's registered-user list gets an e-Arşiv invoice, numbered
     from the e-Arşiv series (``envelopes.routing``); the decision and its reason are kept on the invoice."""
-    serializer = InvoicePayloadSerializer(data=data)
-    if not serializer.is_valid():
-        raise PayloadInvalid(serializer.errors)
-    checked = serializer.validated_data
-    if not tenant.efatura_registered and checked["profile"] != "EARSIVFATURA":
-        raise ProfileNotAllowed(tenant=tenant.display_name)
-    document = payload_to_invoice(checked, supplier=tenant_party(tenant))
-    decision = route(profile=document.profile, customer=document.customer.identifier, alias=checked["receiver_alias"])
-    document.profile = decision.profile
-    series = _series(tenant=tenant, prefix=checked["series"] if decision.profile == checked["profile"] else "", profile=decision.profile)
+    return draft_issue(tenant=tenant, draft=draft_from_payload(tenant=tenant, data=data))
+
+
+def draft_issue(*, tenant: Tenant, draft: Draft) -> Invoice:
+    """Number and save *draft* (see ``invoice_issue``). An ETTN the tenant used already is refused."""
+    document = draft.document
+    document.uuid = document.uuid or str(uuid.uuid4()).upper()
+    try:
+        return _save(tenant, draft)
+    except IntegrityError:
+        if Invoice.objects.filter(tenant=tenant, direction=Invoice.Direction.OUTGOING, uuid=document.uuid).exists():
+            raise DuplicateEttn(uuid=document.uuid) from None
+        raise
+
+
+def _save(tenant: Tenant, draft: Draft) -> Invoice:
+    document, decision = draft.document, draft.decision
     with transaction.atomic():
-        document.id = number_allocate(series=series, issue_date=document.issue_date)
-        document.uuid = str(uuid.uuid4()).upper()
-        build.with_amount_in_words(totals.compute(document))
+        xml = _built(draft, number_allocate(series=draft.series, issue_date=document.issue_date))
         invoice = Invoice.objects.create(
             tenant=tenant,
             uuid=document.uuid,
             number=document.id,
-            series=series,
+            series=draft.series,
             profile=document.profile,
             type_code=document.type_code,
             issue_date=document.issue_date,
@@ -114,8 +229,8 @@ def invoice_issue(*, tenant: Tenant, data: dict) -> Invoice:
             channel=decision.channel,
             routing_reason=decision.reason,
             receiver_alias=decision.alias,
-            payload=data,
-            xml=build.to_bytes(build.build_invoice(document, xslt=tenant.display_xslt.encode() or None)),
+            payload=draft.payload,
+            xml=xml,
         )
         StatusChange.objects.create(invoice=invoice, to_status=invoice.status, text="issued")
     return invoice

@@ -1,0 +1,101 @@
+"""Reads of invoices, always within one tenant: another tenant's invoice is simply not found."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+
+from invoices.models import Invoice
+from invoices.status import Status
+from invoices.ubl.response import ANSWER_WINDOW, answer_deadline, answer_open, needs_answer
+from tenants.models import Tenant
+
+
+@dataclass(frozen=True)
+class InvoiceFilter:
+    """What a list (the API's, the portal's) may be narrowed by; empty fields do not narrow."""
+
+    statuses: tuple[str, ...] = ()
+    profile: str = ""
+    type_code: str = ""
+    party: str = ""  # the customer's VKN/TCKN of an outgoing invoice, the supplier's of an incoming one
+    search: str = ""  # the number, the other party's name, or the start of its VKN/TCKN
+    issued_from: dt.date | None = None
+    issued_to: dt.date | None = None
+    awaiting_answer: bool | None = None  # incoming only: TICARIFATURA still within its 8 days
+
+
+def _other_party(direction: str) -> str:
+    return "customer" if direction == Invoice.Direction.OUTGOING else "supplier"
+
+
+def invoices_of(*, tenant: Tenant, direction: str, filters: InvoiceFilter = InvoiceFilter(), now: dt.datetime | None = None) -> QuerySet[Invoice]:
+    invoices = Invoice.objects.filter(tenant=tenant, direction=direction).select_related("envelope")
+    party = _other_party(direction)
+    narrowing = {
+        "status__in": filters.statuses, "profile": filters.profile, "type_code": filters.type_code,
+        f"{party}_identifier": filters.party, "issue_date__gte": filters.issued_from, "issue_date__lte": filters.issued_to,
+    }
+    invoices = invoices.filter(**{field: value for field, value in narrowing.items() if value})
+    if search := filters.search.strip():
+        invoices = invoices.filter(
+            Q(number__icontains=search) | Q(**{f"{party}_name__icontains": search}) | Q(**{f"{party}_identifier__startswith": search})
+        )
+    if filters.awaiting_answer is not None:
+        awaiting = _awaiting_answer(now or dt.datetime.now(dt.UTC))
+        invoices = invoices.filter(awaiting) if filters.awaiting_answer else invoices.exclude(awaiting)
+    return invoices
+
+
+def _awaiting_answer(now: dt.datetime) -> Q:
+    """Incoming TICARIFATURA invoices still unanswered within their 8 days (``answer_open``, as a filter)."""
+    return Q(profile="TICARIFATURA", status=Status.RECEIVED, received_at__gte=now - ANSWER_WINDOW)
+
+
+def awaiting_answer_of(*, tenant: Tenant, now: dt.datetime) -> QuerySet[Invoice]:
+    return invoices_of(tenant=tenant, direction=Invoice.Direction.INCOMING, filters=InvoiceFilter(awaiting_answer=True), now=now)
+
+
+def invoice_get(*, tenant: Tenant, direction: str, uuid) -> Invoice | None:
+    """The tenant's invoice with this ETTN in this direction, with its history; None otherwise."""
+    return (
+        Invoice.objects.filter(tenant=tenant, direction=direction, uuid=uuid)
+        .select_related("envelope")
+        .prefetch_related("status_changes")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class AnswerState:
+    """Where an invoice stands on KABUL/RED: whether it takes one, and until when it may be given."""
+
+    needed: bool
+    open: bool
+    deadline: dt.datetime | None
+
+
+def answer_state(invoice: Invoice, now: dt.datetime) -> AnswerState:
+    if invoice.direction != Invoice.Direction.INCOMING or not needs_answer(invoice.profile) or invoice.received_at is None:
+        return AnswerState(needed=False, open=False, deadline=None)
+    unanswered = invoice.status == Status.RECEIVED
+    return AnswerState(needed=True, open=unanswered and answer_open(received_at=invoice.received_at, now=now),
+                       deadline=answer_deadline(invoice.received_at))
+
+
+def profiles_of(*, tenant: Tenant, direction: str) -> list[str]:
+    """The profiles the tenant's invoices of *direction* use: the choices of the portal's profile filter."""
+    return sorted(set(Invoice.objects.filter(tenant=tenant, direction=direction).values_list("profile", flat=True)))
+
+
+def outgoing_counts(*, tenant: Tenant) -> list[tuple[str, str, int]]:
+    """(status, label, count) for each status the tenant's outgoing invoices are in, in the pipeline's order."""
+    outgoing = Invoice.objects.filter(tenant=tenant, direction=Invoice.Direction.OUTGOING)
+    counts = dict(outgoing.values_list("status").annotate(n=Count("id")).order_by())
+    return [(value, label, counts[value]) for value, label in Status.choices if counts.get(value)]
+
+
+def incoming_count(*, tenant: Tenant) -> int:
+    return Invoice.objects.filter(tenant=tenant, direction=Invoice.Direction.INCOMING).count()
