@@ -42,7 +42,7 @@ from tests.exchange_fixtures import equip, today_payload, trust
 from tests.gib import GIB
 from tests.invoice_payloads import payload
 
-EXAMPLES = 20  # Hypothesis's per operation, after the explicit examples and schemathesis's coverage cases
+EXAMPLES = 10  # Hypothesis's per operation, after the explicit examples and schemathesis's coverage cases
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
 CONFIG = schemathesis.Config.from_dict({"operations": [
