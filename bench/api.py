@@ -42,31 +42,9 @@ import requests
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(CHECKOUT / "bench"))
-from pipeline import free_port, wait_http  # noqa: E402  (the same way of starting and waiting for gunicorn)
+from pipeline import free_port, scratch_database, wait_http  # noqa: E402  (the same way of starting and waiting for gunicorn)
 
 WARM_UP = 8  # calls of each kind before measuring: one per gunicorn thread
-
-
-def scratch_database(folder: Path) -> tuple[str, Callable[[], None]]:
-    """(DATABASE_URL of an empty scratch database, a function that drops it); as bench/userlist.py."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        for stale in folder.glob("bench-api.sqlite3*"):
-            stale.unlink()
-        return f"sqlite:///{folder / 'bench-api.sqlite3'}", lambda: None
-    import psycopg
-
-    base, _, name = url.rpartition("/")
-    scratch, admin = f"{name.split('?')[0]}_bench_api", f"{base}/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{scratch}"')
-
-    def drop() -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-
-    return f"{base}/{scratch}", drop
 
 
 def setup_django(database_url: str) -> None:
@@ -245,7 +223,7 @@ def main() -> None:
 def bench(folder: Path, options: argparse.Namespace) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     os.environ["VAR_DIR"] = str(folder)
-    url, drop = scratch_database(folder)
+    url, drop = scratch_database(folder, "api")
     database = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     broker = "Redis" if os.environ.get("REDIS_URL") else "memory cache + filesystem broker"
     print(f"API bench on {database} + {broker}, VAR_DIR={folder}", file=sys.stderr)

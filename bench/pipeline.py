@@ -42,18 +42,18 @@ STAGES = [  # (label, from status, to status); "issued" is the invoice's creatio
 ]
 
 
-def scratch_database(folder: Path) -> tuple[str, Callable[[], None]]:
-    """(DATABASE_URL of an empty scratch database, a function that drops it); as bench/userlist.py."""
+def scratch_database(folder: Path, bench: str = "pipeline") -> tuple[str, Callable[[], None]]:
+    """(DATABASE_URL of an empty scratch database for *bench*, a function that drops it); as bench/userlist.py."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
-        path = folder / "bench-pipeline.sqlite3"
-        for stale in folder.glob("bench-pipeline.sqlite3*"):
+        path = folder / f"bench-{bench}.sqlite3"
+        for stale in folder.glob(f"bench-{bench}.sqlite3*"):
             stale.unlink()
         return f"sqlite:///{path}", lambda: None
     import psycopg
 
     base, _, name = url.rpartition("/")
-    scratch, admin = f"{name.split('?')[0]}_bench_pipeline", f"{base}/postgres"
+    scratch, admin = f"{name.split('?')[0]}_bench_{bench}", f"{base}/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{scratch}"')
