@@ -29,7 +29,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -42,7 +41,7 @@ import requests
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(CHECKOUT / "bench"))
-from pipeline import free_port, scratch_database, wait_http  # noqa: E402  (the same way of starting and waiting for gunicorn)
+from pipeline import free_port, in_var_dir, scratch_database, wait_http  # noqa: E402  (the same way of starting and waiting for gunicorn)
 
 WARM_UP = 8  # calls of each kind before measuring: one per gunicorn thread
 
@@ -212,12 +211,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16], help="concurrent clients, one run each (default 1 4 16)")
     parser.add_argument("--posts", type=int, default=120, help="POSTs per run (default 120)")
     parser.add_argument("--reads", type=int, default=600, help="GETs per run (default 600)")
-    options = parser.parse_args()
-    if os.environ.get("VAR_DIR"):
-        bench(Path(os.environ["VAR_DIR"]).resolve(), options)
-    else:
-        with tempfile.TemporaryDirectory(prefix="bench-api-") as folder:
-            bench(Path(folder), options)
+    in_var_dir(bench, parser.parse_args(), "api")
 
 
 def bench(folder: Path, options: argparse.Namespace) -> None:

@@ -246,12 +246,16 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=50, help="invoices in the worker run (default 50)")
     parser.add_argument("--in-process", type=int, default=10, help="invoices timed stage by stage in-process (default 10)")
     parser.add_argument("--users", type=int, nargs="*", default=[100_000], help="user-list sizes; none to skip (default 100000)")
-    options = parser.parse_args()
+    in_var_dir(bench, parser.parse_args(), "pipeline")
+
+
+def in_var_dir(run, options: argparse.Namespace, name: str) -> None:
+    """*run* (folder, options) in VAR_DIR when it is set, else in a temporary folder."""
     if os.environ.get("VAR_DIR"):
-        bench(Path(os.environ["VAR_DIR"]).resolve(), options)
+        run(Path(os.environ["VAR_DIR"]).resolve(), options)
     else:
-        with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as folder:
-            bench(Path(folder), options)
+        with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as folder:
+            run(Path(folder), options)
 
 
 def bench(folder: Path, options: argparse.Namespace) -> None:

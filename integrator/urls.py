@@ -29,14 +29,6 @@ handler404 = "integrator.api.not_found"
 handler500 = "integrator.api.server_error"
 
 
-class IncomingXmlApi(invoices.DocumentXmlApi):
-    direction = invoices.IN
-
-
-class IncomingHtmlApi(invoices.DocumentHtmlApi):
-    direction = invoices.IN
-
-
 api_v1 = [
     path("me", MeApi.as_view(), name="api-me"),
     path("invoices", invoices.InvoicesApi.as_view(), name="api-invoices"),
@@ -46,8 +38,8 @@ api_v1 = [
     path("invoices/<ettn:uuid>/html", invoices.DocumentHtmlApi.as_view(), name="api-invoice-html"),
     path("incoming", invoices.IncomingListApi.as_view(), name="api-incoming-list"),
     path("incoming/<ettn:uuid>", invoices.IncomingApi.as_view(), name="api-incoming"),
-    path("incoming/<ettn:uuid>/xml", IncomingXmlApi.as_view(), name="api-incoming-xml"),
-    path("incoming/<ettn:uuid>/html", IncomingHtmlApi.as_view(), name="api-incoming-html"),
+    path("incoming/<ettn:uuid>/xml", invoices.IncomingXmlApi.as_view(), name="api-incoming-xml"),
+    path("incoming/<ettn:uuid>/html", invoices.IncomingHtmlApi.as_view(), name="api-incoming-html"),
     path("incoming/<ettn:uuid>/response", invoices.IncomingAnswerApi.as_view(), name="api-incoming-response"),
     path("recipients/<str:identifier>", RecipientApi.as_view(), name="api-recipient"),
     path("webhooks", WebhooksApi.as_view(), name="api-webhooks"),

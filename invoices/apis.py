@@ -52,19 +52,7 @@ class InvoiceInvalid(ApiProblem):
 
 
 def _issues(report: Report) -> list[dict]:
-    english = translation.get_language() == "en"
-    return [
-        {
-            "layer": e.layer,
-            "rule": e.rule,
-            "message": e.message_en if english else e.message_tr,
-            "message_tr": e.message_tr,
-            "message_en": e.message_en,
-            "xpath": e.xpath,
-            "line": e.line,
-        }
-        for e in report.errors
-    ]
+    return [_localized(e.as_dict()) for e in report.errors]
 
 
 # --- output -------------------------------------------------------------------------------------
@@ -174,6 +162,7 @@ class IncomingDetailOut(InvoiceDetailOut):
 
 
 def _localized(error: dict) -> dict:
+    """A validation issue (as ``ValidationIssue.as_dict`` keeps it) with ``message`` in the caller's language."""
     english = translation.get_language() == "en"
     return {"message": error.get("message_en" if english else "message_tr", "")} | error
 
@@ -341,16 +330,21 @@ class DocumentHtmlApi(APIView):
 
     @extend_schema(responses={(200, "text/html"): OpenApiTypes.STR, **PROBLEMS})
     def get(self, request, uuid):
-        from invoices.display import render_html  # lxml's XSLT machinery, only when shown
+        from invoices.display import render_html, sandboxed  # lxml's XSLT machinery, only when shown
 
         invoice = _found(request, self.direction, uuid)
-        response = HttpResponse(render_html(xml=bytes(invoice.xml)), content_type="text/html; charset=utf-8")
-        response["Content-Security-Policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return sandboxed(render_html(xml=bytes(invoice.xml)))
 
 
 # --- invoices in ---------------------------------------------------------------------------------
+
+
+class IncomingXmlApi(DocumentXmlApi):
+    direction = IN
+
+
+class IncomingHtmlApi(DocumentHtmlApi):
+    direction = IN
 
 
 class IncomingListApi(APIView):

@@ -21,6 +21,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 
+from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
@@ -30,8 +31,8 @@ from invoices.ubl.names import INVOICE_NS, NS
 from invoices.ubl.response import RESPONSE
 from schematron.package import PackageError, active_package
 from schematron.parsing import DOCTYPE_MARKERS, UnsafeOrBroken, parse_untrusted
+from tenants.designs import XSL
 
-XSL = "http://www.w3.org/1999/XSL/Transform"
 STYLESHEET_ROOTS = (f"{{{XSL}}}stylesheet", f"{{{XSL}}}transform")
 INVOICE = f"{{{INVOICE_NS}}}Invoice"
 EMBEDDED = "cac:AdditionalDocumentReference/cac:Attachment/cbc:EmbeddedDocumentBinaryObject"
@@ -39,6 +40,8 @@ APP_RESPONSE_XSLT = "appResponse.xslt"  # in the installed package's xslt/ folde
 MAX_STYLESHEET_BYTES = 5 * 1024 * 1024  # GİB's own designs are about 200 kB, logos included
 MAX_OUTPUT_BYTES = 20 * 1024 * 1024
 CACHE_SIZE = 32
+SANDBOX_CSP = ("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+               "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 
 class DisplayError(DomainError):
@@ -62,6 +65,17 @@ def render_html(*, xml: bytes, fallback_xslt: bytes | None = None) -> bytes:
     document = _document(xml)
     stylesheet = _embedded(document) or fallback_xslt or _platform_design(document)
     return _transform(compiled(stylesheet), document)
+
+
+def sandboxed(html: bytes) -> HttpResponse:
+    """*html* from ``render_html`` as a page that may run nothing, load nothing and go nowhere: an
+    incoming invoice's stylesheet is a stranger's."""
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = SANDBOX_CSP
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- the document and its stylesheet ------------------------------------------------------------

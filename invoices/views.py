@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from envelopes.answers import invoice_answer as answer_service
 from integrator.errors import DomainError
 from invoices import selectors
-from invoices.display import DisplayError, render_html
+from invoices.display import DisplayError, render_html, sandboxed
 from invoices.models import Invoice
 from invoices.portal_forms import AnswerForm, IncomingFilter, OutgoingFilter
 from invoices.ubl.parse import ParseError
@@ -32,8 +32,6 @@ from tenants.views import membership_or_404
 PER_PAGE = 25
 # The rendered page is a stranger's HTML (an incoming invoice's XSLT): no script, no request
 # anywhere, no form, its own opaque origin; only inline styles and data: images, as GİB's designs use.
-VIEW_CSP = ("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
-            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 ANSWERED = {
     "KABUL": _("Invoice %(number)s accepted: the KABUL answer is on its way to the supplier."),
     "RED": _("Invoice %(number)s rejected: the RED answer is on its way to the supplier."),
@@ -123,11 +121,7 @@ def invoice_view(request, identifier: str, direction: str, uuid, document: str =
     except DisplayError as exc:
         messages.error(request, str(exc))
         return redirect("portal:invoice", identifier=identifier, direction=direction, uuid=invoice.uuid)
-    response = HttpResponse(html, content_type="text/html; charset=utf-8")
-    response["Content-Security-Policy"] = VIEW_CSP
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Referrer-Policy"] = "no-referrer"
-    response["Cache-Control"] = "private, no-store"
+    response = sandboxed(html)
     return response
 
 
