@@ -173,7 +173,7 @@ class GibClient:
             except Fault:
                 raise  # a whole answer came: GİB's, however late
             except Exception:
-                if limit.passed:  # the sockets were shut down under the call: that is why it failed
+                if limit.over():  # the call's time was up: the deadline is why it failed
                     raise _Late() from None
                 raise
 

@@ -43,6 +43,11 @@ class Deadline:
     def left(self) -> float:
         return max(self.ends - time.monotonic(), 0.0)
 
+    def over(self) -> bool:
+        """Whether the call's time is up: the timer fired, or a socket whose timeout was what was left
+        of the deadline (connecting, sending) timed out a moment before the timer could."""
+        return self.passed or self.left() == 0.0
+
     def watch(self, connection: HTTPConnection) -> None:
         # Under the lock, a connection is either seen by the timer or sees that it has run.
         with self._lock:
