@@ -227,6 +227,26 @@ def _with_list_lookups(expression: str, lists: dict[str, list[str]]) -> str:
 # --- emitting ---------------------------------------------------------------------------------
 
 
+# The day the rules take for today. GİB's rules ask current-date() (TimeCheck: an invoice may not be
+# dated after today), which Saxon answers in the machine's time zone: on a server keeping UTC, from
+# 21:00 to midnight an invoice dated today in Istanbul would be "in the future". GİB judges by
+# Turkey's day, so every current-date() reads this parameter, which the validator sets to Istanbul's
+# day (or the day it is asked to judge by); unset, it is current-date() as before.
+TODAY = "own:today"
+CURRENT_DATE = re.compile(r"(?<![\w.:-])current-date\(\s*\)")
+
+
+def _today_from_parameter(root: etree._Element) -> None:
+    for element in root.iter(f"{{{XSL}}}*"):
+        if element.get("name") == TODAY:
+            continue
+        for attribute in ("test", "select"):
+            value = element.get(attribute)
+            if value and "current-date" in value:
+                element.set(attribute, CURRENT_DATE.sub(f"xs:date(${TODAY})", value))
+
+
+
 class _Emitter:
     """Builds the stylesheet; one instance per compilation."""
 
@@ -248,9 +268,11 @@ class _Emitter:
         patterns = [p for p in self.schema.iterfind("sch:pattern", NS) if p.get("abstract") != "true"]
         modes = [self._emit_pattern(pattern, index, self._rules_of(pattern)) for index, pattern in enumerate(patterns)]
         self._emit_entry(mode for mode in modes if mode)
+        _today_from_parameter(self.root)
         return Compiled(xslt=etree.tostring(self.root, xml_declaration=True, encoding="UTF-8"), asserts=self.asserts)
 
     def _emit_globals(self) -> None:
+        _xsl(self.root, "param", name=TODAY, select="string(current-date())")
         for let in self.schema.iterfind("sch:let", NS):
             _xsl(self.root, "param", name=let.get("name"), select=let.get("value"))
         for let in self.schema.iterfind("sch:pattern/sch:let", NS):

@@ -14,11 +14,12 @@ from pathlib import Path
 
 from saxonche import PySaxonProcessor, PyXdmValue
 
-from schematron.compiler import AssertInfo, compile_schema
+from schematron.compiler import OWN, AssertInfo, compile_schema
 from schematron.messages import fill
 from schematron.package import InstalledPackage, compiled_rules
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
+TODAY = f"{{{OWN}}}today"  # the compiled rules' today (compiler.TODAY), by its expanded name
 _lock = threading.RLock()
 
 

@@ -12,6 +12,7 @@ from itertools import islice
 from zoneinfo import ZoneInfo
 
 from lxml import etree
+from django.utils import translation
 from saxonche import PySaxonApiError
 
 from schematron import engine, facts, messages, xsd
@@ -52,7 +53,8 @@ def validate(
     """Validate one document; raises PackageNotInstalled when there is no GİB package to validate with.
 
     ``doc_type`` forces GİB's ``type`` parameter (efatura | earchive); by default it is earchive
-    exactly when the invoice's ProfileID is EARSIVFATURA.  ``today`` fixes the platform's date rules;
+    exactly when the invoice's ProfileID is EARSIVFATURA.  ``today`` is the day GİB's date rules and
+ours judge by (default: Istanbul's, as GİB's);
     ``platform=False`` leaves our own rules out (for documents others issued: GİB's rules are theirs).
     The platform rules may read the database (a SENDERENVELOPE's receivers on GİB's user list).
     """
@@ -62,7 +64,7 @@ def validate(
     try:
         parsed = parse_untrusted(xml_bytes)
     except UnsafeOrBroken as exc:
-        return Report([_parse_issue(str(exc), exc.line)])
+        return Report([_parse_issue(exc)])
     if parsed.tree.getroot().tag not in xsd.SCHEMA_FOR_ROOT:
         return Report([_unknown_root(parsed.tree.getroot())])
     doc_type = doc_type or detect_type(parsed.tree)
@@ -81,7 +83,7 @@ def _layers(parsed: Parsed, package: InstalledPackage, doc_type: str, today: dat
         document = engine.parse(parsed.text)
     except PySaxonApiError as exc:
         return issues + [_engine_issue("gib", exc)]
-    issues += _gib_issues(parsed, package, document, doc_type)
+    issues += _gib_issues(parsed, package, document, doc_type, today)
     if platform:
         issues += _platform_issues(parsed, document, today)
     return issues
@@ -90,8 +92,12 @@ def _layers(parsed: Parsed, package: InstalledPackage, doc_type: str, today: dat
 # --- layer 1 ------------------------------------------------------------------------------------
 
 
-def _parse_issue(message: str, line: int | None) -> ValidationIssue:
-    return ValidationIssue("parse", "XML", f"Belge okunamadı: {message}", f"Document rejected: {message}", None, line)
+def _parse_issue(error: UnsafeOrBroken) -> ValidationIssue:
+    with translation.override("tr"):
+        message_tr = f"Belge okunamadı: {error}"
+    with translation.override("en"):
+        message_en = f"Document rejected: {error}"
+    return ValidationIssue("parse", "XML", message_tr, message_en, None, error.line)
 
 
 def _unknown_root(root: etree._Element) -> ValidationIssue:
@@ -132,11 +138,11 @@ def _rule_issues(layer: str, parsed: Parsed, run, english) -> list[ValidationIss
     ]
 
 
-def _gib_issues(parsed: Parsed, package: InstalledPackage, document, doc_type: str) -> list[ValidationIssue]:
+def _gib_issues(parsed: Parsed, package: InstalledPackage, document, doc_type: str, today: date) -> list[ValidationIssue]:
     return _rule_issues(
         "gib",
         parsed,
-        lambda: engine.gib_rules(package, doc_type).run(document),
+        lambda: engine.gib_rules(package, doc_type).run(document, **{engine.TODAY: today.isoformat()}),
         lambda f: messages.english(f.info, f.values),
     )
 

@@ -4,7 +4,7 @@ import io
 import json
 import shutil
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
 
 from schematron.checks import gib_package_installed
-from schematron.package import PackageError, PackageNotInstalled, package_activate, package_install, packages_list
+from schematron.package import PackageError, PackageNotInstalled, active_package, compiled_rules, package_activate, package_install, packages_list
 from schematron.validation import validate
 from tests.gib_fixtures import GIB, SAMPLES, gib_package, gib_root  # noqa: F401
 
@@ -217,6 +217,18 @@ def test_issue_date_not_more_than_seven_days_back(gib_package):
     fixed = TICARI.read_bytes().replace(b">26003.40<", b">25216.50<")
     assert _platform_rules(fixed, today=date(2009, 1, 12)) == set()
     assert _platform_rules(fixed, today=date(2009, 1, 13)) == {"PLT-ISSUE-DATE-PAST"}
+
+
+def test_gibs_rule_against_a_future_issue_date_judges_by_the_day_it_is_given(gib_package):
+    # GİB's TimeCheck asks current-date(), which Saxon answers in the machine's zone (UTC on a server:
+    # from 21:00 to midnight, Istanbul's today would be "tomorrow"); it judges by the validator's day.
+    def gib_rules(today: date) -> set[str]:
+        return {issue.rule for issue in validate(TICARI.read_bytes(), today=today).errors if issue.layer == "gib"}
+
+    assert "TimeCheck" not in gib_rules(TICARI_DAY)
+    assert "TimeCheck" in gib_rules(TICARI_DAY - timedelta(days=1))
+    xslt, _asserts = compiled_rules(active_package())
+    assert xslt.count("current-date()") == 1  # the parameter's default, read by every rule that asked it
 
 
 def test_install_if_missing_keeps_the_active_package(gib_package):
