@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from envelopes.gib import soap
+from envelopes.gib import deadline, soap
 from envelopes.gib.client import GibClient, GibUnavailable, gib_client
 from signing import pki
 from tests.test_gib_client import APPLICATION_RESPONSE, PATH, QUEUED, UUID, server_certificate
@@ -221,18 +221,16 @@ def test_the_client_works_again_after_a_call_ran_out_of_time():
         assert gib.send_document(file_name=ZIP, data=b"PK", md5="x") == QUEUED
 
 
-def test_a_call_leaves_no_timer_behind():
+def test_calls_share_one_watchdog_and_leave_nothing_behind():
     with trickling(Trickle(piece=len(SEND_ANSWER), every=0)) as (url, _peer):
         gib = GibClient(url=url, timeout=2, call_deadline=30)
         for _ in range(3):
             gib.send_document(file_name=ZIP, data=b"PK", md5="x")
 
-    # A cancelled timer's thread ends on its own, at once (30 s before it would have fired).
-    for _ in range(100):
-        if not [t for t in threading.enumerate() if t.name == "gib-deadline"]:
-            break
-        time.sleep(0.02)
-    assert not [t for t in threading.enumerate() if t.name == "gib-deadline"]
+    assert len([t for t in threading.enumerate() if t.name == "gib-deadlines"]) == 1
+    watchdog = deadline._watchdog()
+    assert watchdog._next() == ([], None)  # the three finished calls' deadlines are dropped, 30 s early
+    assert watchdog._due == []
 
 
 def test_the_deadline_comes_from_the_settings(settings):

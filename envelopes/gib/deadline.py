@@ -7,14 +7,18 @@ clock between reads does not bound the read that blocks. What does is shutting t
 another thread: a blocked ``recv`` or ``send`` then returns at once (urllib3/urllib3#2868, the way
 urllib3's own ``HTTPResponse.shutdown`` works).
 
-So a call runs ``within(seconds)``: a timer that, when the seconds are up, shuts down the sockets of
-the connections the call used. Connections learn which call they serve from the thread they run in:
+So a call runs ``within(seconds)``: when the seconds are up, the process's one watchdog thread shuts
+down the sockets of the connections the call used. Connections learn which call they serve from the thread they run in:
 the session's adapter makes connections that report to the current call of their thread whenever
 they connect or send a request. One that connects after the time is up is shut at once.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import os
+import selectors
 import socket
 import threading
 import time
@@ -36,9 +40,8 @@ class Deadline:
         self.ends = time.monotonic() + seconds
         self.passed = False
         self._connections: list[HTTPConnection] = []
+        self.cancelled = False
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._pass)
-        self._timer.name, self._timer.daemon = "gib-deadline", True
 
     def left(self) -> float:
         return max(self.ends - time.monotonic(), 0.0)
@@ -58,10 +61,80 @@ class Deadline:
 
     def _pass(self) -> None:
         with self._lock:
+            if self.cancelled:
+                return
             self.passed = True
             connections = list(self._connections)
         for connection in connections:
             _shut(connection)
+
+    def cancel(self) -> None:
+        """The call is over: its time running out later changes nothing."""
+        with self._lock:
+            self.cancelled = True
+            self._connections.clear()
+
+
+class _Watchdog:
+    """One thread for the deadlines of every call of the process: it waits in the kernel's poll until
+    the nearest one comes (or a nearer one is added), and lets those that came pass.
+
+    Rather than a ``threading.Timer`` a call: no thread is started per call to GİB, and the wait is
+    one the kernel times from now, which a clock moved under the process cannot stretch (libfaketime,
+    with which the tests run at other dates, does not move the timed lock waits a Timer rests on)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._due: list[tuple[float, int, Deadline]] = []
+        self._order = itertools.count()
+        self._waker, self._wakeup = socket.socketpair()
+        self._waker.setblocking(False)
+        self._wakeup.setblocking(False)
+        self._thread = threading.Thread(target=self._run, name="gib-deadlines", daemon=True)
+        self._thread.start()
+
+    def add(self, deadline: Deadline) -> None:
+        with self._lock:
+            heapq.heappush(self._due, (deadline.ends, next(self._order), deadline))
+        try:
+            self._waker.send(b"\0")
+        except BlockingIOError:
+            pass  # a wake-up is already waiting to be read
+
+    def _next(self) -> tuple[list[Deadline], float | None]:
+        """The deadlines that came (and are not cancelled), and the seconds until the next one."""
+        with self._lock:
+            now, came = time.monotonic(), []
+            while self._due and (self._due[0][0] <= now or self._due[0][2].cancelled):
+                came.append(heapq.heappop(self._due)[2])
+            return [d for d in came if not d.cancelled], (self._due[0][0] - now if self._due else None)
+
+    def _run(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._wakeup, selectors.EVENT_READ)
+            while True:
+                came, wait = self._next()
+                for deadline in came:
+                    deadline._pass()
+                if selector.select(wait):
+                    try:
+                        while self._wakeup.recv(4096):
+                            pass
+                    except BlockingIOError:
+                        pass
+
+
+_watchdogs: dict[int, _Watchdog] = {}  # by process: a forked worker starts its own
+_watchdogs_lock = threading.Lock()
+
+
+def _watchdog() -> _Watchdog:
+    with _watchdogs_lock:
+        pid = os.getpid()
+        if pid not in _watchdogs:
+            _watchdogs.clear()
+            _watchdogs[pid] = _Watchdog()
+        return _watchdogs[pid]
 
 
 def _shut(connection: HTTPConnection) -> None:
@@ -90,11 +163,11 @@ def within(seconds: float) -> Iterator[Deadline]:
     what it was waiting for fails (``deadline.passed`` then says why)."""
     deadline, outer = Deadline(seconds), current()
     _current.deadline = deadline
-    deadline._timer.start()
+    _watchdog().add(deadline)
     try:
         yield deadline
     finally:
-        deadline._timer.cancel()
+        deadline.cancel()
         _current.deadline = outer
 
 
