@@ -109,6 +109,9 @@ def seal_import_pkcs12(*, tenant: Tenant | None, name: str, data: bytes, passwor
     )
 
 
+LOCAL_SEAL_NAME = "yerel-test-muhru"
+
+
 @sensitive_variables("password", "data")
 def seal_create_local(*, tenant: Tenant) -> Seal:
     """A seal under the local test root, for the demo and the embedded default (GİB would refuse it)."""
@@ -119,7 +122,8 @@ def seal_create_local(*, tenant: Tenant) -> Seal:
     issued = pki.seal(root, identifier=tenant.identifier, title=tenant.display_name)
     password = secrets.token_urlsafe(24).encode()
     data = pki.to_pkcs12(issued, password, chain=[root.certificate])
-    return seal_import_pkcs12(tenant=tenant, name="yerel-test-muhru", data=data, password=password)
+    name = f"{LOCAL_SEAL_NAME}-{issued.certificate.serial_number:x}"[:40]  # a renewed one is a new seal
+    return seal_import_pkcs12(tenant=tenant, name=name, data=data, password=password)
 
 
 @sensitive_variables("pin")
@@ -203,6 +207,15 @@ def timestamper() -> xades.Timestamper:
     from signing import timestamp
 
     return lambda digest: timestamp.timestamp(digest).der
+
+
+def seals_renew_local(*, tenants: list[Tenant], now: dt.datetime | None = None) -> list[Seal]:
+    """New local test seals for those of *tenants* whose active seal is a local one that ends within
+    30 days (or has ended), or that have none: the demo made a year ago still seals. A seal someone
+    registered is left alone."""
+    ending = {seal.tenant_id for seal in seals_expiring(now=now) if seal.name.startswith(LOCAL_SEAL_NAME)}
+    sealed = set(Seal.objects.filter(tenant__in=tenants, is_active=True).values_list("tenant_id", flat=True))
+    return [seal_create_local(tenant=tenant) for tenant in tenants if tenant.id in ending or tenant.id not in sealed]
 
 
 def seals_expiring(*, now: dt.datetime | None = None) -> list[Seal]:

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from signing.services import seal_create_local
+from signing.services import seal_create_local, seals_renew_local
 from tenants.api_keys import api_key_create
 from tenants.ledger import credits_add
 from tenants.models import ApiKey, Alias, NumberSeries, Tenant
@@ -75,6 +75,13 @@ def demo_load() -> dict | None:
     path.touch(mode=0o600)
     path.write_text(password, encoding="utf-8")
     return {"username": ACCOUNTANT, "password": password, "keys": keys}
+
+
+def demo_seals_renew(*, now=None) -> list[str]:
+    """The demo tenants' local test seals renewed when they near their end (a seal is valid a year):
+    the names of the tenants that got a new one."""
+    tenants = list(Tenant.objects.filter(identifier__in=[spec["tenant"]["identifier"] for spec in TENANTS]))
+    return [seal.tenant.display_name for seal in seals_renew_local(tenants=tenants, now=now)]
 
 
 def demo_login() -> tuple[str, str | None]:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from tenants.demo import demo_exchange, demo_load, demo_login
+from tenants.demo import demo_exchange, demo_load, demo_login, demo_seals_renew
 
 
 class Command(BaseCommand):
@@ -16,7 +16,11 @@ class Command(BaseCommand):
             for tenant, raw_key in created["keys"].items():
                 self.stdout.write(f"  API key of {tenant} (shown only now):\n    {raw_key}")
         else:
-            self.stdout.write("Demo already loaded; nothing changed. (API keys are shown only when created.)")
+            renewed = demo_seals_renew()
+            self.stdout.write("Demo already loaded; " + ("nothing changed." if not renewed else "its ending test seals renewed:")
+                              + " (API keys are shown only when created.)")
+            for tenant in renewed:
+                self.stdout.write(f"  {tenant}: a new local test seal, valid for a year")
         demo_exchange(address=address)
         username, password = demo_login()
         self.stdout.write(self.style.SUCCESS(f"\n  Portal:  {address}"))
