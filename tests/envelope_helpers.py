@@ -12,10 +12,9 @@ from envelopes import packing, sbdh
 from invoices.services import invoice_issue
 from signing import pki, xades
 from signing.keys import Pkcs12Key
+from tests.clock import NOW, TODAY  # noqa: F401  (the tests' moments, also imported from here)
 from tests.invoice_payloads import LINE, payload
 
-TODAY = dt.date(2026, 11, 21)
-NOW = dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.UTC)
 ENVELOPE_ID = "6f1e7c1a-3b9d-4f6e-9a51-2c8d0e4b7a10"
 
 # A's GB alias sends to B's PK alias (tests/factories.py names them so).

@@ -1,6 +1,9 @@
-"""Payloads for each profile and type, as an ERP would post them; each passes GİB's rules."""
+"""Payloads for each profile and type, as an ERP would post them; each passes GİB's rules. They are
+dated the tests' day (tests/clock.py)."""
 
 import copy
+
+from tests.clock import TODAY
 
 CUSTOMER = {
     "vkn": "4840847211",
@@ -21,7 +24,7 @@ SERVICE = {"name": "Danışmanlık", "quantity": "3", "unit": "HUR", "unit_price
 
 
 def payload(profile: str = "TICARIFATURA", type_: str = "SATIS", **extra) -> dict:
-    data = {"profile": profile, "type": type_, "issue_date": "2026-11-20", "issue_time": "14:05:00",
+    data = {"profile": profile, "type": type_, "issue_date": TODAY.isoformat(), "issue_time": "14:05:00",
             "customer": CUSTOMER, "lines": [LINE, SERVICE]}
     data.update(extra)
     return copy.deepcopy(data)

@@ -32,6 +32,7 @@ from pkcs11.util.x509 import decode_x509_certificate
 
 from signing import pki
 from signing.pkcs11 import Pkcs11Key
+from tests.clock import VALID_DAYS, VALID_FROM
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = (
@@ -155,10 +156,8 @@ def _generate(session, label: str, id: bytes, *, bits=2048, always_authenticate=
 
 
 def _issue(test_root: pki.Issued, public_key: rsa.RSAPublicKey) -> x509.Certificate:
-    now = dt.datetime.now(dt.UTC)
     subject = pki.name("A Tekstil A.Ş.", identifier="1234567890", organization="A Tekstil A.Ş.")
-    start = now - dt.timedelta(days=1)
-    return pki.issue(test_root, subject, public_key, not_before=start, not_after=start + dt.timedelta(days=365))
+    return pki.issue(test_root, subject, public_key, not_before=VALID_FROM, not_after=VALID_FROM + dt.timedelta(days=VALID_DAYS))
 
 
 def _store(session, certificate: x509.Certificate, *, label: str, id: bytes) -> None:

@@ -9,6 +9,7 @@ from lxml import etree
 from envelopes import sbdh
 from schematron.validation import validate
 from signing.verify import verify
+from tests.clock import istanbul
 from tests.envelope_helpers import A_ANSWERS, A_TO_B, ENVELOPE_ID, NOW, TODAY, sealed_invoices, sealed_response
 from tests.envelope_helpers import envelope, invoices  # noqa: F401  (fixtures)
 from tests.gib import GIB
@@ -63,7 +64,7 @@ def system_answer(code: int = 1200) -> bytes:
     # A's postbox answers an envelope B sent it.
     response = sbdh.system_response(
         sender_identifier="1234567890", sender_name="A Tekstil A.Ş.", receiver_identifier="4840847211",
-        envelope="e002da78-223f-438c-addb-16badeb047b5", envelope_date=dt.date(2026, 11, 21), code=code,
+        envelope="e002da78-223f-438c-addb-16badeb047b5", envelope_date=TODAY, code=code,
         description="BASARIYLA ISLENDI", uuid="74472467-65e3-4e52-ac9f-ef367e8967fc", issued=NOW,
     )
     return sbdh.system_envelope(**A_ANSWERS, document=response, uuid=ENVELOPE_ID, created=NOW)
@@ -96,7 +97,7 @@ def test_the_header_is_gibs(envelope):
     identification = header.find("sh:DocumentIdentification", NS)
     assert [(etree.QName(e).localname, e.text) for e in identification] == [
         ("Standard", "UBL-TR"), ("TypeVersion", "1.2"), ("InstanceIdentifier", ENVELOPE_ID),
-        ("Type", "SENDERENVELOPE"), ("CreationDateAndTime", "2026-11-21T12:30:00"),  # Istanbul time, as GİB writes it
+        ("Type", "SENDERENVELOPE"), ("CreationDateAndTime", f"{istanbul(NOW):%Y-%m-%dT%H:%M:%S}"),  # Istanbul time, as GİB writes it
     ]
     assert [(e.tag, e.text) for e in root.find("ef:Package/Elements", NS)][:2] == [("ElementType", "INVOICE"), ("ElementCount", "3")]
 

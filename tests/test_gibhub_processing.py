@@ -3,6 +3,7 @@ zip and name faults, schema, schematron, seals and their holders, the sender's a
 receiver's address."""
 
 import base64
+import datetime as dt
 import uuid
 
 import pytest
@@ -12,6 +13,7 @@ from envelopes import packing, sbdh
 from gibhub.models import HubDeliveryAttempt, HubDocument, HubEnvelope
 from gibhub.registry import hub_alias_delete, hub_register
 from signing import pki, xades
+from tests.clock import NOW
 from tests.envelope_helpers import BROKEN_ZIPS, ENVELOPE_ID, OTHER_ENVELOPE, sealed_invoices, zipped
 from tests.envelope_helpers import envelope, invoices  # noqa: F401  (fixtures)
 from tests.gibhub_fixtures import A_PK, B_GB, history, hub, sender_envelope, serve_receiver, skip_without_hub  # noqa: F401
@@ -75,6 +77,18 @@ def test_a_seal_from_an_untrusted_root_is_1177(hub, tenant_a, tenant_b):
     stranger = pki.root_ca("Yabancı Kök")
     invoices = sealed_invoices(tenant_a, pki.seal(stranger, identifier="1234567890", title="A Tekstil A.Ş."), stranger)
     xml = sender_envelope(invoices)
+    packed = packing.pack(xml, sbdh.parse_envelope(xml).uuid)
+
+    assert refused(hub, packed.file_name, packed.data) == [1000, 1100, 1177]
+
+
+@pytest.mark.parametrize("validity", [
+    pytest.param({"not_before": NOW - dt.timedelta(days=400), "days": 365}, id="expired"),
+    pytest.param({"not_before": NOW + dt.timedelta(days=1), "days": 365}, id="not-yet-valid"),
+])
+def test_a_seal_made_outside_its_certificates_validity_is_1177(hub, tenant_a, tenant_b, test_root, validity):
+    seal = pki.seal(test_root, identifier="1234567890", title="A Tekstil A.Ş.", **validity)
+    xml = sender_envelope(sealed_invoices(tenant_a, seal, test_root))  # sealed at NOW
     packed = packing.pack(xml, sbdh.parse_envelope(xml).uuid)
 
     assert refused(hub, packed.file_name, packed.data) == [1000, 1100, 1177]

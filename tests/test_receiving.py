@@ -215,7 +215,7 @@ def test_an_unknown_receiver_alias_is_1181(gib, invoices):
 
 
 def test_two_suppliers_invoices_with_the_same_number_are_both_received(gib, tenant_b, envelope, test_root):
-    tenant_c = make_tenant(C, "C Kimya A.Ş.", domain="c-kimya.com.tr", prefix="AAA")  # numbers as A does: AAA2026000000001, ...
+    tenant_c = make_tenant(C, "C Kimya A.Ş.", domain="c-kimya.com.tr", prefix="AAA")  # numbers as A does: AAA{year}000000001, ...
     theirs = sealed_invoices(tenant_c, pki.seal(test_root, identifier=C, title="C Kimya A.Ş."), test_root)
     push(gib, envelope)
 

@@ -12,13 +12,12 @@ from lxml import etree
 from invoices.services import invoice_issue
 from schematron.validation import validate
 from signing import pki, xades
-from signing.certificates import SealExpired, SealWrongHolder, check_for_use, expires_soon
+from signing.certificates import SealExpired, SealNotYetValid, SealWrongHolder, check_for_use, expires_soon
 from signing.keys import Pkcs12Key, SealPasswordWrong
 from signing.verify import verify
+from tests.clock import NOW, TODAY
 from tests.invoice_payloads import payload
 
-TODAY = dt.date(2026, 11, 21)
-NOW = dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.UTC)
 NS = xades.NS
 
 
@@ -73,7 +72,7 @@ def xmlsec1_verify(xml: bytes, root: pki.Issued, tmp_path) -> subprocess.Complet
     (tmp_path / "root.pem").write_bytes(pki.pem(root.certificate))
     return subprocess.run(
         ["xmlsec1", "--verify", "--trusted-pem", str(tmp_path / "root.pem"), "--id-attr:Id", "SignedProperties",
-         "--id-attr:Id", "KeyInfo", "--verification-gmt-time", "2026-11-21 12:00:00", str(tmp_path / "invoice.xml")],
+         "--id-attr:Id", "KeyInfo", "--verification-gmt-time", f"{NOW:%Y-%m-%d %H:%M:%S}", str(tmp_path / "invoice.xml")],
         capture_output=True, text=True,
     )
 
@@ -127,6 +126,13 @@ def test_a_signature_made_after_the_seal_expired_fails_validity(unsigned, test_r
     assert checks(report)["validity"] is False and checks(report)["signature"] is True
 
 
+def test_a_signature_made_before_the_seal_was_valid_fails_validity(unsigned, test_root):
+    new = pki.seal(test_root, identifier="1234567890", title="A Tekstil A.Ş.", not_before=NOW + dt.timedelta(days=1))
+    early = xades.sign(unsigned, key_of(new, test_root), signing_time=NOW)
+    report = verify(early, roots=[test_root.certificate])
+    assert checks(report)["validity"] is False and checks(report)["signature"] is True
+
+
 def test_a_document_is_sealed_once(signed, seal_a, test_root):
     with pytest.raises(xades.NotSignable, match="already sealed"):
         xades.sign(signed, key_of(seal_a, test_root))
@@ -149,10 +155,13 @@ def test_a_wrong_pkcs12_password_is_a_clear_error(seal_a, test_root):
         Pkcs12Key(data, b"wrong")
 
 
-def test_an_expired_seal_or_another_taxpayers_seal_is_refused_before_use(test_root, seal_a):
+def test_an_expired_or_not_yet_valid_seal_or_another_taxpayers_seal_is_refused_before_use(test_root, seal_a):
     old = pki.seal(test_root, identifier="1234567890", title="A", not_before=NOW - dt.timedelta(days=400), days=365)
     with pytest.raises(SealExpired):
         check_for_use(old.certificate, supplier="1234567890", now=NOW)
+    new = pki.seal(test_root, identifier="1234567890", title="A", not_before=NOW + dt.timedelta(days=1))
+    with pytest.raises(SealNotYetValid):
+        check_for_use(new.certificate, supplier="1234567890", now=NOW)
     with pytest.raises(SealWrongHolder, match="4840847211"):
         check_for_use(seal_a.certificate, supplier="4840847211", now=NOW)
     check_for_use(seal_a.certificate, supplier=None, now=NOW)  # the integrator's seal seals for anyone

@@ -18,6 +18,7 @@ import pytest
 from signing import pki
 from signing.timestamp import REPLY_TYPE
 from signing.tsa_server import TsaApplication, make_tsa_server
+from tests.clock import NOW
 
 POLICY = "2.999.3161.7"
 
@@ -88,7 +89,7 @@ class HeaderTap:
 
 @pytest.fixture(scope="session")
 def local_tsa(test_root) -> Iterator[LocalTsa]:
-    signer = pki.tsa(test_root, common_name="Test Zaman Damgası")
+    signer = pki.tsa(test_root, common_name="Test Zaman Damgası", now=NOW)
     with serving(TsaApplication(signer=signer, policy=POLICY)) as url:
         yield LocalTsa(url=url, signer=signer, root=test_root)
 
