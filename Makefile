@@ -27,9 +27,11 @@ run: install
 	python manage.py load_demo --address http://$(HOST):$(PORT)/
 	HOST=$(HOST) honcho --procfile Procfile start --port $(PORT)
 
-# The tests use Debian's SoftHSM2 (a PKCS#11 token) and xmlsec1 (an independent signature check).
+# The tests use Debian's SoftHSM2 (a PKCS#11 token), xmlsec1 (an independent signature check) and
+# gettext (the translation catalogue checked against the texts the code marks).
 system-packages:
 	@missing=""; command -v softhsm2-util >/dev/null || missing="softhsm2"; command -v xmlsec1 >/dev/null || missing="$$missing xmlsec1"; \
+	command -v msgattrib >/dev/null || missing="$$missing gettext"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get install -y -q $$missing || { apt-get update -q && apt-get install -y -q $$missing; }; \
 		else echo "The tests need Debian's$$missing: sudo apt-get install$$missing" >&2; exit 1; fi; \

@@ -48,67 +48,67 @@ class PackingError(EnvelopeError):
 
 class HashMismatch(PackingError):
     code = "zip_hash_mismatch"
-    message = _("The zip's MD5 is %(actual)s, not %(expected)s as given (GİB fault 2000, ÖZET DEĞERLER EŞİT DEĞİL).")
+    message = _("The zip's MD5 is %(actual)s, not %(expected)s as given.")
     gib_code = 2000
 
 
 class BadZipName(PackingError):
     code = "zip_name_invalid"
-    message = _("The zip is named %(name)r; it must be the envelope's UUID followed by .zip (GİB fault 2006).")
+    message = _("The zip is named %(name)r; it must be the envelope's UUID followed by .zip.")
     gib_code = 2006
 
 
 class NotAZip(PackingError):
     code = "not_a_zip"
-    message = _("The file is not a zip (GİB code 1110, ZIP DOSYASI DEĞİL).")
+    message = _("The file is not a zip.")
     gib_code = 1110
 
 
 class ZipBroken(PackingError):
     code = "zip_broken"
-    message = _("The zip cannot be opened: %(reason)s (GİB code 1130, ZIP AÇILAMADI).")
+    message = _("The zip cannot be opened: %(reason)s.")
     gib_code = 1130
 
 
 class NotOneEntry(PackingError):
     code = "zip_not_one_entry"
-    message = _("The zip holds %(count)s entries; it must hold exactly one (GİB code 1131).")
+    message = _("The zip holds %(count)s entries; it must hold exactly one.")
     gib_code = 1131
 
 
 class NotXmlEntry(PackingError):
     code = "zip_entry_not_xml"
-    message = _("The zip's entry %(name)r is not an XML file (GİB code 1132, XML DOSYASI DEĞİL).")
+    message = _("The zip's entry %(name)r is not an XML file.")
     gib_code = 1132
 
 
 class UnsafeEntryName(PackingError):
     code = "zip_entry_unsafe"
-    message = _("The zip's entry name %(name)r is refused: it leaves the folder or names none (GİB code 1133).")
+    message = _("The zip's entry name %(name)r is refused: it leaves the folder or names none.")
     gib_code = 1133
 
 
 class EntryNameMismatch(PackingError):
     code = "zip_entry_name_mismatch"
-    message = _("The XML file %(name)r is not named after the envelope %(uuid)s (GİB code 1133).")
+    message = _("The XML file %(name)r is not named after the envelope %(uuid)s.")
     gib_code = 1133
 
 
 class EnvelopeUnreadable(PackingError):
     code = "envelope_unreadable"
-    message = _("The envelope in the zip cannot be read: %(reason)s (GİB code 1140, DOKÜMAN AYRIŞTIRILAMADI).")
+    message = _("The envelope in the zip cannot be read: %(reason)s.")
     gib_code = 1140
 
 
 class NoEnvelopeId(PackingError):
     code = "envelope_id_missing"
-    message = _("The envelope has no InstanceIdentifier UUID (GİB code 1141, ZARF ID YOK).")
+    message = _("The envelope has no InstanceIdentifier UUID.")
     gib_code = 1141
 
 
 class ZipNameMismatch(PackingError):
     code = "zip_name_mismatch"
-    message = _("The zip %(name)r is not named after the envelope %(uuid)s (GİB code 1142).")
+    message = _("The zip %(name)r is not named after the envelope %(uuid)s.")
     gib_code = 1142
 
 
@@ -131,6 +131,19 @@ class Packed:
 
 # --- packing ------------------------------------------------------------------------------------
 
+
+
+def _zip_reason(exc: Exception) -> str:
+    """What zipfile or zlib found, in the active language (their own words are English)."""
+    if isinstance(exc, zipfile.BadZipFile) and "CRC" in str(exc):
+        return _("its data fails its CRC check")
+    if isinstance(exc, zlib.error):
+        return _("its compressed data is corrupt")
+    if isinstance(exc, EOFError):
+        return _("it ends before its data does")
+    if isinstance(exc, NotImplementedError):
+        return _("it uses a compression method that is not supported")
+    return _("it cannot be read (%(kind)s)") % {"kind": type(exc).__name__}
 
 def zip_md5(data: bytes) -> str:
     """GİB's hash of the zip: MD5, lower-case hex (an integrity check, not a security one)."""
@@ -193,7 +206,7 @@ def _open(data: bytes) -> zipfile.ZipFile:
     except zipfile.BadZipFile:
         raise NotAZip() from None
     except (OSError, EOFError, ValueError, NotImplementedError) as exc:
-        raise ZipBroken(reason=str(exc)) from None
+        raise ZipBroken(reason=_zip_reason(exc)) from None
 
 
 def _entry(archive: zipfile.ZipFile) -> zipfile.ZipInfo:
@@ -214,7 +227,7 @@ def _read(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, limit: int) -> bytes
         with archive.open(entry) as stream:
             xml = stream.read(limit + 1)  # a short read has reached the end, where the CRC is checked
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        raise ZipBroken(reason=str(exc)) from None
+        raise ZipBroken(reason=_zip_reason(exc)) from None
     if len(xml) > limit:
         raise TooLarge(what=_("envelope XML"), limit=limit)
     return xml

@@ -14,11 +14,11 @@ import datetime as dt
 import logging
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
-from envelopes import packing, sbdh
+from envelopes import codes, packing, sbdh
 from envelopes.gib.soap import SendDocument
 from envelopes.models import Envelope
 from envelopes.states import envelope_apply, record
@@ -38,14 +38,16 @@ logger = logging.getLogger(__name__)
 
 class Refused(DomainError):
     """The push is refused with GİB's *gib_code*: a SOAP fault when nothing could be read, else a
-    system response."""
+    system response. *reason* is ours, worded when it is shown; GİB's own text for the code stays
+    GİB's Turkish in every language."""
 
     code = "envelope_refused"
-    message = _("%(text)s (GİB code %(gib_code)s)")
+    message = _("GİB code %(gib_code)s (%(gib_text)s): %(reason)s")
 
-    def __init__(self, gib_code: int, text: str):
+    def __init__(self, gib_code: int, reason):
         self.gib_code = gib_code
-        super().__init__(gib_code=gib_code, text=text)
+        entry = codes.fault(gib_code) if gib_code >= 2000 else codes.status(gib_code)
+        super().__init__(gib_code=gib_code, reason=reason, gib_text=entry.text_tr)
 
 
 def _read(request: SendDocument) -> tuple[bytes, sbdh.Envelope]:
@@ -59,7 +61,7 @@ def _read(request: SendDocument) -> tuple[bytes, sbdh.Envelope]:
 def _owner(alias: str) -> Alias:
     found = Alias.objects.select_related("tenant").filter(name=alias, deleted_at__isnull=True, tenant__is_active=True).first()
     if found is None:
-        raise Refused(1181, f"{alias}: no such address here (ADRES BULUNAMADI)")
+        raise Refused(1181, _("%(alias)s is no postbox here") % {"alias": alias})
     return found
 
 
@@ -69,7 +71,7 @@ def envelope_receive(*, request: SendDocument, now: dt.datetime | None = None) -
     xml, envelope = _read(request)
     owner = _owner(envelope.receiver_alias)
     if Envelope.objects.filter(uuid=envelope.uuid, direction=Envelope.Direction.INCOMING).exists():
-        raise Refused(2001, "ZARF ID SİSTEMDE MEVCUT")
+        raise Refused(2001, _("envelope %(uuid)s was received already") % {"uuid": envelope.uuid})
     now = now or timezone.now()
     try:
         with transaction.atomic():
@@ -82,7 +84,7 @@ def envelope_receive(*, request: SendDocument, now: dt.datetime | None = None) -
     except IntegrityError:
         if not Envelope.objects.filter(uuid=envelope.uuid, direction=Envelope.Direction.INCOMING).exists():
             raise  # not ours to call a duplicate: 2001 would tell the sender its envelope was taken
-        raise Refused(2001, "ZARF ID SİSTEMDE MEVCUT") from None  # pushed twice at once: the other push stored it
+        raise Refused(2001, _("envelope %(uuid)s was received already") % {"uuid": envelope.uuid}) from None  # pushed twice at once: the other push stored it
     if envelope.type != sbdh.SYSTEMENVELOPE:
         from envelopes.tasks import system_response_send  # the tasks import this module
 
@@ -112,22 +114,33 @@ def _validated(xml: bytes) -> None:
     report = validate(xml, platform=False)
     if not report.valid:
         first = min(report.errors, key=lambda issue: issue.layer not in ("parse", "xsd"))
-        raise Refused(1160 if first.layer in ("parse", "xsd") else 1150, f"{first.rule}: {first.message_tr}")
+        raise Refused(1160 if first.layer in ("parse", "xsd") else 1150, _Issue(first))
+
+
+class _Issue:
+    """A validation issue, in the language it is shown in (GİB's rule texts are GİB's Turkish)."""
+
+    def __init__(self, issue) -> None:
+        self.issue = issue
+
+    def __str__(self) -> str:
+        message = self.issue.message_en if (translation.get_language() or "").startswith("en") else self.issue.message_tr
+        return f"{self.issue.rule}: {message}"
 
 
 def _sealed(documents: list[bytes]) -> None:
     for position, document in enumerate(documents, 1):
         verification = verify(document)
         if not verification.valid:
-            failed = ", ".join(check.name for check in verification.failed)
-            raise Refused(1177, f"document {position}: GEÇERSİZ İMZA ({failed})")
+            failed = ", ".join(check.label for check in verification.failed)
+            raise Refused(1177, _("document %(position)s: its seal fails %(failed)s") % {"position": position, "failed": failed})
 
 
 def _accept(xml: bytes, envelope: sbdh.Envelope, stored: Envelope, owner: Alias, now: dt.datetime) -> None:
     try:
         return _process(xml, envelope, stored, owner, now)
     except parse.ParseError as exc:  # a document our readers refuse (system responses pass no checks first)
-        raise Refused(1140, f"DOKÜMAN AYRIŞTIRILAMADI: {exc}") from None
+        raise Refused(1140, exc) from None
 
 
 def _process(xml: bytes, envelope: sbdh.Envelope, stored: Envelope, owner: Alias, now: dt.datetime) -> None:
@@ -142,7 +155,7 @@ def _process(xml: bytes, envelope: sbdh.Envelope, stored: Envelope, owner: Alias
         for document in envelope.documents:
             _answer(document, owner, now)
     else:
-        raise Refused(1140, f"{envelope.element_type}: not a document type we receive")
+        raise Refused(1140, _("%(type)s is not a document type we receive") % {"type": envelope.element_type})
     return None
 
 
@@ -150,7 +163,8 @@ def _incoming_invoice(xml: bytes, stored: Envelope, owner: Alias, now: dt.dateti
     document = parse.parse_invoice(etree.fromstring(xml))
     tenant = owner.tenant
     if document.customer.identifier != tenant.identifier:
-        raise Refused(1181, f"{document.id}: addressed to {document.customer.identifier}, not to {tenant.identifier}")
+        raise Refused(1181, _("%(number)s is addressed to %(customer)s, not to %(tenant)s")
+                      % {"number": document.id, "customer": document.customer.identifier, "tenant": tenant.identifier})
     if Invoice.objects.filter(tenant=tenant, direction=Invoice.Direction.INCOMING, uuid=document.uuid).exists():
         return  # a resend of an invoice we hold (after 1215/1230): the same document, kept once
     invoice = Invoice.objects.create(
@@ -172,14 +186,16 @@ def _answer(xml: bytes, owner: Alias, now: dt.datetime) -> None:
     invoice = (Invoice.objects.select_for_update()
                .filter(tenant=owner.tenant, direction=Invoice.Direction.OUTGOING, uuid=answer.invoice_uuid).first())
     if invoice is None:
-        raise Refused(1150, f"{answer.invoice_uuid}: no invoice of ours with this ETTN")
+        raise Refused(1150, _("no invoice of ours has the ETTN %(ettn)s") % {"ettn": answer.invoice_uuid})
     if answer.sender_identifier != invoice.customer_identifier:  # GİB vouches for the sender, not for its right to answer
-        raise Refused(1150, f"{invoice.number}: answered by {answer.sender_identifier}, not by its customer {invoice.customer_identifier}")
+        raise Refused(1150, _("%(number)s is answered by %(sender)s, not by its customer %(customer)s")
+                      % {"number": invoice.number, "sender": answer.sender_identifier, "customer": invoice.customer_identifier})
     if invoice.answer:
         return  # already answered: the first answer stands
     target = {"KABUL": Status.ACCEPTED, "RED": Status.REJECTED}.get(answer.code)
     if target is None or invoice.status not in (Status.SENT, Status.DELIVERED):
-        raise Refused(1150, f"{invoice.number}: a {answer.code} answer cannot apply to an invoice that is {invoice.status}")
+        raise Refused(1150, _("a %(answer)s cannot apply to %(number)s, which is %(status)s")
+                      % {"answer": answer.code, "number": invoice.number, "status": invoice.get_status_display()})
     invoice.answer, invoice.answer_reason, invoice.answered_at = answer.code, answer.reason, now
     invoice.answer_uuid, invoice.answer_xml = answer.uuid, xml
     invoice.save(update_fields=["answer", "answer_reason", "answered_at", "answer_uuid", "answer_xml", "updated_at"])
@@ -193,5 +209,5 @@ def _system_response(envelope: sbdh.Envelope, owner: Alias, now: dt.datetime) ->
         ours = (Envelope.objects.select_for_update()
                 .filter(tenant=owner.tenant, direction=Envelope.Direction.OUTGOING, uuid=answer.envelope_uuid).first())
         if ours is None:
-            raise Refused(1150, f"{answer.envelope_uuid}: no envelope of ours with this ID")
+            raise Refused(1150, _("no envelope of ours has the ID %(uuid)s") % {"uuid": answer.envelope_uuid})
         envelope_apply(envelope=ours, code=answer.code, text=answer.description, source="push", now=now)

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
 from integrator.errors import DomainError
-from schematron.parsing import DOCTYPE_MARKERS
+from schematron.parsing import DOCTYPE_MARKERS, syntax_error
 
 SH = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
 EF = "http://www.efatura.gov.tr/package-namespace"
@@ -117,8 +117,10 @@ def safe_parse(xml: bytes, *, limit: int = MAX_ENVELOPE_BYTES) -> etree._Element
         raise NotAnEnvelope(reason=_("it has a DOCTYPE declaration"))
     try:
         return etree.fromstring(xml, _parser())
-    except (etree.XMLSyntaxError, ValueError, LookupError, UnicodeError) as exc:
-        raise NotAnEnvelope(reason=_("it is not well-formed XML (%(error)s)") % {"error": exc}) from None
+    except etree.XMLSyntaxError as exc:
+        raise NotAnEnvelope(reason=_("it is not well-formed XML (%(error)s)") % {"error": syntax_error(exc)}) from None
+    except (ValueError, LookupError, UnicodeError):
+        raise NotAnEnvelope(reason=_("its character encoding cannot be read")) from None
 
 
 def instance_identifier(root: etree._Element) -> str:

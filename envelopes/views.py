@@ -3,6 +3,7 @@
 import logging
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -12,7 +13,7 @@ from envelopes.receiving import Refused, envelope_receive
 
 logger = logging.getLogger(__name__)
 TAKEN = "ZARF ALINDI"
-NOT_ALLOWED = "this client may not push envelopes here"
+NOT_ALLOWED = _("this client may not push envelopes here")
 
 
 def _soap(body: bytes, status: int = 200) -> HttpResponse:
@@ -29,13 +30,13 @@ def gib_service(request: HttpRequest) -> HttpResponse:
         push_check(meta=request.META)
     except PushRefused as refusal:
         logger.warning("push from %s refused: %s", request.META.get("REMOTE_ADDR"), refusal)
-        return _soap(soap.fault(code=None, msg=NOT_ALLOWED), status=403)
+        return _soap(soap.fault(code=None, msg=str(NOT_ALLOWED)), status=403)
     try:
         call = soap.parse_request(request.body, request.META.get("CONTENT_TYPE", ""))
     except soap.SoapError as exc:
         return _soap(soap.fault(code=None, msg=str(exc)), status=400)
     if not isinstance(call, soap.SendDocument):
-        return _soap(soap.fault(code=None, msg="this endpoint serves sendDocument only"), status=400)
+        return _soap(soap.fault(code=None, msg=str(_("this endpoint serves sendDocument only"))), status=400)
     try:
         envelope_receive(request=call)
     except Refused as refusal:

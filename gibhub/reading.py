@@ -85,7 +85,7 @@ def check_seals(envelope: sbdh.Envelope) -> None:
     for position, document in enumerate(envelope.documents, 1):
         report = verify(document)
         if not report.valid:
-            failed = "; ".join(f"{check.name}: {check.detail}" for check in report.failed)
+            failed = "; ".join(f"{check.label}: {check.detail}" for check in report.failed)
             raise Refused(1177, _("document %(position)s: %(failed)s") % {"position": position, "failed": failed})
         _check_holder(report, holders, position=position, sender=envelope.sender_identifier)
 

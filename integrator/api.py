@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied, ValidationError as DjangoValidationError
 from django.db import DatabaseError
 from django.http import Http404, JsonResponse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import CursorPagination
@@ -88,8 +88,18 @@ PROBLEMS = {(code, PROBLEM): OpenApiResponse(ProblemSerializer, description=text
 PAGE = (200, "application/json")
 
 
+# A problem's title, in the answer's language; a status not listed is titled by its English phrase.
+TITLES = {
+    400: _("Bad request"), 401: _("Unauthorized"), 403: _("Forbidden"), 404: _("Not found"),
+    405: _("Method not allowed"), 406: _("Not acceptable"), 409: _("Conflict"), 413: _("Content too large"),
+    415: _("Unsupported media type"), 422: _("Unprocessable content"), 429: _("Too many requests"),
+    500: _("Internal server error"), 503: _("Service unavailable"),
+}
+
+
 def problem(status: int, code: str, detail: str, *, errors: list[dict] | None = None, **extra) -> dict:
-    body = {"type": f"urn:integrator:problem:{code}", "title": HTTPStatus(status).phrase, "status": status, "code": code, "detail": detail}
+    title = str(TITLES.get(status) or HTTPStatus(status).phrase)
+    body = {"type": f"urn:integrator:problem:{code}", "title": title, "status": status, "code": code, "detail": detail}
     if errors is not None:
         body["errors"] = errors
     return body | extra

@@ -1,5 +1,10 @@
 """Domain errors: a stable code for programs and a message for people, in the active language."""
 
+import socket
+import ssl
+
+from django.utils.translation import gettext as _
+
 
 class DomainError(Exception):
     code = "error"
@@ -13,3 +18,35 @@ class DomainError(Exception):
 
     def __str__(self):
         return str(self.message) % self.params if self.params else str(self.message)
+
+
+def _causes(exc: BaseException):
+    """*exc* and what it wraps: requests wraps urllib3, which wraps the socket's error."""
+    seen, todo = set(), [exc]
+    while todo:
+        error = todo.pop(0)
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        yield error
+        todo += [error.__cause__, error.__context__, getattr(error, "reason", None)]
+        todo += [arg for arg in getattr(error, "args", ()) if isinstance(arg, BaseException)]
+
+
+def network_reason(exc: BaseException) -> str:
+    """Why a call over the network failed, in the active language (the libraries say it in English);
+    TLS's own reason code (CERTIFICATE_VERIFY_FAILED…) is kept as a value."""
+    for error in _causes(exc):
+        name = type(error).__name__
+        if isinstance(error, ssl.SSLError) or name == "SSLError" and isinstance(getattr(error, "reason", None), str):
+            code = getattr(error, "reason", None) if isinstance(getattr(error, "reason", None), str) else None
+            return _("the TLS handshake failed (%(code)s)") % {"code": code or name}
+        if isinstance(error, TimeoutError) or "Timeout" in name:
+            return _("no answer within the time allowed")
+        if isinstance(error, ConnectionRefusedError):
+            return _("the connection was refused")
+        if isinstance(error, socket.gaierror) or "NameResolution" in name:
+            return _("the host name cannot be resolved")
+        if isinstance(error, (ConnectionResetError, BrokenPipeError)) or name in ("RemoteDisconnected", "ProtocolError", "IncompleteRead"):
+            return _("the connection was broken")
+    return _("the call failed (%(kind)s)") % {"kind": type(exc).__name__}

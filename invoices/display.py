@@ -22,6 +22,7 @@ import threading
 from collections import OrderedDict
 
 from django.http import HttpResponse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
@@ -30,7 +31,7 @@ from invoices.ubl.build import default_xslt
 from invoices.ubl.names import INVOICE_NS, NS
 from invoices.ubl.response import RESPONSE
 from schematron.package import PackageError, active_package
-from schematron.parsing import DOCTYPE_MARKERS, UnsafeOrBroken, parse_untrusted
+from schematron.parsing import DOCTYPE_MARKERS, UnsafeOrBroken, parse_untrusted, syntax_error
 from tenants.designs import XSL
 
 STYLESHEET_ROOTS = (f"{{{XSL}}}stylesheet", f"{{{XSL}}}transform")
@@ -85,7 +86,7 @@ def _document(xml: bytes) -> etree._ElementTree:
     try:
         return parse_untrusted(xml).tree
     except UnsafeOrBroken as exc:
-        raise DisplayError(reason=str(exc)) from None
+        raise DisplayError(reason=exc) from None
 
 
 def _embedded(document: etree._ElementTree) -> bytes | None:
@@ -167,8 +168,10 @@ def _stylesheet_root(stylesheet: bytes) -> etree._Element:
         raise StylesheetRefused(reason=_("it has a DOCTYPE declaration"))
     try:
         root = etree.fromstring(stylesheet, _parser())
-    except (etree.XMLSyntaxError, ValueError, LookupError, UnicodeError) as exc:
-        raise StylesheetRefused(reason=_("it is not well-formed XML (%(error)s)") % {"error": exc}) from None
+    except etree.XMLSyntaxError as exc:
+        raise StylesheetRefused(reason=_("it is not well-formed XML (%(error)s)") % {"error": syntax_error(exc)}) from None
+    except (ValueError, LookupError, UnicodeError):
+        raise StylesheetRefused(reason=_("its character encoding cannot be read")) from None
     if root.tag not in STYLESHEET_ROOTS:
         raise StylesheetRefused(reason=_("it is not an XSLT stylesheet"))
     if next(root.iter(f"{{{XSL}}}include", f"{{{XSL}}}import"), None) is not None:
@@ -181,11 +184,18 @@ def _compile(stylesheet: bytes) -> etree.XSLT:
     try:
         return etree.XSLT(root, access_control=etree.XSLTAccessControl.DENY_ALL)
     except etree.LxmlError as exc:
-        raise StylesheetRefused(reason=_("it does not compile (%(error)s)") % {"error": _first_line(exc)}) from None
+        raise StylesheetRefused(reason=_("it does not compile (%(error)s)") % {"error": _engine_error(exc)}) from None
 
 
-def _first_line(exc: Exception) -> str:
-    return (str(exc).strip().splitlines() or ["unknown error"])[0][:300]
+def _engine_error(exc: Exception) -> str:
+    """Where libxslt stopped and, in English answers, its own words (it has no others, nor codes)."""
+    entries = list(getattr(exc, "error_log", ()))
+    line = next((entry.line for entry in entries if entry.line), None)
+    where = _("line %(line)s") % {"line": line} if line else _("no line given")
+    words = (str(exc).strip().splitlines() or [""])[0][:300]
+    if (translation.get_language() or "").startswith("en"):
+        return f"{where}: {words}" if words else where
+    return where
 
 
 # --- running --------------------------------------------------------------------------------------
@@ -196,7 +206,7 @@ def _transform(transform: etree.XSLT, document: etree._ElementTree) -> bytes:
         result = transform(document)
     except etree.LxmlError as exc:
         # A denied document() or exsl:document, xsl:message terminate="yes", runaway recursion.
-        raise StylesheetRefused(reason=_("it failed while running (%(error)s)") % {"error": _first_line(exc)}) from None
+        raise StylesheetRefused(reason=_("it failed while running (%(error)s)") % {"error": _engine_error(exc)}) from None
     # str() decodes whatever encoding xsl:output named; the page is always served as UTF-8.
     html = str(result).encode("utf-8")
     if not html.strip():

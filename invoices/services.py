@@ -131,7 +131,7 @@ def draft_from_xml(*, tenant: Tenant, xml: bytes, receiver_alias: str = "", seri
     try:
         document = parse.parse_invoice(root)
     except (parse.ParseError, ValueError, ArithmeticError) as exc:
-        raise NotUbl(reason=str(exc)) from None
+        raise NotUbl(reason=exc) from None
     if document.supplier.identifier != tenant.identifier:
         raise SupplierMismatch(supplier=document.supplier.identifier or "?", tenant=tenant.identifier)
     _check_profile(tenant, document.profile)
@@ -147,9 +147,9 @@ def _untrusted_invoice(xml: bytes):
     try:
         root = parse_untrusted(xml).tree.getroot()
     except UnsafeOrBroken as exc:
-        raise NotUbl(reason=str(exc)) from None
+        raise NotUbl(reason=exc) from None
     if root.tag != f"{{{parse.NS['inv']}}}Invoice":
-        raise NotUbl(reason=f"the root element is {etree.QName(root).localname}, not a UBL-TR Invoice")
+        raise NotUbl(reason=parse.ParseError(_("the root element is %(root)s, not %(expected)s"), root=etree.QName(root).localname, expected="Invoice"))
     return root
 
 
@@ -160,7 +160,7 @@ def _ettn(value: str) -> str:
     try:
         return str(uuid.UUID(value)).upper()
     except ValueError:
-        raise NotUbl(reason=f"its UUID (ETTN) {value!r} is not a UUID") from None
+        raise NotUbl(reason=parse.ParseError(_("its UUID (ETTN) %(value)r is not a UUID"), value=value)) from None
 
 
 def _check_profile(tenant: Tenant, profile: str) -> None:

@@ -110,11 +110,43 @@ def _unknown_root(root: etree._Element) -> ValidationIssue:
 # --- layer 2 ------------------------------------------------------------------------------------
 
 
+# libxml2's schema errors in Turkish, by their type (its own messages are English); the element
+# they are about is named by its path. A type not listed is named by itself.
+SCHEMA_ERRORS_TR = {
+    "SCHEMAV_ELEMENT_CONTENT": "öğe burada beklenmiyor ya da beklenen bir öğe eksik",
+    "SCHEMAV_CVC_COMPLEX_TYPE_2_4": "öğe burada beklenmiyor ya da beklenen bir öğe eksik",
+    "SCHEMAV_CVC_COMPLEX_TYPE_2_3": "bu öğe metin içeremez",
+    "SCHEMAV_CVC_COMPLEX_TYPE_3_2_1": "bu öznitelik burada kullanılamaz",
+    "SCHEMAV_CVC_COMPLEX_TYPE_3_2_2": "bu öznitelik burada kullanılamaz",
+    "SCHEMAV_CVC_COMPLEX_TYPE_4": "zorunlu bir öznitelik eksik",
+    "SCHEMAV_CVC_DATATYPE_VALID_1_2_1": "değer, türünün biçimine uymuyor",
+    "SCHEMAV_CVC_DATATYPE_VALID_1_2_3": "değer, türünün biçimine uymuyor",
+    "SCHEMAV_CVC_ENUMERATION_VALID": "değer, izin verilen değerlerden biri değil",
+    "SCHEMAV_CVC_PATTERN_VALID": "değer, beklenen kalıba uymuyor",
+    "SCHEMAV_CVC_LENGTH_VALID": "değerin uzunluğu beklenenden farklı",
+    "SCHEMAV_CVC_MINLENGTH_VALID": "değer izin verilenden kısa",
+    "SCHEMAV_CVC_MAXLENGTH_VALID": "değer izin verilenden uzun",
+    "SCHEMAV_CVC_TOTALDIGITS_VALID": "değerde izin verilenden çok basamak var",
+    "SCHEMAV_CVC_FRACTIONDIGITS_VALID": "değerde izin verilenden çok ondalık basamak var",
+    "SCHEMAV_CVC_TYPE_3_1_1": "bu öğenin öznitelikleri türüne uymuyor",
+    "SCHEMAV_CVC_TYPE_3_1_2": "bu öğe alt öğe içeremez",
+    "SCHEMAV_CVC_ELT_1": "kök öğe şemada tanımlı değil",
+    "SCHEMAV_CVC_ATTRIBUTE_3": "öznitelik değeri türüne uymuyor",
+    "SCHEMAV_CVC_IDC": "bir anahtar ya da tekillik kısıtı karşılanmıyor",
+}
+
+
 def _schema_issues(parsed: Parsed, package: InstalledPackage) -> list[ValidationIssue]:
     return [
-        ValidationIssue("xsd", "XSD", f"XML şema hatası: {message}", message, path, line)
-        for message, line, path in xsd.validate(parsed.tree, package.xsd_root)
+        ValidationIssue("xsd", "XSD", _schema_error_tr(path, kind), message, path, line)
+        for message, line, path, kind in xsd.validate(parsed.tree, package.xsd_root)
     ]
+
+
+def _schema_error_tr(path: str | None, kind: str) -> str:
+    where = (path or "").rsplit("/", 1)[-1] or "belge"
+    wording = SCHEMA_ERRORS_TR.get(kind) or f"şemaya uymuyor ({kind})"
+    return f"XML şema hatası: {where}: {wording}"
 
 
 # --- layers 3 and 4 -------------------------------------------------------------------------------

@@ -56,11 +56,11 @@ def schema(xsd_root: Path, relative: str) -> etree.XMLSchema:
         return etree.XMLSchema(etree.parse(str(xsd_root / relative), parser))
 
 
-def validate(tree: etree._ElementTree, xsd_root: Path) -> list[tuple[str, int | None, str]]:
-    """(message, line, path) for each schema error; the root must be one of SCHEMA_FOR_ROOT."""
+def validate(tree: etree._ElementTree, xsd_root: Path) -> list[tuple[str, int | None, str, str]]:
+    """(message, line, path, libxml2's error type) for each schema error; the root must be one of SCHEMA_FOR_ROOT."""
     compiled = schema(xsd_root, SCHEMA_FOR_ROOT[tree.getroot().tag])
     # XMLSchema keeps its error log on the object, so one validation at a time per schema.
     with _lock:
         if compiled.validate(tree):
             return []
-        return [(entry.message, entry.line, entry.path) for entry in compiled.error_log]
+        return [(entry.message, entry.line, entry.path, entry.type_name) for entry in compiled.error_log]

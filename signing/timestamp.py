@@ -45,7 +45,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from integrator.errors import DomainError
+from integrator.errors import DomainError, network_reason
 from signing import certificates
 
 log = logging.getLogger(__name__)
@@ -268,7 +268,7 @@ def _post(url: str, body: bytes, *, credentials: dict[str, str], timeout: float)
     except (OSError, http.client.HTTPException, ValueError) as exc:  # URLError and timeouts are OSErrors
         raise TimestampUnreachable(
             _("The timestamp authority at %(url)s did not answer: %(reason)s."),
-            url=_shown(url), reason=getattr(exc, "reason", None) or exc,
+            url=_shown(url), reason=network_reason(exc),
         ) from None
 
 

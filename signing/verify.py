@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from lxml import etree
 from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
 from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
@@ -33,11 +35,23 @@ _DIGESTS = {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA38
 _LOCATION = "./" + "".join(f"{{{NS['ext']}}}{name}/" for name in ("UBLExtensions", "UBLExtension", "ExtensionContent"))
 
 
+# Each check's name, as a person reads it.
+LABELS = {
+    "structure": gettext_lazy("structure"), "signature": gettext_lazy("signature value"), "digest": gettext_lazy("reference digests"),
+    "signing_certificate": gettext_lazy("signing certificate"), "chain": gettext_lazy("chain to a trusted root"),
+    "validity": gettext_lazy("validity at the signing moment"), "timestamp": gettext_lazy("timestamp"),
+}
+
+
 @dataclass(frozen=True)
 class Check:
     name: str
     ok: bool
-    detail: str = ""
+    detail: str = ""  # in the language active when the check ran
+
+    @property
+    def label(self) -> str:
+        return str(LABELS.get(self.name, self.name))
 
 
 @dataclass
@@ -96,14 +110,14 @@ def _claimed_time(signature: etree._Element) -> dt.datetime | None:
 def _structure(report: Verification, root: etree._Element) -> tuple[etree._Element, x509.Certificate, bool] | None:
     signatures = root.findall(SIGNATURE_PATH, NS)
     if len(signatures) != 1:
-        report.add("structure", False, f"expected one ds:Signature in ext:ExtensionContent, found {len(signatures)}")
+        report.add("structure", False, _("expected one ds:Signature in ext:ExtensionContent, found %(count)s") % {"count": len(signatures)})
         return None
     signature = signatures[0]
     pool = _certificates(signature)
     named = _signing_certificate(signature, pool)
     report.signing_time = _claimed_time(signature)
     if not pool or report.signing_time is None:
-        report.add("structure", False, "missing " + ("xades:SigningTime" if pool else "ds:X509Certificate in ds:KeyInfo"))
+        report.add("structure", False, _("%(what)s is missing") % {"what": "xades:SigningTime" if pool else "ds:KeyInfo/ds:X509Certificate"})
         return None
     certificate = named or pool[0]
     report.signer = certificates.holder_name(certificate)
@@ -126,22 +140,22 @@ def _signature(report: Verification, xml: bytes, certificate: x509.Certificate, 
         # signxml checks the signing-certificate digest last, after the signature and the references.
         late = "certificate" in str(exc)
         report.add("signature", True)
-        report.add("digest", late, "" if late else str(exc))
-    except (InvalidSignature, InvalidCertificate) as exc:
-        report.add("signature", False, str(exc))
-    except InvalidInput as exc:
-        report.add("signature", False, f"malformed signature: {exc}")
+        report.add("digest", late, "" if late else _("a signed reference's digest does not match the document: it changed after sealing"))
+    except (InvalidSignature, InvalidCertificate):
+        report.add("signature", False, _("the signature value does not match the signed data and the certificate's key"))
+    except InvalidInput:
+        report.add("signature", False, _("the signature is malformed"))
     else:
         report.add("signature", True)
         report.add("digest", True)
-    detail = "" if named else "the certificate in ds:KeyInfo is not the one xades:SigningCertificate names"
+    detail = "" if named else _("the certificate in ds:KeyInfo is not the one xades:SigningCertificate names")
     report.add("signing_certificate", named, detail)
 
 
 def _chain(report: Verification, signature, certificate, roots) -> list[x509.Certificate]:
     path = certificates.chain_to_root(certificate, pool=_certificates(signature), roots=roots)
     if path is None:
-        report.add("chain", False, f"{certificate.issuer.rfc4514_string()} does not lead to a trusted root")
+        report.add("chain", False, _("%(issuer)s does not lead to a trusted root") % {"issuer": certificate.issuer.rfc4514_string()})
         return [certificate]
     report.add("chain", True, " → ".join(certificates.holder_name(c) for c in path))
     return path
@@ -157,20 +171,23 @@ def _timestamp(report: Verification, signature, tsa_roots) -> None:
         token = b64decode("".join(encapsulated.split()))
         roots = tsa_roots if tsa_roots is not None else timestamp.trusted_roots()
         info = timestamp.verify_token(token, signature_value_digest(signature), roots=roots)
-    except (ValueError, DomainError) as exc:
+    except DomainError as exc:
         report.add("timestamp", False, str(exc))
         return
+    except ValueError:  # not base64, or not a token at all
+        report.add("timestamp", False, _("the timestamp token cannot be read"))
+        return
     report.timestamp_time = info.gen_time
-    report.add("timestamp", True, f"{info.gen_time.isoformat()} by {info.tsa_subject}")
+    report.add("timestamp", True, _("%(time)s by %(tsa)s") % {"time": info.gen_time.isoformat(), "tsa": info.tsa_subject})
 
 
 def _validity(report: Verification, path: list[x509.Certificate]) -> None:
     moment = report.timestamp_time or report.signing_time
     expired = certificates.invalid_at(path, moment)
     if expired is not None:
-        report.add("validity", False, f"{certificates.holder_name(expired)} was not valid at {moment.isoformat()}")
+        report.add("validity", False, _("%(holder)s was not valid at %(moment)s") % {"holder": certificates.holder_name(expired), "moment": moment.isoformat()})
     elif not certificates.may_sign(path[0]):
-        report.add("validity", False, "the certificate's key usage does not allow signing")
+        report.add("validity", False, _("the certificate's key usage does not allow signing"))
     else:
         report.add("validity", True, moment.isoformat())
 

@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
+from schematron.parsing import syntax_error
+
 XSL = "http://www.w3.org/1999/XSL/Transform"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
@@ -13,6 +15,6 @@ def validate_xslt(value: str) -> None:
     try:
         root = etree.fromstring(value.encode(), _PARSER)
     except etree.XMLSyntaxError as exc:
-        raise ValidationError(_("The design is not well-formed XML: %(error)s"), code="xslt_syntax", params={"error": exc}) from None
+        raise ValidationError(_("The design is not well-formed XML: %(error)s"), code="xslt_syntax", params={"error": syntax_error(exc)}) from None
     if root.getroottree().docinfo.doctype or root.tag not in (f"{{{XSL}}}stylesheet", f"{{{XSL}}}transform"):
         raise ValidationError(_("The design must be an XSLT stylesheet (xsl:stylesheet)."), code="xslt_root")

@@ -16,8 +16,10 @@ def _plain_static_files(settings):
 
 
 @pytest.fixture(autouse=True)
-def _english_messages():
-    # Tests read service messages in English; pages choose their own language per request.
+def _english_messages(monkeypatch):
+    # Tests read service messages in English, and commands speak it (integrator.commands reads
+    # LANGUAGE); pages and the API choose their own language per request.
+    monkeypatch.setenv("LANGUAGE", "en")
     with translation.override("en"):
         yield
 

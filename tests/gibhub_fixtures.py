@@ -177,7 +177,9 @@ def system_envelope(answered: str, code: int = 1200, *, parties: dict | None = N
 
 
 def history(uuid: str) -> list[int]:
-    return list(HubEnvelope.objects.get(uuid=uuid).status_changes.values_list("code", flat=True))
+    """The envelope's codes in the order they were recorded (by row, not by the clocks of the processes
+    that wrote them, which need not agree to the second)."""
+    return list(HubEnvelope.objects.get(uuid=uuid).status_changes.order_by("id").values_list("code", flat=True))
 
 
 def sender_envelope(invoices: list[bytes], **parties) -> bytes:

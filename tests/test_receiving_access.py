@@ -50,16 +50,20 @@ def queued(monkeypatch) -> list[int]:
     return ids
 
 
-def push(url: str, xml: bytes, **headers: str) -> requests.Response:
-    """sendDocument as GİB sends it (SOAP 1.2, GİB's unqualified schema), with any extra headers."""
+def send_document(xml: bytes) -> bytes:
+    """sendDocument of the envelope *xml* as GİB sends it (SOAP 1.2, GİB's unqualified schema)."""
     packed = packing.pack(xml, sbdh.parse_envelope(xml).uuid)
-    request = (
+    return (
         f'<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="{soap.SOAP12}" xmlns:ef="{soap.EF}"><s:Body>'
         f"<ef:documentRequest><fileName>{packed.file_name}</fileName>"
         f"<binaryData>{base64.b64encode(packed.data).decode()}</binaryData>"
         f"<hash>{packed.md5_hex}</hash></ef:documentRequest></s:Body></s:Envelope>"
     ).encode()
-    return requests.post(url, data=request, headers={"Content-Type": soap.CONTENT_TYPE, **headers}, timeout=60)
+
+
+def push(url: str, xml: bytes, **headers: str) -> requests.Response:
+    """The envelope *xml* pushed to *url*, with any extra headers."""
+    return requests.post(url, data=send_document(xml), headers={"Content-Type": soap.CONTENT_TYPE, **headers}, timeout=60)
 
 
 def rows() -> tuple[int, ...]:

@@ -418,7 +418,7 @@ def test_a_tsa_that_never_answers_is_unreachable_after_the_timeout(roots):
         silent.bind(("127.0.0.1", 0))
         silent.listen(1)
         started = time.monotonic()
-        with pytest.raises(TimestampUnreachable, match="timed out"):
+        with pytest.raises(TimestampUnreachable, match="no answer within the time allowed"):
             timestamp(DIGEST, url=f"http://127.0.0.1:{silent.getsockname()[1]}/", timeout=1, roots=roots)
     assert 0.9 < time.monotonic() - started < 3
 

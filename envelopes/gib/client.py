@@ -31,7 +31,7 @@ from zeep.transports import Transport
 from envelopes import codes
 from envelopes.gib import deadline
 from envelopes.gib.soap import EF
-from integrator.errors import DomainError
+from integrator.errors import DomainError, network_reason
 from schematron.package import PackageNotInstalled, active_package
 
 BINDING = f"{{{EF}}}EFaturaSoapBinding"
@@ -152,7 +152,7 @@ class GibClient:
             raise GibUnavailable(url=self.url, reason=reason) from None
         except (requests.RequestException, ZeepError) as exc:
             outcome, level = f"unavailable ({type(exc).__name__})", logging.WARNING
-            raise GibUnavailable(url=self.url, reason=str(exc) or type(exc).__name__) from None
+            raise GibUnavailable(url=self.url, reason=network_reason(exc)) from None
         except Exception as exc:
             # zeep reading a reply it did not expect (an empty SOAP body: IndexError) must not crash a
             # poller; the traceback is kept, in case the fault is ours and not the peer's.

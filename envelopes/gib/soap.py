@@ -26,7 +26,10 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from urllib.parse import unquote
 
+from django.utils.translation import gettext_lazy as _
 from lxml import etree
+
+from schematron.parsing import syntax_error
 
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 EF = "http://gib.gov.tr/vedop3/eFatura"
@@ -69,7 +72,7 @@ def parse_request(body: bytes, content_type: str = "") -> SendDocument | GetAppl
     """The operation and its arguments; SoapError when *body* is not one of this service's calls.
     *content_type*: the request's Content-Type header; multipart/related is read as MTOM/XOP."""
     if len(body) > MAX_REQUEST_BYTES:
-        raise SoapError(f"the request is larger than {MAX_REQUEST_BYTES} bytes")
+        raise SoapError(_("the request is larger than %(limit)s bytes") % {"limit": MAX_REQUEST_BYTES})
     attachments: dict[str, bytes] = {}
     if content_type.split(";")[0].strip().lower().startswith("multipart/"):
         body, attachments = _multipart(body, content_type)
@@ -79,28 +82,28 @@ def parse_request(body: bytes, content_type: str = "") -> SendDocument | GetAppl
         return SendDocument(_child_text(operation, "fileName"), data, _child_text(operation, "hash"))
     if operation.tag == f"{{{EF}}}getAppRespRequest":
         return GetApplicationResponse(_child_text(operation, "instanceIdentifier"))
-    raise SoapError(f"unknown operation {etree.QName(operation).localname}")
+    raise SoapError(_("unknown operation %(name)s") % {"name": etree.QName(operation).localname})
 
 
 def _xml(body: bytes) -> etree._Element:
     if b"<!DOCTYPE" in body[:4096].upper():
-        raise SoapError("a DTD is not allowed")
+        raise SoapError(_("a DTD is not allowed"))
     try:
         root = etree.fromstring(body, _PARSER)
     except etree.XMLSyntaxError as exc:
-        raise SoapError(f"the request is not XML: {exc}") from None
+        raise SoapError(_("the request is not XML: %(error)s") % {"error": syntax_error(exc)}) from None
     # The check above is a shortcut; this one also sees a DTD past 4 KB or in UTF-16 (SOAP 1.2 forbids any).
     if root.getroottree().docinfo.doctype:
-        raise SoapError("a DTD is not allowed")
+        raise SoapError(_("a DTD is not allowed"))
     return root
 
 
 def _operation(root: etree._Element) -> etree._Element:
     if root.tag != f"{{{SOAP12}}}Envelope":
-        raise SoapError("the request is not a SOAP 1.2 envelope")
+        raise SoapError(_("the request is not a SOAP 1.2 envelope"))
     operation = root.find(f"{{{SOAP12}}}Body/*")
     if operation is None:
-        raise SoapError("the SOAP body is empty")
+        raise SoapError(_("the SOAP body is empty"))
     return operation
 
 
@@ -111,13 +114,13 @@ def _binary_data(element: etree._Element | None, attachments: dict[str, bytes]) 
         href = include.get("href", "")
         content_id = unquote(href[4:]) if href[:4].lower() == "cid:" else None  # RFC 2392: cid: URLs are %-encoded
         if content_id not in attachments:
-            raise SoapError(f"binaryData's xop:Include points to {href!r}, which is no part of the request")
+            raise SoapError(_("binaryData's xop:Include points to %(href)r, which is no part of the request") % {"href": href})
         return attachments[content_id]
     text = "" if element is None else (element.text or "")
     try:
         return base64.b64decode("".join(text.split()), validate=True)
     except binascii.Error:
-        raise SoapError("binaryData is not base64") from None
+        raise SoapError(_("binaryData is not base64")) from None
 
 
 def _multipart(body: bytes, content_type: str) -> tuple[bytes, dict[str, bytes]]:
@@ -129,13 +132,13 @@ def _multipart(body: bytes, content_type: str) -> tuple[bytes, dict[str, bytes]]
     # Defects (a missing boundary or close delimiter, bad base64 in a part) are known once all is decoded.
     defects = [type(defect).__name__ for part in message.walk() for defect in part.defects]
     if defects or not parts:
-        raise SoapError(f"the multipart request is malformed: {', '.join(defects) or 'it has no parts'}")
+        raise SoapError(_("the multipart request is malformed: %(defects)s") % {"defects": ", ".join(defects) or _("it has no parts")})
     ids = [_content_id(part["Content-ID"]) for part in parts]
     if len({i for i in ids if i}) < len([i for i in ids if i]):
-        raise SoapError("two parts of the multipart request have the same Content-ID")
+        raise SoapError(_("two parts of the multipart request have the same Content-ID"))
     root = _root(ids, _content_id(message["Content-Type"].params.get("start")))
     if payloads[root] is None:
-        raise SoapError("the root part of the multipart request is itself multipart")
+        raise SoapError(_("the root part of the multipart request is itself multipart"))
     attachments = {i: payload for i, payload in zip(ids, payloads) if i and i != ids[root] and payload is not None}
     return payloads[root], attachments
 
@@ -145,26 +148,26 @@ def _root(ids: list[str | None], start: str | None) -> int:
     if start is None:
         return 0
     if start not in ids:
-        raise SoapError(f"the multipart request has no root part: no part has the Content-ID <{start}> start names")
+        raise SoapError(_("the multipart request has no root part: no part has the Content-ID <%(start)s> start names") % {"start": start})
     return ids.index(start)
 
 
 def _mime_message(body: bytes, content_type: str) -> EmailMessage:
     """*body* parsed whole as the MIME message *content_type* heads, once it is known to be cheap to parse."""
     if "\r" in content_type or "\n" in content_type or not content_type.isascii():
-        raise SoapError("the Content-Type header is malformed")
+        raise SoapError(_("the Content-Type header is malformed"))
     head = f"Content-Type: {content_type}\r\n\r\n".encode("ascii")
     parser = BytesParser(policy=email.policy.HTTP)
     heading = parser.parsebytes(head, headersonly=True)
     if heading.get_content_type() != "multipart/related":
-        raise SoapError(f"a {content_type.split(';')[0].strip()} request is no SOAP call: MTOM is multipart/related")
+        raise SoapError(_("a %(type)s request is no SOAP call: MTOM is multipart/related") % {"type": content_type.split(';')[0].strip()})
     boundary = heading.get_boundary()
     if not boundary or not boundary.isascii():
-        raise SoapError("the multipart request has no boundary")
+        raise SoapError(_("the multipart request has no boundary"))
     if body.count(f"--{boundary}".encode()) > MAX_MULTIPART_PARTS + 1:  # each part's delimiter, and the close one
-        raise SoapError(f"the multipart request has more than {MAX_MULTIPART_PARTS} parts")
+        raise SoapError(_("the multipart request has more than %(limit)s parts") % {"limit": MAX_MULTIPART_PARTS})
     if body.count(b"\n") + body.count(b"\r") > MAX_MULTIPART_LINE_BREAKS:
-        raise SoapError(f"the multipart request has more than {MAX_MULTIPART_LINE_BREAKS} line breaks")
+        raise SoapError(_("the multipart request has more than %(limit)s line breaks") % {"limit": MAX_MULTIPART_LINE_BREAKS})
     return parser.parsebytes(head + body)
 
 

@@ -12,6 +12,7 @@ import http.client
 import logging
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -19,6 +20,9 @@ from contextlib import contextmanager
 from typing import BinaryIO
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+
+from integrator.errors import network_reason
 
 logger = logging.getLogger(__name__)
 CHUNK = 1 << 20
@@ -55,7 +59,8 @@ def _download(url: str, file: BinaryIO, *, limit: int) -> None:
             size = _copy_limited(response, file, limit=limit)
     except (OSError, http.client.HTTPException) as exc:  # URLError, HTTPError and timeouts are OSErrors
         logger.warning("user list: GET %s failed after %.1f s: %s", shown, time.monotonic() - started, exc)
-        raise DownloadFailed(f"cannot download {shown}: {exc}") from None
+        reason = _("HTTP %(status)s") % {"status": exc.code} if isinstance(exc, urllib.error.HTTPError) else network_reason(exc)
+        raise DownloadFailed(_("cannot download %(url)s: %(reason)s") % {"url": shown, "reason": reason}) from None
     logger.info("user list: GET %s: %d bytes in %.1f s", shown, size, time.monotonic() - started)
 
 
@@ -64,6 +69,6 @@ def _copy_limited(response, file: BinaryIO, *, limit: int) -> int:
     while chunk := response.read(CHUNK):
         size += len(chunk)
         if size > limit:
-            raise DownloadTooLarge(f"the download is larger than {limit} bytes.")
+            raise DownloadTooLarge(_("the download is larger than %(limit)s bytes.") % {"limit": limit})
         file.write(chunk)
     return size

@@ -31,10 +31,12 @@ from zoneinfo import ZoneInfo
 
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from lxml import etree
 
 from envelopes.gib.userlist import DownloadFailed, DownloadTooLarge, downloaded, redacted
 from envelopes.models import RegisteredAlias, RegisteredUser, UserListImport
+from schematron.parsing import syntax_error
 
 logger = logging.getLogger(__name__)
 
@@ -98,13 +100,13 @@ def kind_from_name(source: str) -> str:
     name = os.path.basename(path).lower()
     kinds = [kind for kind in RegisteredAlias.Kind.values if f"{kind.lower()}list" in name]
     if len(kinds) != 1:
-        raise UserListError(f"{name!r} does not say whether it is the GB or the PK list: name the kind.")
+        raise UserListError(_("%(name)r does not say whether it is the GB or the PK list: name the kind.") % {"name": name})
     return kinds[0]
 
 
 def _checked_kind(kind: str) -> str:
     if kind.upper() not in RegisteredAlias.Kind.values:
-        raise UserListError(f"{kind!r} is not a list kind; GİB publishes GB and PK lists.")
+        raise UserListError(_("%(kind)r is not a list kind; GİB publishes GB and PK lists.") % {"kind": kind})
     return kind.upper()
 
 
@@ -118,7 +120,7 @@ def _import(source: str, kind: str) -> tuple[int, int, int, int]:
             users, aliases, skipped = _stage(stream)
         if not users:
             # GİB never publishes an empty list; an empty file is a fault, not a reason to forget everyone.
-            raise UserListError("the list names no users; the previous list is kept.")
+            raise UserListError(_("the list names no users; the previous list is kept."))
         return users, aliases, skipped, _apply(kind)
 
 
@@ -147,7 +149,9 @@ def _local(path: str) -> Iterator[BinaryIO]:
     try:
         file = open(path, "rb")  # noqa: SIM115 (closed by the context manager)
     except OSError as exc:
-        raise UserListUnavailable(f"cannot open {path}: {exc.strerror}") from None
+        reason = _("no such file") if isinstance(exc, FileNotFoundError) else _("permission denied") if isinstance(exc, PermissionError) \
+            else type(exc).__name__
+        raise UserListUnavailable(_("cannot open %(path)s: %(reason)s") % {"path": path, "reason": reason}) from None
     with file:
         yield file
 
@@ -179,10 +183,10 @@ def _zip_member(raw, stack: ExitStack) -> BinaryIO:
     try:
         archive = stack.enter_context(zipfile.ZipFile(raw))
     except (zipfile.BadZipFile, OSError) as exc:  # OSError: not seekable (a pipe)
-        raise UserListError(f"not a readable zip file: {exc}") from None
+        raise UserListError(_("not a readable zip file: %(reason)s") % {"reason": type(exc).__name__}) from None
     members = [member for member in archive.infolist() if not member.is_dir()]
     if len(members) != 1:
-        raise UserListError(f"the zip holds {len(members)} files; GİB's holds one, the list.")
+        raise UserListError(_("the zip holds %(count)s files; GİB's holds one, the list.") % {"count": len(members)})
     return stack.enter_context(archive.open(members[0]))
 
 
@@ -196,7 +200,7 @@ class _Limited:
         data = self._stream.read(size)
         self._left -= len(data)
         if self._left < 0:
-            raise UserListError(f"the list is larger than {MAX_BYTES} bytes of XML.")
+            raise UserListError(_("the list is larger than %(limit)s bytes of XML.") % {"limit": MAX_BYTES})
         return data
 
 
@@ -220,16 +224,16 @@ def _records(stream: BinaryIO) -> Iterator[tuple[tuple | None, list[tuple]]]:
                 del element.getparent()[0]
         _check_document(context.root.getroottree())
     except etree.XMLSyntaxError as exc:
-        raise UserListError(f"not well-formed XML, line {exc.lineno}: {exc.msg}") from None
+        raise UserListError(_("not well-formed XML: %(error)s") % {"error": syntax_error(exc)}) from None
     except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:  # gzip.BadGzipFile is an OSError
-        raise UserListError(f"cannot decompress the list: {exc}") from None
+        raise UserListError(_("cannot decompress the list (%(kind)s)") % {"kind": type(exc).__name__}) from None
 
 
 def _check_document(tree: etree._ElementTree) -> None:
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise UserListError("the list carries a DOCTYPE; GİB's never does, and entities are not expanded here.")
+        raise UserListError(_("the list carries a DOCTYPE; GİB's never does, and entities are not expanded here."))
     if tree.getroot().tag != "UserList":
-        raise UserListError(f"the document is a <{tree.getroot().tag}>, not a <UserList>.")
+        raise UserListError(_("the document is a <%(tag)s>, not a <UserList>.") % {"tag": tree.getroot().tag})
 
 
 def _user_rows(user: etree._Element) -> tuple[tuple | None, list[tuple]]:
@@ -240,7 +244,7 @@ def _user_rows(user: etree._Element) -> tuple[tuple | None, list[tuple]]:
         return None, []
     line = user.sourceline
     if not (identifier.isascii() and identifier.isdigit() and len(identifier) in (10, 11)):
-        raise UserListError(f"line {line}: the identifier {identifier!r} is neither a VKN nor a TCKN.")
+        raise UserListError(_("line %(line)s: the identifier %(identifier)r is neither a VKN nor a TCKN.") % {"line": line, "identifier": identifier})
     first_created = _time(_text(fields.get("FirstCreationTime")), line, "FirstCreationTime")
     title, type_, account_type = (_text(fields.get(tag)) for tag in ("Title", "Type", "AccountType"))
     aliases = list(_alias_rows(fields.get("Documents"), identifier, line)) if "Documents" in fields else []
@@ -272,7 +276,7 @@ def _time(text: str | None, line: int, tag: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text or "")
     except ValueError:
-        raise UserListError(f"line {line}: {tag} {text!r} is not a date and time.") from None
+        raise UserListError(_("line %(line)s: %(tag)s %(text)r is not a date and time.") % {"line": line, "tag": tag, "text": text}) from None
     return moment.replace(tzinfo=GIB_TIME_ZONE) if moment.tzinfo is None else moment
 
 

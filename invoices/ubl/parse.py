@@ -5,7 +5,10 @@ import base64
 import datetime
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext_lazy as _
 from lxml import etree
+
+from integrator.errors import DomainError
 
 from invoices.ubl.document import (
     KDV,
@@ -27,8 +30,10 @@ from invoices.ubl.names import NS, cac, cbc
 PACKAGE = "cac:Delivery/cac:Shipment/cac:TransportHandlingUnit/cac:ActualPackage"
 
 
-class ParseError(ValueError):
-    """The XML is well-formed but not an invoice the model can hold; says where."""
+class ParseError(DomainError, ValueError):
+    """The XML is well-formed but not a document the model can hold; says where, in the active language."""
+
+    code = "parse_error"
 
 
 def _text(node, path: str) -> str:
@@ -43,7 +48,7 @@ def _decimal(node, path: str, default: Decimal | None = None) -> Decimal | None:
     try:
         return Decimal(text)
     except InvalidOperation:
-        raise ParseError(f"{path}: {text!r} is not a number") from None
+        raise ParseError(_("%(path)s: %(text)r is not a number"), path=path, text=text) from None
 
 
 def _iso(node, path: str, kind: type, width: int, form: str):
@@ -52,7 +57,7 @@ def _iso(node, path: str, kind: type, width: int, form: str):
     try:
         return kind.fromisoformat(text[:width]) if text else None
     except ValueError:
-        raise ParseError(f"{path}: {text!r} is not a {kind.__name__} ({form})") from None
+        raise ParseError(_("%(path)s: %(text)r is not a date or time (%(form)s)"), path=path, text=text, form=form) from None
 
 
 def _date(node, path: str) -> datetime.date | None:
@@ -79,7 +84,7 @@ def _address(node) -> Address:
 
 def _party(node) -> Party:
     if node is None:
-        raise ParseError("the invoice has no supplier or customer party")
+        raise ParseError(_("the invoice has no supplier or customer party"))
     ids = [(i.get("schemeID", ""), (i.text or "").strip()) for i in node.findall("cac:PartyIdentification/cbc:ID", NS)]
     # A foreign buyer (IHRACAT, YOLCUBERABER) has no VKN/TCKN, only ids such as PARTYTYPE.
     main = next(((s, v) for s, v in ids if s in ("VKN", "TCKN")), ("", ""))
@@ -178,7 +183,7 @@ def _line(node) -> Line:
 def _totals(node) -> Totals:
     t = node.find("cac:LegalMonetaryTotal", NS)
     if t is None:
-        raise ParseError("the invoice has no cac:LegalMonetaryTotal")
+        raise ParseError(_("the invoice has no cac:LegalMonetaryTotal"))
     zero = Decimal("0")
     return Totals(
         line_extension=_decimal(t, "cbc:LineExtensionAmount", zero),
@@ -226,7 +231,7 @@ def embedded_xslt(root) -> bytes | None:
 
 def parse_invoice(root: etree._Element) -> Invoice:
     if root.tag != f"{{{NS['inv']}}}Invoice":
-        raise ParseError(f"the root element is {etree.QName(root).localname}, not Invoice")
+        raise ParseError(_("the root element is %(root)s, not %(expected)s"), root=etree.QName(root).localname, expected="Invoice")
     rate = root.find("cac:PricingExchangeRate", NS)
     inv = Invoice(
         profile=_text(root, "cbc:ProfileID"),

@@ -119,7 +119,7 @@ def _root(xml: bytes) -> etree._Element:
     try:
         return parse_untrusted(xml).tree.getroot()
     except UnsafeOrBroken as exc:
-        raise ParseError(str(exc)) from None
+        raise ParseError(_("%(reason)s"), reason=exc) from None
 
 
 def _check_answer(code: str, reason: str) -> None:
@@ -215,28 +215,28 @@ def build_application_response(
 def _response_root(xml: bytes) -> etree._Element:
     root = _root(xml)
     if root.tag != RESPONSE:
-        raise ParseError(f"the root element is {etree.QName(root).localname}, not ApplicationResponse")
+        raise ParseError(_("the root element is %(root)s, not %(expected)s"), root=etree.QName(root).localname, expected="ApplicationResponse")
     return root
 
 
 def _answer(root) -> etree._Element:
     answers = root.findall("cac:DocumentResponse", NS)
     if len(answers) != 1:  # GİB's DocumentResponseCountCheck
-        raise ParseError(f"the response has {len(answers)} cac:DocumentResponse, not one")
+        raise ParseError(_("the response has %(count)s cac:DocumentResponse, not one"), count=len(answers))
     return answers[0]
 
 
 def _required(node, path: str) -> str:
     text = _text(node, path)
     if not text:
-        raise ParseError(f"{path} is missing or empty")
+        raise ParseError(_("%(path)s is missing or empty"), path=path)
     return text
 
 
 def _issue_date(root) -> dt.date:
     day = _date(root, "cbc:IssueDate")
     if day is None:
-        raise ParseError("cbc:IssueDate is missing or empty")
+        raise ParseError(_("%(path)s is missing or empty"), path="cbc:IssueDate")
     return day
 
 
@@ -279,7 +279,7 @@ def parse_application_response(xml: bytes) -> AppResponse:
 def _status(answer) -> int:
     text = _required(answer, "cac:LineResponse/cac:Response/cbc:ResponseCode")
     if not text.isdigit():
-        raise ParseError(f"the envelope's status code {text!r} is not a number")
+        raise ParseError(_("the envelope's status code %(text)r is not a number"), text=text)
     return int(text)
 
 
@@ -288,7 +288,7 @@ def parse_system_response(xml: bytes) -> SystemResponse:
     root = _response_root(xml)
     answer = _answer(root)
     if (code := _text(answer, "cac:Response/cbc:ResponseCode")) != "S_APR":
-        raise ParseError(f"the response code is {code!r}, not S_APR: this is not a system response")
+        raise ParseError(_("the response code is %(code)r, not S_APR: this is not a system response"), code=code)
     return SystemResponse(
         uuid=_text(root, "cbc:UUID"),
         envelope_uuid=_required(answer, "cac:DocumentReference/cbc:ID"),

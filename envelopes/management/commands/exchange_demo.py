@@ -4,10 +4,12 @@ worker and beat move the invoices; this command only issues, answers and watches
 
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from envelopes.answers import invoice_answer
+from integrator.commands import LocalizedCommand
 from invoices.models import Invoice
 from invoices.pipeline import invoice_submit
 from invoices.status import Status
@@ -27,7 +29,7 @@ def demo_payload(profile: str, customer: Tenant) -> dict:
     }
 
 
-class Command(BaseCommand):
+class Command(LocalizedCommand):
     help = "Send N demo invoices (TEMELFATURA and TICARIFATURA) from the first demo tenant to the second through the GİB hub."
 
     def add_arguments(self, parser):
@@ -36,11 +38,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, count, timeout, **options):
         if count < 1:
-            raise CommandError("--count must be at least 1")
+            raise CommandError(_("--count must be at least 1"))
         try:
             sender, receiver = (Tenant.objects.get(identifier=spec["tenant"]["identifier"]) for spec in TENANTS)
         except Tenant.DoesNotExist:
-            raise CommandError("The demo is not loaded: run `make run` (or manage.py load_demo) first.") from None
+            raise CommandError(_("The demo is not loaded: run `make run` (or manage.py load_demo) first.")) from None
         profiles = ["TEMELFATURA" if i % 2 else "TICARIFATURA" for i in range(count)]
         sent = [invoice_submit(tenant=sender, data=demo_payload(profile, receiver)).id for profile in profiles]
         deadline = time.monotonic() + timeout
@@ -70,6 +72,6 @@ class Command(BaseCommand):
                               f"{invoice.get_status_display()}  {invoice.answer or '-'}")
         completed = sum(1 for i in invoices if i.gib_code == 1300)
         failed = len(invoices) - completed
-        self.stdout.write(f"{len(invoices)} sent, {completed} completed (1300), {failed} failed")
+        self.stdout.write(_("%(sent)s sent, %(completed)s completed (1300), %(failed)s failed") % {"sent": len(invoices), "completed": completed, "failed": failed})
         if failed:
-            raise CommandError(f"{failed} invoice(s) did not complete")
+            raise CommandError(_("%(failed)s invoice(s) did not complete") % {"failed": failed})

@@ -1,9 +1,11 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
 from envelopes.userlist import UserListError, userlist_import
+from integrator.commands import LocalizedCommand
 
 
-class Command(BaseCommand):
+class Command(LocalizedCommand):
     help = (
         "Import GİB's registered-user list (GB or PK) from a file or an http(s) URL, plain XML, zip or gzip; "
         "it replaces the previous list of that kind."
@@ -19,9 +21,10 @@ class Command(BaseCommand):
         try:
             result = userlist_import(source=source, kind=kind)
         except UserListError as exc:
-            raise CommandError(f"The list was not imported, the previous one stays: {exc}") from None
+            raise CommandError(_("The list was not imported, the previous one stays: %(reason)s") % {"reason": exc}) from None
         self.stdout.write(
-            f"{result.kind} list: {result.users} users, {result.aliases} aliases"
-            f" ({result.skipped} without an identifier skipped, {result.users_removed} users gone)"
-            f" in {result.seconds:.1f} s."
+            _("%(kind)s list: %(users)s users, %(aliases)s aliases (%(skipped)s without an identifier skipped, "
+              "%(removed)s users gone) in %(seconds).1f s.")
+            % {"kind": result.kind, "users": result.users, "aliases": result.aliases, "skipped": result.skipped,
+               "removed": result.users_removed, "seconds": result.seconds}
         )

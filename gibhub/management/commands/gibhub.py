@@ -1,15 +1,17 @@
 """``manage.py gibhub force CODE [--receiver ALIAS] [--times N] [--on send|query]`` and
 ``manage.py gibhub register VKN TITLE --endpoint URL [--gb ALIAS]... [--pk ALIAS]... [--integrator VKN]``."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
 from gibhub.forcing import ForceInvalid, Operation, hub_force
 from gibhub.registry import RegistryError, hub_register
+from integrator.commands import LocalizedCommand
 
 OPERATIONS = {"send": Operation.SEND, "query": Operation.QUERY, "processing": Operation.PROCESSING}
 
 
-class Command(BaseCommand):
+class Command(LocalizedCommand):
     help = "The local GİB hub: force the codes it answers, register users and their aliases."
 
     def add_arguments(self, parser):
@@ -38,9 +40,9 @@ class Command(BaseCommand):
     def _force(self, *, code, receiver, times, on, **options):
         forced = hub_force(code=code, receiver_alias=receiver, times=times, operation=OPERATIONS[on] if on else None)
         receiver = forced.receiver_alias or "any receiver"
-        self.stdout.write(f"The hub answers {forced.code} on {forced.operation} {forced.remaining} time(s), for {receiver}.")
+        self.stdout.write(_("The hub answers %(code)s on %(operation)s %(times)s time(s), for %(receiver)s.") % {"code": forced.code, "operation": forced.operation, "times": forced.remaining, "receiver": receiver})
 
     def _register(self, *, identifier, title, endpoint, gb, pk, integrator, **options):
         aliases = [("GB", name) for name in gb] + [("PK", name) for name in pk]
         user = hub_register(identifier=identifier, title=title, aliases=aliases, endpoint=endpoint, integrator=integrator)
-        self.stdout.write(f"{user}: {len(aliases)} alias(es) at {endpoint}.")
+        self.stdout.write(_("%(user)s: %(count)s alias(es) at %(endpoint)s.") % {"user": user, "count": len(aliases), "endpoint": endpoint})

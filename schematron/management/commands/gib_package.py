@@ -3,8 +3,10 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
+from integrator.commands import LocalizedCommand
 from schematron.package import (
     PackageError,
     PackageNotInstalled,
@@ -15,7 +17,7 @@ from schematron.package import (
 )
 
 
-class Command(BaseCommand):
+class Command(LocalizedCommand):
     help = "Install, list and activate GİB's schema/schematron packages."
     requires_system_checks = []  # installing is how the "no package" warning gets fixed
 
@@ -40,23 +42,23 @@ class Command(BaseCommand):
         source = Path(path or settings.GIB_PACKAGE_SOURCE)
         if if_missing:
             try:
-                self.stdout.write(f"GİB package {active_package().version} is active")
+                self.stdout.write(_("GİB package %(version)s is active") % {"version": active_package().version})
                 return
             except PackageNotInstalled:
                 if not source.exists():
-                    self.stderr.write(f"warning: no GİB package installed and {source} does not exist; validation will refuse to run")
+                    self.stderr.write(_("warning: no GİB package installed and %(source)s does not exist; validation will refuse to run") % {"source": source})
                     return
         package = package_install(source=source)
-        self.stdout.write(f"installed and activated GİB package {package.version} at {package.path}")
+        self.stdout.write(_("installed and activated GİB package %(version)s at %(path)s") % {"version": package.version, "path": package.path})
 
     def _list(self, **options) -> None:
         entries = packages_list()
         if not entries:
-            self.stdout.write("no GİB package installed")
+            self.stdout.write(_("no GİB package installed"))
         for entry in entries:
             marker = "*" if entry["active"] else " "
-            self.stdout.write(f"{marker} {entry['version']}  installed {entry['installed_at']}  from {entry['source']}")
+            self.stdout.write(_("%(marker)s %(version)s  installed %(at)s  from %(source)s") % {"marker": marker, "version": entry["version"], "at": entry["installed_at"], "source": entry["source"]})
 
     def _activate(self, *, version: str, **options) -> None:
         package = package_activate(version=version)
-        self.stdout.write(f"active GİB package: {package.version}")
+        self.stdout.write(_("active GİB package: %(version)s") % {"version": package.version})

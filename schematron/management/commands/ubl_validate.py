@@ -8,50 +8,38 @@ Exit status: 0 every file valid, 1 some file invalid (or no GİB package), 2 usa
 """
 
 import json
-import os
 from pathlib import Path
 
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from integrator.commands import LocalizedCommand
 from schematron.package import PackageNotInstalled
 from schematron.validation import DOC_TYPES, Report, ValidationIssue, validate
 
 
-def language_from_environment() -> str:
-    """"en" when LANGUAGE, else LANG, names English (en, en_US.UTF-8, en_GB:tr); otherwise "tr"."""
-    wanted = os.environ.get("LANGUAGE") or os.environ.get("LANG") or ""
-    return "en" if wanted.lower().startswith("en") else "tr"
-
-
-class Command(BaseCommand):
+class Command(LocalizedCommand):
     help = "Validate UBL-TR invoices, application responses and envelopes (recognised by root element)."
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", metavar="FILE")
         parser.add_argument("--type", choices=DOC_TYPES, dest="doc_type", help="force GİB's type parameter")
         parser.add_argument("--json", action="store_true", dest="as_json", help="one JSON object per line per file")
-        parser.add_argument(
-            "--lang", choices=[code for code, _name in settings.LANGUAGES],
-            help="language of the text output; by default en when LANGUAGE or LANG starts with en, else tr",
-        )
 
     def handle(self, *args, files: list[str], doc_type: str | None, as_json: bool, lang: str | None, **options):
         paths = [Path(name) for name in files]
         missing = [str(path) for path in paths if not path.is_file()]
         if missing:
-            raise CommandError(f"no such file: {', '.join(missing)}", returncode=2)
+            raise CommandError(_("no such file: %(files)s") % {"files": ", ".join(missing)}, returncode=2)
         try:
             reports = [(path, validate(path.read_bytes(), doc_type=doc_type)) for path in paths]
         except PackageNotInstalled as exc:
             raise CommandError(str(exc)) from exc
-        lang = lang or language_from_environment()
-        with translation.override(lang):
-            for path, report in reports:
-                self.stdout.write(self._as_json(path, report) if as_json else self._as_text(path, report, lang))
+        lang = translation.get_language()  # the command's language (integrator.commands)
+        for path, report in reports:
+            self.stdout.write(self._as_json(path, report) if as_json else self._as_text(path, report, lang))
         if not all(report.valid for _path, report in reports):
             raise SystemExit(1)
 

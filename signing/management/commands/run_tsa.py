@@ -1,7 +1,9 @@
 """manage.py run_tsa [--bind HOST:PORT]: serve the local RFC 3161 timestamp authority."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
+from integrator.commands import LocalizedCommand
 from signing.tsa_server import application_from_settings, make_tsa_server, parse_bind
 
 DEFAULT_BIND = "127.0.0.1:8318"  # where the default TSA_URL points
@@ -12,7 +14,7 @@ AUTHENTICATION = {
 }
 
 
-class Command(BaseCommand):
+class Command(LocalizedCommand):
     help = "Serve the local timestamp authority (RFC 3161 over HTTP) that the embedded default and the demo use."
     requires_system_checks = []  # it needs no database and no GİB package
 
@@ -25,9 +27,9 @@ class Command(BaseCommand):
             application = application_from_settings()
             server = make_tsa_server(application, host, port)
         except (ValueError, OSError) as exc:  # a bad --bind, a busy port, a key that does not fit
-            raise CommandError(f"run_tsa: {exc}") from exc
+            raise CommandError(_("run_tsa: %(reason)s") % {"reason": exc}) from exc
         auth = AUTHENTICATION[application.auth]
-        self.stdout.write(f"local TSA {application.subject} on http://{bind}/, policy {application.policy}, {auth}")
+        self.stdout.write(_("local TSA %(subject)s on http://%(bind)s/, policy %(policy)s, %(auth)s") % {"subject": application.subject, "bind": bind, "policy": application.policy, "auth": auth})
         try:
             server.serve_forever()
         except KeyboardInterrupt:

@@ -6,8 +6,10 @@ integrator's, for a supplier who authorised it). Exit status 0 sealed, 1 refused
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
+from integrator.commands import LocalizedCommand
 from integrator.errors import DomainError
 from signing import services, xades
 from signing.models import Seal
@@ -16,7 +18,7 @@ from tenants.models import Tenant
 SUPPLIER_ID = "string(cac:AccountingSupplierParty/cac:Party/cac:PartyIdentification/cbc:ID[@schemeID='VKN' or @schemeID='TCKN'])"
 
 
-class Command(BaseCommand):
+class Command(LocalizedCommand):
     help = "Seal a UBL-TR invoice or application response (XAdES-BES; XAdES-T with --timestamp)."
 
     def add_arguments(self, parser):
@@ -28,14 +30,14 @@ class Command(BaseCommand):
     def handle(self, *args, source: str, target: str, seal: str | None, timestamp: bool, **options):
         path = Path(source)
         if not path.is_file():
-            raise CommandError(f"no such file: {source}", returncode=2)
+            raise CommandError(_("no such file: %(files)s") % {"files": source}, returncode=2)
         xml = path.read_bytes()
         try:
             signed = self._sign(xml, seal, timestamp)
         except DomainError as exc:
-            raise CommandError(f"{source}: {exc}") from exc
+            raise CommandError(_("%(file)s: %(reason)s") % {"file": source, "reason": exc}) from exc
         Path(target).write_bytes(signed)
-        self.stdout.write(f"{source}: sealed into {target}")
+        self.stdout.write(_("%(source)s: sealed into %(target)s") % {"source": source, "target": target})
 
     def _sign(self, xml: bytes, name: str | None, timestamped: bool) -> bytes:
         if name is None:
@@ -51,13 +53,13 @@ class Command(BaseCommand):
         identifier = self._supplier_identifier(xml)
         tenant = Tenant.objects.filter(identifier=identifier).first() if identifier else None
         if tenant is None:
-            raise CommandError(f"the supplier {identifier or '(none)'} is not a tenant here; name a seal with --seal")
+            raise CommandError(_("the supplier %(identifier)s is not a tenant here; name a seal with --seal") % {"identifier": identifier or "-"})
         return tenant
 
     @staticmethod
     def _named(name: str) -> Seal:
         seals = list(Seal.objects.filter(name=name, is_active=True))
         if len(seals) != 1:
-            found = "no active seal" if not seals else f"{len(seals)} active seals"
-            raise CommandError(f"{found} named {name!r}", returncode=2)
+            said = _("no active seal is named %(name)r") if not seals else _("%(count)s active seals are named %(name)r")
+            raise CommandError(said % {"name": name, "count": len(seals)}, returncode=2)
         return seals[0]

@@ -7,12 +7,14 @@ file verifies, 1 otherwise, 2 on usage errors.
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
+from integrator.commands import LocalizedCommand
 from signing.verify import Verification, verify
 
 
-class Command(BaseCommand):
+class Command(LocalizedCommand):
     help = "Verify the XAdES seal of UBL-TR documents: digest, signature, certificate chain, validity, timestamp."
 
     def add_arguments(self, parser):
@@ -23,7 +25,7 @@ class Command(BaseCommand):
         paths = [Path(name) for name in files]
         missing = [str(path) for path in paths if not path.is_file()]
         if missing:
-            raise CommandError(f"no such file: {', '.join(missing)}", returncode=2)
+            raise CommandError(_("no such file: %(files)s") % {"files": ", ".join(missing)}, returncode=2)
         reports = [(path, verify(path.read_bytes())) for path in paths]
         for path, report in reports:
             self.stdout.write(self._as_json(path, report) if as_json else self._as_text(path, report))
@@ -38,8 +40,9 @@ class Command(BaseCommand):
     def _as_text(path: Path, report: Verification) -> str:
         if report.valid:
             when = (report.timestamp_time or report.signing_time).isoformat()
-            stamp = ", timestamped" if report.timestamp_time else ""
-            return f"{path}: verified, sealed by {report.signer} ({report.identifier}) at {when}{stamp}"
-        lines = [f"{path}: NOT verified"]
-        lines += [f"  {check.name}: {check.detail or 'failed'}" for check in report.failed]
+            said = _("%(file)s: verified, sealed by %(signer)s (%(identifier)s) at %(when)s, timestamped") if report.timestamp_time \
+                else _("%(file)s: verified, sealed by %(signer)s (%(identifier)s) at %(when)s")
+            return said % {"file": path, "signer": report.signer, "identifier": report.identifier, "when": when}
+        lines = [_("%(file)s: NOT verified") % {"file": path}]
+        lines += [f"  {check.label}: {check.detail or _('failed')}" for check in report.failed]
         return "\n".join(lines)

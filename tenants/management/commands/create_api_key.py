@@ -1,14 +1,16 @@
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from integrator.commands import LocalizedCommand
 from tenants.api_keys import api_key_create
 from tenants.models import ApiKey, Tenant
 
 
-class Command(BaseCommand):
+class Command(LocalizedCommand):
     help = "Create an API key for a tenant and print it. The key is shown only this once."
 
     def add_arguments(self, parser):
@@ -22,13 +24,13 @@ class Command(BaseCommand):
     def handle(self, *args, tenant, scopes, name, expires_days, **options):
         found = Tenant.objects.filter(identifier=tenant).first()
         if found is None:
-            raise CommandError(f"No tenant has the VKN/TCKN {tenant}.")
+            raise CommandError(_("No tenant has the VKN/TCKN %(identifier)s.") % {"identifier": tenant})
         if expires_days is not None and expires_days < 1:
-            raise CommandError("--expires-days must be at least 1.")
+            raise CommandError(_("--expires-days must be at least 1."))
         expires_at = timezone.now() + datetime.timedelta(days=expires_days) if expires_days else None
         try:
             api_key, raw_key = api_key_create(tenant=found, name=name, scopes=scopes or ApiKey.Scope.values, expires_at=expires_at)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
-        self.stderr.write(f"API key for {found} (scopes: {', '.join(api_key.scopes)}). It will not be shown again:")
+        self.stderr.write(_("API key for %(tenant)s (scopes: %(scopes)s). It will not be shown again:") % {"tenant": found, "scopes": ", ".join(api_key.scopes)})
         self.stdout.write(raw_key)

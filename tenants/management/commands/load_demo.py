@@ -1,9 +1,10 @@
-from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
+from integrator.commands import LocalizedCommand
 from tenants.demo import demo_exchange, demo_load, demo_login, demo_seals_renew
 
 
-class Command(BaseCommand):
+class Command(LocalizedCommand):
     help = "Load the demo tenants, accountant and API keys once; later runs change nothing."
 
     def add_arguments(self, parser):
@@ -12,16 +13,16 @@ class Command(BaseCommand):
     def handle(self, *args, address, **options):
         created = demo_load()
         if created:
-            self.stdout.write(self.style.SUCCESS("Demo loaded: two tenants, one accountant serving both."))
+            self.stdout.write(self.style.SUCCESS(_("Demo loaded: two tenants, one accountant serving both.")))
             for tenant, raw_key in created["keys"].items():
-                self.stdout.write(f"  API key of {tenant} (shown only now):\n    {raw_key}")
+                self.stdout.write(_("  API key of %(tenant)s (shown only now):") % {"tenant": tenant} + f"\n    {raw_key}")
         else:
             renewed = demo_seals_renew()
-            self.stdout.write("Demo already loaded; " + ("nothing changed." if not renewed else "its ending test seals renewed:")
-                              + " (API keys are shown only when created.)")
+            self.stdout.write(_("Demo already loaded; nothing changed. (API keys are shown only when created.)") if not renewed
+                              else _("Demo already loaded; its ending test seals renewed. (API keys are shown only when created.)"))
             for tenant in renewed:
-                self.stdout.write(f"  {tenant}: a new local test seal, valid for a year")
+                self.stdout.write(_("  %(tenant)s: a new local test seal, valid for a year") % {"tenant": tenant})
         demo_exchange(address=address)
         username, password = demo_login()
-        self.stdout.write(self.style.SUCCESS(f"\n  Portal:  {address}"))
-        self.stdout.write(f"  Login:   {username} / {password or '(password set elsewhere)'}\n")
+        self.stdout.write(self.style.SUCCESS(_("\n  Portal:  %(address)s") % {"address": address}))
+        self.stdout.write(_("  Login:   %(user)s / %(password)s\n") % {"user": username, "password": password or _("(password set elsewhere)")})
