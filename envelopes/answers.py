@@ -40,9 +40,8 @@ class NoSuchInvoice(DomainError):
     message = _("No incoming invoice with ETTN %(uuid)s.")
 
 
-def _answerable(tenant: Tenant, invoice_uuid, now: dt.datetime) -> Invoice:
-    invoice = (Invoice.objects.select_for_update()
-               .filter(tenant=tenant, direction=Invoice.Direction.INCOMING, uuid=invoice_uuid).first())
+def _answerable(invoices, tenant: Tenant, invoice_uuid, now: dt.datetime) -> Invoice:
+    invoice = invoices.filter(tenant=tenant, direction=Invoice.Direction.INCOMING, uuid=invoice_uuid).first()
     if invoice is None:
         raise NoSuchInvoice(uuid=invoice_uuid)
     if not needs_answer(invoice.profile):
@@ -57,14 +56,19 @@ def _answerable(tenant: Tenant, invoice_uuid, now: dt.datetime) -> Invoice:
 
 def invoice_answer(*, tenant: Tenant, invoice_uuid, code: str, reason: str = "", now: dt.datetime | None = None) -> Invoice:
     """Answer an incoming TICARIFATURA invoice with KABUL or RED (RED with a reason): build, seal and
-    queue the answer; the invoice is ACCEPTED or REJECTED at once, the answer's envelope follows."""
+    queue the answer; the invoice is ACCEPTED or REJECTED at once, the answer's envelope follows.
+
+    Check, seal, then record: the answer is built and sealed with no row locked (a token or an HSM
+    may take its time, and nothing waits on it); the invoice is locked only to record the answer,
+    after checking again, so of two answers given at once one is recorded and the other refused."""
     now = now or timezone.now()
+    invoice = _answerable(Invoice.objects.all(), tenant, invoice_uuid, now)
+    answer_uuid = str(uuidlib.uuid4())
+    xml = build_application_response(invoice_xml=bytes(invoice.xml), code=code, reason=reason,
+                                     responder=tenant_party(tenant), uuid=answer_uuid, issued=now)
+    sealed = document_seal(tenant=tenant, xml=xml, timestamped=False, now=now)
     with transaction.atomic():
-        invoice = _answerable(tenant, invoice_uuid, now)
-        answer_uuid = str(uuidlib.uuid4())
-        xml = build_application_response(invoice_xml=bytes(invoice.xml), code=code, reason=reason,
-                                         responder=tenant_party(tenant), uuid=answer_uuid, issued=now)
-        sealed = document_seal(tenant=tenant, xml=xml, timestamped=False, now=now)
+        invoice = _answerable(Invoice.objects.select_for_update(), tenant, invoice_uuid, now)
         envelope = _answer_envelope(tenant, invoice, sealed)
         invoice.answer, invoice.answer_reason, invoice.answered_at = code, reason.strip(), now
         invoice.answer_uuid, invoice.answer_xml = answer_uuid, sealed
