@@ -159,6 +159,22 @@ class Envelope(models.Model):
         return f"{self.type} {self.uuid} ({self.code or self.get_state_display()})"
 
 
+class EnvelopeStateChange(models.Model):
+    """Every move of an envelope from one state to another (``envelopes.states.TRANSITIONS``), with
+    what moved it and when."""
+
+    envelope = models.ForeignKey(Envelope, on_delete=models.CASCADE, related_name="state_changes")
+    from_state = models.CharField(_("from"), max_length=10, choices=Envelope.State.choices, blank=True)
+    to_state = models.CharField(_("to"), max_length=10, choices=Envelope.State.choices)
+    text = models.TextField(_("text"), blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("envelope state change")
+        verbose_name_plural = _("envelope state changes")
+
+
 class EnvelopeStatus(models.Model):
     """Every status an envelope had: GİB's code and text, where it came from, and when."""
 

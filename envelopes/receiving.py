@@ -21,7 +21,7 @@ from lxml import etree
 from envelopes import codes, packing, sbdh
 from envelopes.gib.soap import SendDocument
 from envelopes.models import Envelope
-from envelopes.states import envelope_apply, record
+from envelopes.states import envelope_apply, envelope_made, envelope_move, record
 from integrator.errors import DomainError
 from invoices.models import Invoice, StatusChange
 from invoices.services import party_name, set_status
@@ -99,11 +99,12 @@ def _store(request: SendDocument, envelope: sbdh.Envelope, owner: Alias, now: dt
         party_identifier=envelope.sender_identifier, file_name=request.file_name, data=request.data, md5=request.hash,
         code=PROCESSED, text="received", created_at=now,
     )
-    return stored
+    return envelope_made(stored)
 
 
 def _refuse(stored: Envelope, refusal: Refused, now: dt.datetime) -> None:
-    stored.state, stored.code, stored.text = Envelope.State.REFUSED, refusal.gib_code, str(refusal)
+    envelope_move(stored, to=Envelope.State.REFUSED, text=str(refusal.gib_code), now=now)
+    stored.code, stored.text = refusal.gib_code, str(refusal)
     stored.save(update_fields=["state", "code", "text", "updated_at"])
     record(stored, code=refusal.gib_code, text=str(refusal), source="platform", now=now)
     logger.warning("envelope %s from %s refused: %s", stored.uuid, stored.sender_alias, refusal)

@@ -20,7 +20,7 @@ from envelopes import packing, sbdh
 from envelopes.codes import Action
 from envelopes.gib.client import GibFault, gib_client
 from envelopes.models import Envelope
-from envelopes.states import next_poll, record
+from envelopes.states import envelope_made, envelope_move, next_poll, record
 from integrator.errors import DomainError
 from invoices.models import Invoice
 from invoices.services import set_status
@@ -114,6 +114,7 @@ def _store(tenant: Tenant, sender: str, invoices: list[Invoice], envelope_id: st
         state=Envelope.State.PACKED, sender_alias=sender, receiver_alias=invoices[0].receiver_alias,
         party_identifier=invoices[0].customer_identifier, file_name=packed.file_name, data=packed.data, md5=packed.md5_hex,
     )
+    envelope_made(envelope, text=f"{len(invoices)}")
     for invoice in invoices:
         invoice.envelope, invoice.sender_alias, invoice.sends = envelope, sender, invoice.sends + 1
         invoice.save(update_fields=["envelope", "sender_alias", "sends", "updated_at"])
@@ -125,11 +126,11 @@ def envelope_store(*, tenant: Tenant, type: str, sender: str, receiver: str, rec
                    envelope_id: str, answers: Envelope | None = None) -> Envelope:
     """An outgoing envelope of responses (POSTBOX: our KABUL/RED; SYSTEM: our system response), packed."""
     packed = packing.pack(xml, envelope_id)
-    return Envelope.objects.create(
+    return envelope_made(Envelope.objects.create(
         tenant=tenant, uuid=envelope_id, direction=Envelope.Direction.OUTGOING, type=type, state=Envelope.State.PACKED,
         sender_alias=sender, receiver_alias=receiver, party_identifier=receiver_identifier, answers=answers,
         file_name=packed.file_name, data=packed.data, md5=packed.md5_hex,
-    )
+    ))
 
 
 def _begin(envelope_id: int) -> Envelope | None:
@@ -143,7 +144,7 @@ def _begin(envelope_id: int) -> Envelope | None:
             count = envelope.invoices.count()
             if count:
                 credits_debit(tenant=envelope.tenant, reference=str(envelope.uuid), amount=count)
-            envelope.state = Envelope.State.SENDING
+            envelope_move(envelope, to=Envelope.State.SENDING, text=f"-{count}")  # the credits taken
         envelope.send_attempts += 1
         envelope.save(update_fields=["state", "send_attempts", "updated_at"])
         return envelope
@@ -179,9 +180,10 @@ def _sent(envelope_id: int, message: str) -> Envelope | None:
         for invoice in envelope.invoices.select_for_update().order_by("id"):
             set_status(invoice=invoice, to=Status.SENT, text=message)
         if envelope.type == Envelope.Type.SYSTEM:  # nothing to follow: GİB keeps no status we act on
-            envelope.state = Envelope.State.DONE
+            envelope_move(envelope, to=Envelope.State.DONE, text=message, now=now)
         else:
-            envelope.state, envelope.next_poll_at = Envelope.State.SENT, next_poll(envelope, now)
+            envelope_move(envelope, to=Envelope.State.SENT, text=message, now=now)
+            envelope.next_poll_at = next_poll(envelope, now)
         envelope.save()
         return envelope
 
@@ -199,7 +201,7 @@ def envelope_send_failed(*, envelope_id: int, fault: GibFault) -> Envelope:
                 _fail(invoice, str(fault.fault_code), fault.entry.text_tr)
             if invoices:
                 credits_add(tenant=envelope.tenant, amount=len(invoices), kind=LedgerEntry.Kind.REFUND, note=f"{envelope.uuid}: {fault.fault_code}")
-            envelope.state = Envelope.State.DONE
+            envelope_move(envelope, to=Envelope.State.DONE, text=str(fault.fault_code), now=now)
         envelope.attention = fault.entry.meaning
         envelope.save()
         return envelope

@@ -13,15 +13,53 @@ import datetime as dt
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from envelopes import codes
 from envelopes.codes import Action
-from envelopes.models import Envelope, EnvelopeStatus
+from envelopes.models import Envelope, EnvelopeStateChange, EnvelopeStatus
+from integrator.errors import DomainError
 from invoices.models import Invoice
 from invoices.services import set_status
 from invoices.status import Status
 
 ATTENTION_AFTER = dt.timedelta(hours=48)  # GİB's advice for 1220
+
+State = Envelope.State
+# Where an envelope may go from each state ("": it is being made). An outgoing one is packed, handed
+# to GİB (SENDING again: a retried call), then followed (SENT) until GİB's code is final (DONE); GİB's
+# answer pushed to us may overtake our record of the send. An incoming one is received, or refused.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "": frozenset({State.PACKED, State.RECEIVED}),
+    State.PACKED: frozenset({State.SENDING}),
+    State.SENDING: frozenset({State.SENDING, State.SENT, State.DONE}),
+    State.SENT: frozenset({State.SENT, State.DONE}),
+    State.DONE: frozenset({State.DONE}),
+    State.RECEIVED: frozenset({State.REFUSED}),
+    State.REFUSED: frozenset(),
+}
+
+
+class IllegalEnvelopeMove(DomainError):
+    code = "illegal_envelope_move"
+    message = _("An envelope cannot go from %(from)s to %(to)s.")
+
+
+def envelope_made(envelope: Envelope, *, text: str = "") -> Envelope:
+    """Record the state a new envelope starts in."""
+    return envelope_move(envelope, to=envelope.state, text=text, made=True)
+
+
+def envelope_move(envelope: Envelope, *, to: str, text: str = "", now: dt.datetime | None = None, made: bool = False) -> Envelope:
+    """Move *envelope* (locked by the caller, who saves it) to *to* if the table allows it; a move to
+    another state is recorded."""
+    start = "" if made else envelope.state
+    if to not in TRANSITIONS[start]:
+        raise IllegalEnvelopeMove(**{"from": start or "-", "to": to})
+    if to != start:
+        EnvelopeStateChange.objects.create(envelope=envelope, from_state=start, to_state=to, text=text, created_at=now or timezone.now())
+    envelope.state = to
+    return envelope
 
 
 def next_poll(envelope: Envelope, now: dt.datetime) -> dt.datetime:
@@ -75,8 +113,9 @@ def envelope_apply(*, envelope: Envelope, code: int, text: str, source: str, now
         if envelope.type == Envelope.Type.SENDER:
             _follow(envelope, entry)
     envelope.attention = _attention(envelope, entry, now) or envelope.attention
-    envelope.state = Envelope.State.DONE if entry.final else Envelope.State.SENT
-    envelope.next_poll_at = None if entry.final else next_poll(envelope, now)
+    final = entry.final or envelope.state == State.DONE  # a final envelope stays final; a late code is only recorded
+    envelope_move(envelope, to=State.DONE if final else State.SENT, text=str(code), now=now)
+    envelope.next_poll_at = None if final else next_poll(envelope, now)
     envelope.save()
     return envelope
 

@@ -25,6 +25,13 @@ def codes_of(envelope: Envelope) -> list:
     return list(envelope.statuses.values_list("code", flat=True))
 
 
+def moves_of(envelope: Envelope) -> list[tuple[str, str]]:
+    return list(envelope.state_changes.order_by("id").values_list("from_state", "to_state"))
+
+
+OUTGOING_MOVES = [("", "packed"), ("packed", "sending"), ("sending", "sent"), ("sent", "done")]
+
+
 def test_a_sends_b_receives_and_answers_a_sees_1300_and_the_answer(exchange, tenant_a, tenant_b):
     temel = invoice_submit(tenant=tenant_a, data=today_payload("TEMELFATURA"))
     ticari = invoice_submit(tenant=tenant_a, data=today_payload("TICARIFATURA"))
@@ -33,6 +40,7 @@ def test_a_sends_b_receives_and_answers_a_sees_1300_and_the_answer(exchange, ten
     ticari.refresh_from_db()
     assert (temel.status, temel.gib_code, ticari.status, ticari.gib_code) == (Status.DELIVERED, 1300, Status.DELIVERED, 1300)
     assert codes_of(temel.envelope) == [None, 1300]  # taken by sendDocument, then the poll's final code
+    assert moves_of(temel.envelope) == OUTGOING_MOVES
     assert credits_balance(tenant=tenant_a) == CREDITS - 2
 
     inbox = {i.number: i for i in incoming(tenant_b)}
@@ -49,6 +57,9 @@ def test_a_sends_b_receives_and_answers_a_sees_1300_and_the_answer(exchange, ten
     assert poll_all() == 1  # B's answer envelope, followed by B
     answer_envelope = Envelope.objects.get(tenant=tenant_b, type=Envelope.Type.POSTBOX, direction="out")
     assert (answer_envelope.code, answer_envelope.state) == (1300, Envelope.State.DONE)
+    assert moves_of(answer_envelope) == OUTGOING_MOVES
+    received_envelope = Envelope.objects.get(tenant=tenant_b, uuid=temel.envelope.uuid, direction="in")
+    assert moves_of(received_envelope) == [("", "received")]
 
 
 def test_invoices_for_one_receiver_share_an_envelope(exchange, tenant_a, tenant_b):
