@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
@@ -97,7 +97,7 @@ def _store(request: SendDocument, envelope: sbdh.Envelope, owner: Alias, now: dt
         tenant=owner.tenant, uuid=envelope.uuid, direction=Envelope.Direction.INCOMING, type=envelope.type,
         state=Envelope.State.RECEIVED, sender_alias=envelope.sender_alias, receiver_alias=envelope.receiver_alias,
         party_identifier=envelope.sender_identifier, file_name=request.file_name, data=request.data, md5=request.hash,
-        code=PROCESSED, text="received", created_at=now,
+        code=PROCESSED, text=codes.status(PROCESSED).text_tr, created_at=now,
     )
     return envelope_made(stored)
 
@@ -115,18 +115,7 @@ def _validated(xml: bytes) -> None:
     report = validate(xml, platform=False)
     if not report.valid:
         first = min(report.errors, key=lambda issue: issue.layer not in ("parse", "xsd"))
-        raise Refused(1160 if first.layer in ("parse", "xsd") else 1150, _Issue(first))
-
-
-class _Issue:
-    """A validation issue, in the language it is shown in (GİB's rule texts are GİB's Turkish)."""
-
-    def __init__(self, issue) -> None:
-        self.issue = issue
-
-    def __str__(self) -> str:
-        message = self.issue.message_en if (translation.get_language() or "").startswith("en") else self.issue.message_tr
-        return f"{self.issue.rule}: {message}"
+        raise Refused(1160 if first.layer in ("parse", "xsd") else 1150, first)  # worded when shown
 
 
 def _sealed(documents: list[bytes]) -> None:

@@ -114,7 +114,7 @@ def _store(tenant: Tenant, sender: str, invoices: list[Invoice], envelope_id: st
         state=Envelope.State.PACKED, sender_alias=sender, receiver_alias=invoices[0].receiver_alias,
         party_identifier=invoices[0].customer_identifier, file_name=packed.file_name, data=packed.data, md5=packed.md5_hex,
     )
-    envelope_made(envelope, text=f"{len(invoices)}")
+    envelope_made(envelope)
     for invoice in invoices:
         invoice.envelope, invoice.sender_alias, invoice.sends = envelope, sender, invoice.sends + 1
         invoice.save(update_fields=["envelope", "sender_alias", "sends", "updated_at"])

@@ -90,7 +90,7 @@ def _resend(invoices: list[Invoice]) -> list[Invoice]:
     they have sends left: they go in a new envelope, keeping their ETTN."""
     again = [i for i in invoices if i.status == Status.FAILED and i.sends <= settings.GIB_RESENDS]
     for invoice in again:
-        set_status(invoice=invoice, to=Status.SEALED, text="resend")
+        set_status(invoice=invoice, to=Status.SEALED)  # back in the queue: the failure before it says why
     return again
 
 

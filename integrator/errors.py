@@ -38,9 +38,8 @@ def network_reason(exc: BaseException) -> str:
     TLS's own reason code (CERTIFICATE_VERIFY_FAILED…) is kept as a value."""
     for error in _causes(exc):
         name = type(error).__name__
-        if isinstance(error, ssl.SSLError) or name == "SSLError" and isinstance(getattr(error, "reason", None), str):
-            code = getattr(error, "reason", None) if isinstance(getattr(error, "reason", None), str) else None
-            return _("the TLS handshake failed (%(code)s)") % {"code": code or name}
+        if isinstance(error, ssl.SSLError):
+            return _("the TLS handshake failed (%(code)s)") % {"code": error.reason or name}
         if isinstance(error, TimeoutError) or "Timeout" in name:
             return _("no answer within the time allowed")
         if isinstance(error, ConnectionRefusedError):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -25,7 +25,7 @@ from invoices.pipeline import draft_submit
 from invoices.selectors import InvoiceFilter, answer_state, invoice_get, invoices_of
 from invoices.services import Draft, draft_from_payload, draft_from_xml, draft_preview
 from invoices.status import Status
-from schematron.validation import Report
+from schematron.validation import Report, localized
 from tenants.api_auth import scope_required
 
 READ, SEND, RESPOND = scope_required("read"), scope_required("send"), scope_required("respond")
@@ -163,8 +163,7 @@ class IncomingDetailOut(InvoiceDetailOut):
 
 def _localized(error: dict) -> dict:
     """A validation issue (as ``ValidationIssue.as_dict`` keeps it) with ``message`` in the caller's language."""
-    english = translation.get_language() == "en"
-    return {"message": error.get("message_en" if english else "message_tr", "")} | error
+    return {"message": localized(error)} | error
 
 
 # --- input ---------------------------------------------------------------------------------------

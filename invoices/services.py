@@ -232,5 +232,5 @@ def _save(tenant: Tenant, draft: Draft) -> Invoice:
             payload=draft.payload,
             xml=xml,
         )
-        StatusChange.objects.create(invoice=invoice, to_status=invoice.status, text="issued")
+        StatusChange.objects.create(invoice=invoice, to_status=invoice.status)
     return invoice

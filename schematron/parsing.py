@@ -7,6 +7,7 @@ entity trick (billion laughs, XXE) starts with one.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from lxml import etree
 
 # Checked before parsing so an entity bomb never reaches the parser (UTF-8/ASCII and UTF-16 spellings);
 # the cost is refusing "<!DOCTYPE" inside a comment or CDATA section too.
+DECLARED_ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']{1,40})""")
 DOCTYPE_MARKERS = (b"<!DOCTYPE", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
 
 
@@ -64,12 +66,12 @@ _SYNTAX = {
 }
 
 
+_ERROR_NAMES = {getattr(etree.ErrorTypes, name): name for name in dir(etree.ErrorTypes) if name.isupper()}  # libxml2's, by code
+
+
 def syntax_error(exc: etree.XMLSyntaxError) -> str:
     """What libxml2 found, in the active language, with where it found it."""
-    try:
-        name = etree.ErrorTypes._getName(exc.code)  # noqa: SLF001  (lxml's table of libxml2's codes)
-    except (AttributeError, KeyError, TypeError):
-        name = f"libxml2 {exc.code}"
+    name = _ERROR_NAMES.get(exc.code, f"libxml2 {exc.code}")
     words = _SYNTAX.get(name)
     line, column = exc.position if exc.position else (exc.lineno, None)
     text = str(words) if words else _("libxml2 error %(name)s") % {"name": name}
@@ -111,12 +113,8 @@ class _Lazy:
 
 
 def _declared_encoding(xml_bytes: bytes) -> str:
-    head = xml_bytes[:200].decode("ascii", "replace")
-    start = head.find("encoding=")
-    if start < 0:
-        return "?"
-    quoted = head[start + 9:start + 60]
-    return quoted[1:].split(quoted[:1] or '"', 1)[0][:40] if quoted[:1] in "\"'" else "?"
+    found = DECLARED_ENCODING.search(xml_bytes[:200])
+    return found[1].decode("ascii", "replace") if found else "?"
 
 
 def _as_text(tree: etree._ElementTree, xml_bytes: bytes) -> str:

@@ -36,6 +36,16 @@ class ValidationIssue:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def __str__(self) -> str:
+        """The rule and its message in the active language (GİB writes Turkish only: ours is beside it)."""
+        return f"{self.rule}: {localized(self.as_dict())}"
+
+
+def localized(issue: dict) -> str:
+    """The message of an issue (as ``ValidationIssue.as_dict`` keeps it) in the active language."""
+    english = (translation.get_language() or "").startswith("en")
+    return issue.get("message_en" if english else "message_tr", "")
+
 
 @dataclass(frozen=True)
 class Report:

@@ -1,7 +1,6 @@
 """Real sealed invoices from tenant A to tenant B, the envelope parties between them, and the
 fixtures `invoices` (three of them) and `envelope` (them in a sender envelope)."""
 
-import datetime as dt
 import io
 import zipfile
 
@@ -12,7 +11,7 @@ from envelopes import packing, sbdh
 from invoices.services import invoice_issue
 from signing import pki, xades
 from signing.keys import Pkcs12Key
-from tests.clock import NOW, TODAY  # noqa: F401  (the tests' moments, also imported from here)
+from tests.clock import NOW
 from tests.invoice_payloads import LINE, payload
 
 ENVELOPE_ID = "6f1e7c1a-3b9d-4f6e-9a51-2c8d0e4b7a10"

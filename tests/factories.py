@@ -6,10 +6,10 @@ import itertools
 from django.contrib.auth import get_user_model
 
 from envelopes.models import RegisteredAlias, RegisteredUser
-
 from tenants.models import NumberSeries, Tenant
 from tenants.numbering import series_create
 from tenants.services import alias_add, membership_set, tenant_create
+from tests.clock import NOW
 
 # Valid VKNs (their check digits hold), for tests that need more tenants than A and B.
 VKNS = ["1234567890", "4840847211", "3900383669", "9000068418", "0123456789"]
@@ -27,7 +27,7 @@ def make_tenant(identifier: str, title: str, *, domain: str, prefix: str) -> Ten
 
 def register(identifier: str, title: str, *, gb: str, pk: str) -> RegisteredUser:
     """Put a taxpayer on GİB's registered-user list, as an import would (rows only imports write)."""
-    since = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    since = NOW - dt.timedelta(days=5 * 365)  # on the list for years before the tests' clock
     user, _created = RegisteredUser.objects.get_or_create(identifier=identifier, defaults={"title": title, "first_created_at": since})
     for kind, name in (("GB", gb), ("PK", pk)):
         RegisteredAlias.objects.get_or_create(user=user, kind=kind, name=name, document_type="Invoice", defaults={"created_at": since})

@@ -26,8 +26,9 @@ from envelopes.gib.client import GibClient
 from gibhub.models import HubEnvelope
 from gibhub.registry import hub_register
 from signing import pki
+from tests.clock import TODAY
+from tests.envelope_helpers import A_TO_B
 from tests.exchange_fixtures import eager
-from tests.envelope_helpers import A_TO_B, TODAY
 
 A_GB, A_PK = "urn:mail:gb@a-tekstil.com.tr", "urn:mail:pk@a-tekstil.com.tr"
 B_GB, B_PK = "urn:mail:gb@b-gida.com.tr", "urn:mail:pk@b-gida.com.tr"

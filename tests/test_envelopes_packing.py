@@ -12,7 +12,8 @@ from lxml import etree
 
 from envelopes import packing, sbdh
 from signing.verify import verify
-from tests.envelope_helpers import A_TO_B, ENVELOPE_ID, NOW, sealed_invoices
+from tests.clock import NOW
+from tests.envelope_helpers import A_TO_B, ENVELOPE_ID, sealed_invoices
 from tests.envelope_helpers import envelope, invoices  # noqa: F401  (fixtures)
 from tests.invoice_payloads import CASES
 

@@ -1,6 +1,5 @@
 """SBDH envelopes: what we build passes GİB's envelope XSD and schematron; GİB's samples read back."""
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -9,8 +8,8 @@ from lxml import etree
 from envelopes import sbdh
 from schematron.validation import validate
 from signing.verify import verify
-from tests.clock import istanbul
-from tests.envelope_helpers import A_ANSWERS, A_TO_B, ENVELOPE_ID, NOW, TODAY, sealed_invoices, sealed_response
+from tests.clock import NOW, TODAY, istanbul
+from tests.envelope_helpers import A_ANSWERS, A_TO_B, ENVELOPE_ID, sealed_invoices, sealed_response
 from tests.envelope_helpers import envelope, invoices  # noqa: F401  (fixtures)
 from tests.gib import GIB
 
@@ -163,7 +162,7 @@ def test_documents_that_would_not_survive_the_envelope_are_refused(xml, words):
 
 def test_a_naive_creation_time_is_refused(invoices):
     with pytest.raises(ValueError, match="aware"):
-        sbdh.sender_envelope(**A_TO_B, documents=invoices[:1], created=dt.datetime(2026, 11, 21, 12, 30))
+        sbdh.sender_envelope(**A_TO_B, documents=invoices[:1], created=NOW.replace(tzinfo=None))
 
 
 # --- GİB's samples ------------------------------------------------------------------------------------

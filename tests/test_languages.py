@@ -55,8 +55,8 @@ def _speaks_one_language(error: Exception) -> None:
 
 def _template(cls: type[DomainError]) -> str:
     """The message as written in the code (the msgid), whatever language is active."""
-    message = cls.message
-    return str(message._proxy____args[0]) if hasattr(message, "_proxy____args") else str(message)
+    with translation.override(None):  # no catalogue: the text as the code writes it
+        return str(cls.message)
 
 
 def _domain_errors() -> list[type[DomainError]]:

@@ -14,17 +14,18 @@ import requests
 from lxml import etree
 
 import envelopes.tasks
-from envelopes.gib.client import GibClient, GibFault
 from envelopes import packing, sbdh
 from envelopes.answers import system_response_send
+from envelopes.gib.client import GibClient, GibFault
 from envelopes.models import Envelope, EnvelopeStatus
 from invoices.models import Invoice, StatusChange
 from invoices.services import invoice_issue, tenant_party
 from invoices.status import Status
 from invoices.ubl.response import build_application_response, parse_system_response
 from signing import pki, xades
+from tests.clock import NOW, TODAY
 from tests.concurrency import run_concurrently
-from tests.envelope_helpers import A_TO_B, BROKEN_ZIPS, ENVELOPE_ID, NOW, OTHER_ENVELOPE, TODAY, key_of, sealed_invoices, zipped
+from tests.envelope_helpers import A_TO_B, BROKEN_ZIPS, ENVELOPE_ID, OTHER_ENVELOPE, key_of, sealed_invoices, zipped
 from tests.envelope_helpers import envelope, invoices  # noqa: F401  (fixtures)
 from tests.exchange_fixtures import trust
 from tests.factories import make_tenant

@@ -28,7 +28,8 @@ from invoices.ubl.response import (
 from schematron.validation import validate
 from signing import xades
 from signing.verify import verify
-from tests.envelope_helpers import NOW, TODAY, key_of, sealed_invoices
+from tests.clock import NOW, TODAY
+from tests.envelope_helpers import key_of, sealed_invoices
 from tests.gib import GIB
 from tests.invoice_payloads import payload
 from tests.test_ubl_golden import built

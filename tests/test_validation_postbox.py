@@ -12,7 +12,8 @@ from envelopes import sbdh
 from envelopes.models import RegisteredAlias
 from schematron import engine
 from schematron.validation import validate
-from tests.envelope_helpers import A_TO_B, ENVELOPE_ID, NOW, TODAY, sealed_invoices
+from tests.clock import NOW, TODAY
+from tests.envelope_helpers import A_TO_B, ENVELOPE_ID, sealed_invoices
 from tests.factories import register
 from tests.gib_fixtures import GIB, SAMPLES
 from tests.schematron_reference import ReferenceSchematron

@@ -11,13 +11,12 @@ import json
 from pathlib import Path
 
 from django.core.management.base import CommandError
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from integrator.commands import LocalizedCommand
 from schematron.package import PackageNotInstalled
-from schematron.validation import DOC_TYPES, Report, ValidationIssue, validate
+from schematron.validation import DOC_TYPES, Report, ValidationIssue, localized, validate
 
 
 class Command(LocalizedCommand):
@@ -37,9 +36,8 @@ class Command(LocalizedCommand):
             reports = [(path, validate(path.read_bytes(), doc_type=doc_type)) for path in paths]
         except PackageNotInstalled as exc:
             raise CommandError(str(exc)) from exc
-        lang = translation.get_language()  # the command's language (integrator.commands)
-        for path, report in reports:
-            self.stdout.write(self._as_json(path, report) if as_json else self._as_text(path, report, lang))
+        for path, report in reports:  # in the command's language (integrator.commands)
+            self.stdout.write(self._as_json(path, report) if as_json else self._as_text(path, report))
         if not all(report.valid for _path, report in reports):
             raise SystemExit(1)
 
@@ -49,18 +47,17 @@ class Command(LocalizedCommand):
         return json.dumps({"file": str(path), "valid": report.valid, "errors": errors}, ensure_ascii=False)
 
     @staticmethod
-    def _as_text(path: Path, report: Report, lang: str) -> str:
+    def _as_text(path: Path, report: Report) -> str:
         if report.valid:
             return _("%(file)s: valid (%(type)s)") % {"file": path, "type": report.doc_type}
         count = len(report.errors)
         lines = [ngettext("%(file)s: %(count)d error", "%(file)s: %(count)d errors", count) % {"file": path, "count": count}]
-        lines += [Command._issue_line(issue, lang) for issue in report.errors]
+        lines += [Command._issue_line(issue) for issue in report.errors]
         return "\n".join(lines)
 
     @staticmethod
-    def _issue_line(issue: ValidationIssue, lang: str) -> str:
-        # The validator gives every message in both languages (GİB writes Turkish only); pick one.
-        message = issue.message_en if lang == "en" else issue.message_tr
+    def _issue_line(issue: ValidationIssue) -> str:
+        message = localized(issue.as_dict())  # the validator gives both languages; the command speaks one
         where = _("line %(line)d") % {"line": issue.line} if issue.line else (issue.xpath or "-")
         return _("  [%(layer)s] %(rule)s at %(where)s: %(message)s") % {
             "layer": issue.layer, "rule": issue.rule, "where": where, "message": message,

@@ -2,15 +2,16 @@
 
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from integrator.commands import LocalizedCommand
 from signing.tsa_server import application_from_settings, make_tsa_server, parse_bind
 
 DEFAULT_BIND = "127.0.0.1:8318"  # where the default TSA_URL points
 AUTHENTICATION = {
-    None: "no authentication",
-    "basic": "HTTP Basic auth (TSA_USERNAME)",
-    "kamusm": "Kamu SM's identity header (customer number TSA_USERNAME)",
+    None: gettext_lazy("no authentication"),
+    "basic": gettext_lazy("HTTP Basic auth (TSA_USERNAME)"),
+    "kamusm": gettext_lazy("Kamu SM's identity header (customer number TSA_USERNAME)"),
 }
 
 
