@@ -157,8 +157,8 @@ def profiles(count: int) -> list[str]:
 def through_worker(tenant, count: int, seconds: float) -> dict:
     """Submit *count* invoices and follow them to 1300: the run's rate and each stage's latencies."""
     from invoices.models import Invoice
-    from invoices.pipeline import invoice_submit
     from invoices.status import Status
+    from pipeline.flow import invoice_submit
     from tests.exchange_fixtures import today_payload
 
     builds, ids = [], []
@@ -193,7 +193,7 @@ def in_process(tenant, count: int) -> dict[str, list[float]]:
     """Each stage's own work, run here one invoice at a time: no queue, no other invoice in the way.
     Sending is the real sendDocument to the hub; the worker then takes each envelope on to 1300."""
     from envelopes import sending
-    from invoices import pipeline
+    from invoices import steps
     from invoices.services import invoice_issue
     from tests.exchange_fixtures import today_payload
 
@@ -207,8 +207,8 @@ def in_process(tenant, count: int) -> dict[str, list[float]]:
 
     for profile in profiles(count):
         invoice = timed("build", lambda: invoice_issue(tenant=tenant, data=today_payload(profile)))
-        timed("validate", lambda: pipeline.invoice_validate(invoice_id=invoice.id))
-        timed("seal", lambda: pipeline.invoice_seal(invoice_id=invoice.id))
+        timed("validate", lambda: steps.invoice_validate(invoice_id=invoice.id))
+        timed("seal", lambda: steps.invoice_seal(invoice_id=invoice.id))
         [envelope] = timed("envelope (pack)", lambda: sending.envelopes_pack(tenant=tenant))
         timed("send", lambda: sending.envelope_send(envelope_id=envelope.id))
     return work

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from envelopes.userlist import registered_user
+from directory.lookup import registered_user
 from integrator.api import ApiProblem
 from invoices.apis import PROBLEMS, READ
 from tenants.identifiers import validate_tax_identifier

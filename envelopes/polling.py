@@ -17,7 +17,7 @@ from django.utils import timezone
 from envelopes.gib.client import GibError, GibFault, gib_client
 from envelopes.models import Envelope
 from envelopes.states import envelope_apply, next_poll, record
-from invoices.ubl.response import ResponseError, parse_system_response
+from ubl.response import ResponseError, parse_system_response
 
 LEASE = dt.timedelta(minutes=5)  # a claimed envelope is left alone this long, even if its poller dies
 POLLED_TYPES = (Envelope.Type.SENDER, Envelope.Type.POSTBOX)
@@ -60,12 +60,8 @@ def _unanswered(envelope_id: int, error: Exception, now: dt.datetime) -> Envelop
         return envelope
 
 
-def poll_due(*, now: dt.datetime | None = None) -> int:
-    """Poll every envelope that is due and that this worker could claim; returns how many it polled."""
+def poll_due(*, now: dt.datetime | None = None) -> list[Envelope]:
+    """Poll every envelope that is due and that this worker could claim; returns those it polled."""
     now = now or timezone.now()
-    polled = 0
-    for envelope_id, seen in envelopes_due(now=now):
-        if envelope_claim(envelope_id=envelope_id, seen=seen, now=now):
-            envelope_poll(envelope_id=envelope_id, now=now)
-            polled += 1
-    return polled
+    return [envelope_poll(envelope_id=envelope_id, now=now)
+            for envelope_id, seen in envelopes_due(now=now) if envelope_claim(envelope_id=envelope_id, seen=seen, now=now)]

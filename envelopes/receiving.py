@@ -23,14 +23,12 @@ from envelopes.gib.soap import SendDocument
 from envelopes.models import Envelope
 from envelopes.states import envelope_apply, envelope_made, envelope_move, record
 from integrator.errors import DomainError
-from invoices.models import Invoice, StatusChange
-from invoices.services import party_name, set_status
-from invoices.status import Status
-from invoices.ubl import parse, response, totals
+from invoices.answers import AnswerNotApplicable, answer_receive
+from invoices.services import invoice_receive
 from schematron.validation import validate
 from signing.verify import verify
 from tenants.models import Alias
-from tenants.webhooks import webhook_invoice_received
+from ubl import parse, response
 
 PROCESSED = 1200
 logger = logging.getLogger(__name__)
@@ -67,7 +65,8 @@ def _owner(alias: str) -> Alias:
 
 def envelope_receive(*, request: SendDocument, now: dt.datetime | None = None) -> Envelope:
     """Check and store a pushed envelope; raises Refused (nothing stored) when it cannot be read or
-    is already here. Returns the stored envelope: RECEIVED, or REFUSED with the code it earned."""
+    is already here. Returns the stored envelope: RECEIVED, or REFUSED with the code it earned; all
+    but a system envelope are to be answered with a system response (``needs_system_response``)."""
     xml, envelope = _read(request)
     owner = _owner(envelope.receiver_alias)
     if Envelope.objects.filter(uuid=envelope.uuid, direction=Envelope.Direction.INCOMING).exists():
@@ -85,11 +84,11 @@ def envelope_receive(*, request: SendDocument, now: dt.datetime | None = None) -
         if not Envelope.objects.filter(uuid=envelope.uuid, direction=Envelope.Direction.INCOMING).exists():
             raise  # not ours to call a duplicate: 2001 would tell the sender its envelope was taken
         raise Refused(2001, _("envelope %(uuid)s was received already") % {"uuid": envelope.uuid}) from None  # pushed twice at once: the other push stored it
-    if envelope.type != sbdh.SYSTEMENVELOPE:
-        from envelopes.tasks import system_response_send  # the tasks import this module
-
-        transaction.on_commit(lambda: system_response_send.delay(stored.id))
     return stored
+
+
+def needs_system_response(envelope: Envelope) -> bool:
+    return envelope.direction == Envelope.Direction.INCOMING and envelope.type != Envelope.Type.SYSTEM
 
 
 def _store(request: SendDocument, envelope: sbdh.Envelope, owner: Alias, now: dt.datetime) -> Envelope:
@@ -155,41 +154,16 @@ def _incoming_invoice(xml: bytes, stored: Envelope, owner: Alias, now: dt.dateti
     if document.customer.identifier != tenant.identifier:
         raise Refused(1181, _("%(number)s is addressed to %(customer)s, not to %(tenant)s")
                       % {"number": document.id, "customer": document.customer.identifier, "tenant": tenant.identifier})
-    if Invoice.objects.filter(tenant=tenant, direction=Invoice.Direction.INCOMING, uuid=document.uuid).exists():
-        return  # a resend of an invoice we hold (after 1215/1230): the same document, kept once
-    invoice = Invoice.objects.create(
-        tenant=tenant, uuid=document.uuid, number=document.id, direction=Invoice.Direction.INCOMING,
-        profile=document.profile, type_code=document.type_code, issue_date=document.issue_date, currency=document.currency,
-        supplier_identifier=document.supplier.identifier, supplier_name=party_name(document.supplier),
-        customer_identifier=document.customer.identifier, customer_name=party_name(document.customer),
-        tax_amount=totals.tax_total(document), payable_amount=document.totals.payable, status=Status.RECEIVED,
-        channel=Invoice.Channel.EFATURA, envelope=stored, sender_alias=stored.sender_alias, receiver_alias=owner.name,
-        received_at=now, xml=xml,
-    )
-    StatusChange.objects.create(invoice=invoice, to_status=Status.RECEIVED, text=str(stored.uuid), created_at=now)
-    webhook_invoice_received(invoice=invoice)
+    invoice_receive(tenant=tenant, document=document, xml=xml, envelope=stored, sender_alias=stored.sender_alias,
+                    receiver_alias=owner.name, now=now)
 
 
 def _answer(xml: bytes, owner: Alias, now: dt.datetime) -> None:
     """The receiver's KABUL or RED for one of our invoices."""
-    answer = response.parse_application_response(xml)
-    invoice = (Invoice.objects.select_for_update()
-               .filter(tenant=owner.tenant, direction=Invoice.Direction.OUTGOING, uuid=answer.invoice_uuid).first())
-    if invoice is None:
-        raise Refused(1150, _("no invoice of ours has the ETTN %(ettn)s") % {"ettn": answer.invoice_uuid})
-    if answer.sender_identifier != invoice.customer_identifier:  # GİB vouches for the sender, not for its right to answer
-        raise Refused(1150, _("%(number)s is answered by %(sender)s, not by its customer %(customer)s")
-                      % {"number": invoice.number, "sender": answer.sender_identifier, "customer": invoice.customer_identifier})
-    if invoice.answer:
-        return  # already answered: the first answer stands
-    target = {"KABUL": Status.ACCEPTED, "RED": Status.REJECTED}.get(answer.code)
-    if target is None or invoice.status not in (Status.SENT, Status.DELIVERED):
-        raise Refused(1150, _("a %(answer)s cannot apply to %(number)s, which is %(status)s")
-                      % {"answer": answer.code, "number": invoice.number, "status": invoice.get_status_display()})
-    invoice.answer, invoice.answer_reason, invoice.answered_at = answer.code, answer.reason, now
-    invoice.answer_uuid, invoice.answer_xml = answer.uuid, xml
-    invoice.save(update_fields=["answer", "answer_reason", "answered_at", "answer_uuid", "answer_xml", "updated_at"])
-    set_status(invoice=invoice, to=target, code=answer.code, text=answer.reason)
+    try:
+        answer_receive(tenant=owner.tenant, answer=response.parse_application_response(xml), xml=xml, now=now)
+    except AnswerNotApplicable as exc:
+        raise Refused(1150, exc.params["reason"]) from None
 
 
 def _system_response(envelope: sbdh.Envelope, owner: Alias, now: dt.datetime) -> None:

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from directory.lookup import is_postbox
 from envelopes import packing, sbdh
 from envelopes.codes import Action
 from envelopes.gib.client import GibFault, gib_client
@@ -97,7 +98,7 @@ def _checked_envelope(tenant: Tenant, sender: str, invoices: list[Invoice]) -> l
     When it fails, the invoices that fail alone are marked FAILED and the rest are packed again."""
     envelope_id = sbdh.envelope_uuid(uuidlib.uuid4())
     xml = _envelope_xml(tenant, sender, invoices, envelope_id)
-    report = validate(xml)
+    report = validate(xml, postbox=is_postbox)
     if report.valid:
         return [_store(tenant, sender, invoices, envelope_id, xml)]
     bad = [i for i in invoices if not validate(bytes(i.xml)).valid] or invoices

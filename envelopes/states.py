@@ -3,7 +3,8 @@
 The code table (``envelopes.codes``) gives each code its action; this module carries it out, once per
 change of code, and records it. Invoices follow their envelope: waiting codes keep them SENT (with the
 code), 1300 makes them DELIVERED, refusals make them FAILED (1163 also ``never_resend``), and 1215/1230
-put them back into a new envelope with the same ETTN, up to ``GIB_RESENDS`` times.
+put them back in the queue for a new envelope with the same ETTN, up to ``GIB_RESENDS`` times
+(``requeued`` tells the pipeline so).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -94,6 +94,11 @@ def _resend(invoices: list[Invoice]) -> list[Invoice]:
     return again
 
 
+def requeued(envelope: Envelope) -> bool:
+    """Whether the code just applied to *envelope* put invoices back in the queue to be packed again."""
+    return envelope.type == Envelope.Type.SENDER and envelope.code is not None and codes.status(envelope.code).action == Action.RESEND
+
+
 def _attention(envelope: Envelope, entry: codes.Status, now: dt.datetime) -> str:
     if entry.action == Action.ATTENTION:
         return entry.text_en
@@ -124,8 +129,5 @@ def _follow(envelope: Envelope, entry: codes.Status) -> None:
     invoices = list(envelope.invoices.select_for_update().order_by("id"))
     for invoice in invoices:
         _invoice_status(invoice, entry)
-    if entry.action == Action.RESEND and _resend(invoices):
-        from envelopes.tasks import envelopes_pack  # the tasks import this module
-
-        tenant_id = envelope.tenant_id
-        transaction.on_commit(lambda: envelopes_pack.delay(tenant_id))
+    if entry.action == Action.RESEND:
+        _resend(invoices)

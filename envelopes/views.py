@@ -9,7 +9,8 @@ from django.views.decorators.http import require_POST
 
 from envelopes.access import PushRefused, push_check
 from envelopes.gib import soap
-from envelopes.receiving import Refused, envelope_receive
+from envelopes.receiving import Refused
+from pipeline.flow import envelope_receive
 
 logger = logging.getLogger(__name__)
 TAKEN = "ZARF ALINDI"

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from envelopes.models import RegisteredUser
+from directory.models import RegisteredUser
 
 
 class HubUser(models.Model):

@@ -1,5 +1,19 @@
+"""The roof's middleware, around every request: the portal's language, and for the API a bound on
+the body and the audit row of each call (``archive.models.ApiCall``)."""
+
+import logging
+import time
+
 from django.conf import settings
+from django.db import DatabaseError
+from django.http import JsonResponse
 from django.utils import translation
+from django.utils.translation import gettext
+
+from archive.models import ApiCall
+from integrator.api import API_PREFIX, PROBLEM, problem
+
+logger = logging.getLogger(__name__)
 
 
 class PortalLanguageMiddleware:
@@ -25,3 +39,58 @@ class PortalLanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class ApiMiddleware:
+    """For /api/ paths: refuses a body larger than ``API_MAX_BODY_BYTES`` before anyone reads it
+    (413), and writes one ``ApiCall`` row per call, after the answer, whatever it was."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(API_PREFIX) or request.path.startswith(tuple(settings.API_UNAUDITED_PATHS)):
+            return self.get_response(request)
+        started = time.monotonic()
+        response = self._too_large(request) or self.get_response(request)
+        _audit(request, response, started)
+        return response
+
+    @staticmethod
+    def _too_large(request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length <= settings.API_MAX_BODY_BYTES:
+            return None
+        detail = gettext("The body is %(size)d bytes; the API takes at most %(limit)d.") % {"size": length, "limit": settings.API_MAX_BODY_BYTES}
+        return JsonResponse(problem(413, "too_large", detail), status=413, content_type=PROBLEM)
+
+
+def _audit(request, response, started: float) -> None:
+    api_key = getattr(request, "auth", None)
+    data = getattr(response, "data", None)
+    try:
+        ApiCall.objects.create(
+            tenant_id=getattr(api_key, "tenant_id", None),
+            api_key=api_key,
+            key_prefix=getattr(api_key, "prefix", "") or _presented_prefix(request),
+            method=request.method[:10],
+            path=request.path[:500],
+            query=request.META.get("QUERY_STRING", "")[:500],
+            status_code=response.status_code,
+            problem=(data.get("code", "") if isinstance(data, dict) and response.status_code >= 400 else "")[:50],
+            duration_ms=round((time.monotonic() - started) * 1000),
+            client_ip=request.META.get("REMOTE_ADDR") or None,
+            idempotency_key=request.headers.get("Idempotency-Key", "")[:255],
+        )
+    except DatabaseError:  # the answer matters more than its audit row; the log keeps the loss
+        logger.exception("could not audit %s %s", request.method, request.path)
+
+
+def _presented_prefix(request) -> str:
+    """The visible part of a presented key (``itk_xxxxxxxx``), never what follows the dot."""
+    keyword, _sep, raw = request.headers.get("Authorization", "").partition(" ")
+    return raw.strip().partition(".")[0][:16] if keyword == "Api-Key" else ""
+

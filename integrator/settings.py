@@ -53,10 +53,13 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "tenants",
     "schematron",
+    "directory",
     "invoices",
     "envelopes",
     "signing",
     "archive",
+    "pipeline",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -64,7 +67,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "integrator.middleware.PortalLanguageMiddleware",
-    "integrator.api.ApiMiddleware",
+    "integrator.middleware.ApiMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -260,8 +263,8 @@ GIB_POLL_TICK = env_int("GIB_POLL_TICK", 15, minimum=1)
 GIB_RESENDS = env_int("GIB_RESENDS", 2, minimum=0)
 # Work waiting longer than this (seconds) in a state a task should have moved it from is enqueued again.
 PIPELINE_SWEEP_AFTER = env_int("PIPELINE_SWEEP_AFTER", 300, minimum=1)
-CELERY_BEAT_SCHEDULE["envelopes-poll"] = {"task": "envelopes.tasks.envelopes_poll", "schedule": float(GIB_POLL_TICK)}
-CELERY_BEAT_SCHEDULE["pipeline-sweep"] = {"task": "envelopes.tasks.pipeline_sweep", "schedule": float(min(PIPELINE_SWEEP_AFTER, 60))}
+CELERY_BEAT_SCHEDULE["envelopes-poll"] = {"task": "pipeline.tasks.envelopes_poll", "schedule": float(GIB_POLL_TICK)}
+CELERY_BEAT_SCHEDULE["pipeline-sweep"] = {"task": "pipeline.tasks.pipeline_sweep", "schedule": float(min(PIPELINE_SWEEP_AFTER, 60))}
 if GIB_HUB_ENABLED:
     INSTALLED_APPS.append("gibhub")
 

@@ -16,15 +16,14 @@ from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from envelopes.answers import invoice_answer
 from integrator.api import PAGE, PROBLEMS, ApiProblem, Cursor, paginated
 from invoices import idempotency
 from invoices.models import Invoice
 from invoices.payload import INVOICE_TYPES, PROFILES, InvoicePayloadSerializer
-from invoices.pipeline import draft_submit
 from invoices.selectors import InvoiceFilter, answer_state, invoice_get, invoices_of
 from invoices.services import Draft, draft_from_payload, draft_from_xml, draft_preview
 from invoices.status import Status
+from pipeline.flow import draft_submit, invoice_answer
 from schematron.validation import Report, localized
 from tenants.api_auth import scope_required
 

@@ -27,12 +27,12 @@ from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
 from integrator.errors import DomainError
-from invoices.ubl.build import default_xslt
-from invoices.ubl.names import INVOICE_NS, NS
-from invoices.ubl.response import RESPONSE
 from schematron.package import PackageError, active_package
 from schematron.parsing import DOCTYPE_MARKERS, UnsafeOrBroken, parse_untrusted, syntax_error
 from tenants.designs import XSL
+from ubl.build import default_xslt
+from ubl.names import INVOICE_NS, NS
+from ubl.response import RESPONSE
 
 STYLESHEET_ROOTS = (f"{{{XSL}}}stylesheet", f"{{{XSL}}}transform")
 INVOICE = f"{{{INVOICE_NS}}}Invoice"

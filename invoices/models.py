@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from directory import routing
 from invoices.status import Status
 from tenants.models import NumberSeries, Tenant
 
@@ -18,14 +19,14 @@ class Invoice(models.Model):
         INCOMING = "in", _("Incoming")
 
     class Channel(models.TextChoices):
-        EFATURA = "efatura", _("e-Fatura")
-        EARSIV = "earsiv", _("e-Arşiv")
+        EFATURA = routing.CHANNEL_EFATURA, _("e-Fatura")
+        EARSIV = routing.CHANNEL_EARSIV, _("e-Arşiv")
 
     class Routing(models.TextChoices):
-        EARSIV_ASKED = "earsiv_asked", _("e-Arşiv was asked for")
-        ALIAS_GIVEN = "alias_given", _("a registered e-Fatura user; the postbox the sender named")
-        DEFAULT_ALIAS = "default_alias", _("a registered e-Fatura user; its main postbox")
-        NOT_REGISTERED = "not_registered", _("not on GİB's registered-user list: e-Arşiv")
+        EARSIV_ASKED = routing.EARSIV_ASKED, _("e-Arşiv was asked for")
+        ALIAS_GIVEN = routing.ALIAS_GIVEN, _("a registered e-Fatura user; the postbox the sender named")
+        DEFAULT_ALIAS = routing.DEFAULT_ALIAS, _("a registered e-Fatura user; its main postbox")
+        NOT_REGISTERED = routing.NOT_REGISTERED, _("not on GİB's registered-user list: e-Arşiv")
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("tenant"))
     # Unique per tenant and direction, not globally: when both parties are our tenants, the sender's

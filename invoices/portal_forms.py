@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from invoices.selectors import InvoiceFilter
 from invoices.status import Status
-from invoices.ubl.response import ANSWERS
+from ubl.response import ANSWERS
 
 OUTGOING_STATUSES = [(value, label) for value, label in Status.choices if value != Status.RECEIVED]
 INCOMING_STATUSES = [(value, label) for value, label in Status.choices if value in (Status.RECEIVED, Status.ACCEPTED, Status.REJECTED)]
@@ -57,7 +57,7 @@ class IncomingFilter(_Filter):
 
 class AnswerForm(forms.Form):
     """KABUL or RED; whether the invoice may be answered, and whether RED has its reason, is the
-    service's to say (envelopes.answers.invoice_answer)."""
+    service's to say (pipeline.flow.invoice_answer)."""
 
     code = forms.ChoiceField(choices=[(code, code) for code in ANSWERS])
     reason = forms.CharField(label=_("Reason (required for RED)"), required=False, max_length=500,

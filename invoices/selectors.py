@@ -9,8 +9,8 @@ from django.db.models import Count, Q, QuerySet
 
 from invoices.models import Invoice
 from invoices.status import Status
-from invoices.ubl.response import ANSWER_WINDOW, answer_deadline, answer_open, needs_answer
 from tenants.models import Tenant
+from ubl.response import ANSWER_WINDOW, answer_deadline, answer_open, needs_answer
 
 
 @dataclass(frozen=True)

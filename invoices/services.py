@@ -1,5 +1,7 @@
-"""Writes for invoices: issuing one from a payload, and moving it between states."""
+"""Writes for invoices: issuing one from a payload, receiving one GİB delivers, and moving them
+between states."""
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 
@@ -7,18 +9,20 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
-from envelopes.routing import Route, route
+from directory.routing import Route, route
 from integrator.errors import DomainError
 from invoices.models import Invoice, StatusChange
 from invoices.payload import InvoicePayloadSerializer, payload_to_invoice
-from invoices.status import TRANSITIONS
-from invoices.ubl import build, document as ubl, parse, totals
-from invoices.ubl.document import Address, Party
+from invoices.rules import rule_errors
+from invoices.status import TRANSITIONS, Status
 from schematron.parsing import UnsafeOrBroken, parse_untrusted
 from schematron.validation import Report, validate
 from tenants.models import NumberSeries, Tenant
 from tenants.numbering import number_allocate
-from tenants.webhooks import webhook_invoice_status_changed
+from tenants.webhooks import webhook_invoice_received, webhook_invoice_status_changed
+from ubl import build, parse, totals
+from ubl import document as ubl
+from ubl.document import Address, Party
 
 
 class PayloadInvalid(DomainError):
@@ -135,6 +139,9 @@ def draft_from_xml(*, tenant: Tenant, xml: bytes, receiver_alias: str = "", seri
     if document.supplier.identifier != tenant.identifier:
         raise SupplierMismatch(supplier=document.supplier.identifier or "?", tenant=tenant.identifier)
     _check_profile(tenant, document.profile)
+    errors = rule_errors(document)  # as a payload's: GİB's rules for the profile and type, beside their field
+    if errors:
+        raise PayloadInvalid(errors)
     document.uuid = _ettn(document.uuid)
     decision = route(profile=document.profile, customer=document.customer.identifier, alias=receiver_alias)
     asked = document.profile
@@ -191,7 +198,7 @@ def invoice_issue(*, tenant: Tenant, data: dict) -> Invoice:
     UBL-TR XML, all in one transaction: a number is taken only by an invoice that is saved.
 
     It is routed first: a customer not on GİB's registered-user list gets an e-Arşiv invoice, numbered
-    from the e-Arşiv series (``envelopes.routing``); the decision and its reason are kept on the invoice."""
+    from the e-Arşiv series (``directory.routing``); the decision and its reason are kept on the invoice."""
     return draft_issue(tenant=tenant, draft=draft_from_payload(tenant=tenant, data=data))
 
 
@@ -233,4 +240,25 @@ def _save(tenant: Tenant, draft: Draft) -> Invoice:
             xml=xml,
         )
         StatusChange.objects.create(invoice=invoice, to_status=invoice.status)
+    return invoice
+
+
+def invoice_receive(*, tenant: Tenant, document: ubl.Invoice, xml: bytes, envelope, sender_alias: str, receiver_alias: str,
+                    now: dt.datetime) -> Invoice | None:
+    """An invoice GİB delivered to *tenant*'s postbox *receiver_alias*, stored RECEIVED in the caller's
+    transaction, and the tenant's webhooks told. None for a resend of an invoice the tenant holds
+    already (after 1215/1230: the same document, kept once)."""
+    if Invoice.objects.filter(tenant=tenant, direction=Invoice.Direction.INCOMING, uuid=document.uuid).exists():
+        return None
+    invoice = Invoice.objects.create(
+        tenant=tenant, uuid=document.uuid, number=document.id, direction=Invoice.Direction.INCOMING,
+        profile=document.profile, type_code=document.type_code, issue_date=document.issue_date, currency=document.currency,
+        supplier_identifier=document.supplier.identifier, supplier_name=party_name(document.supplier),
+        customer_identifier=document.customer.identifier, customer_name=party_name(document.customer),
+        tax_amount=totals.tax_total(document), payable_amount=document.totals.payable, status=Status.RECEIVED,
+        channel=Invoice.Channel.EFATURA, envelope=envelope, sender_alias=sender_alias, receiver_alias=receiver_alias,
+        received_at=now, xml=xml,
+    )
+    StatusChange.objects.create(invoice=invoice, to_status=Status.RECEIVED, text=str(envelope.uuid), created_at=now)
+    webhook_invoice_received(invoice=invoice)
     return invoice

@@ -16,18 +16,18 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from envelopes.answers import invoice_answer as answer_service
 from integrator.errors import DomainError
 from invoices import selectors
 from invoices.display import DisplayError, render_html, sandboxed
 from invoices.models import Invoice
 from invoices.portal_forms import AnswerForm, IncomingFilter, OutgoingFilter
-from invoices.ubl.parse import ParseError
-from invoices.ubl.response import needs_answer
+from pipeline.flow import invoice_answer as answer_service
 from tenants.models import Membership
 from tenants.roles import Permission
 from tenants.selectors import memberships_of
 from tenants.views import membership_or_404
+from ubl.parse import ParseError
+from ubl.response import needs_answer
 
 PER_PAGE = 25
 # The rendered page is a stranger's HTML (an incoming invoice's XSLT): no script, no request

@@ -11,8 +11,8 @@ from datetime import date, datetime
 from itertools import islice
 from zoneinfo import ZoneInfo
 
-from lxml import etree
 from django.utils import translation
+from lxml import etree
 from saxonche import PySaxonApiError
 
 from schematron import engine, facts, messages, xsd
@@ -58,7 +58,8 @@ class Report:
 
 
 def validate(
-    xml_bytes: bytes, *, doc_type: str | None = None, today: date | None = None, platform: bool = True
+    xml_bytes: bytes, *, doc_type: str | None = None, today: date | None = None, platform: bool = True,
+    postbox: facts.PostboxLookup | None = None,
 ) -> Report:
     """Validate one document; raises PackageNotInstalled when there is no GİB package to validate with.
 
@@ -66,7 +67,8 @@ def validate(
     exactly when the invoice's ProfileID is EARSIVFATURA.  ``today`` is the day GİB's date rules and
 ours judge by (default: Istanbul's, as GİB's);
     ``platform=False`` leaves our own rules out (for documents others issued: GİB's rules are theirs).
-    The platform rules may read the database (a SENDERENVELOPE's receivers on GİB's user list).
+    ``postbox`` tells the platform rules whether a SENDERENVELOPE's receivers are postboxes on GİB's
+    user list (``directory.lookup.is_postbox``); without it none is.
     """
     if doc_type is not None and doc_type not in DOC_TYPES:
         raise ValueError(f"doc_type must be one of {DOC_TYPES}, not {doc_type!r}")
@@ -78,7 +80,7 @@ ours judge by (default: Istanbul's, as GİB's);
     if parsed.tree.getroot().tag not in xsd.SCHEMA_FOR_ROOT:
         return Report([_unknown_root(parsed.tree.getroot())])
     doc_type = doc_type or detect_type(parsed.tree)
-    return Report(_layers(parsed, package, doc_type, today or datetime.now(ISTANBUL).date(), platform), doc_type)
+    return Report(_layers(parsed, package, doc_type, today or datetime.now(ISTANBUL).date(), platform, postbox), doc_type)
 
 
 def detect_type(tree: etree._ElementTree) -> str:
@@ -87,7 +89,8 @@ def detect_type(tree: etree._ElementTree) -> str:
     return "earchive" if profile.strip() == "EARSIVFATURA" else "efatura"
 
 
-def _layers(parsed: Parsed, package: InstalledPackage, doc_type: str, today: date, platform: bool) -> list[ValidationIssue]:
+def _layers(parsed: Parsed, package: InstalledPackage, doc_type: str, today: date, platform: bool,
+            postbox: facts.PostboxLookup | None) -> list[ValidationIssue]:
     issues = _schema_issues(parsed, package)
     try:
         document = engine.parse(parsed.text)
@@ -95,7 +98,7 @@ def _layers(parsed: Parsed, package: InstalledPackage, doc_type: str, today: dat
         return issues + [_engine_issue("gib", exc)]
     issues += _gib_issues(parsed, package, document, doc_type, today)
     if platform:
-        issues += _platform_issues(parsed, document, today)
+        issues += _platform_issues(parsed, document, today, postbox)
     return issues
 
 
@@ -189,9 +192,9 @@ def _gib_issues(parsed: Parsed, package: InstalledPackage, document, doc_type: s
     )
 
 
-def _platform_issues(parsed: Parsed, document, today: date) -> list[ValidationIssue]:
+def _platform_issues(parsed: Parsed, document, today: date, postbox: facts.PostboxLookup | None) -> list[ValidationIssue]:
     # Passed on every run, even empty: a parameter stays set, and another document's facts must not count.
-    known = engine.parse(facts.postboxes(parsed.tree))
+    known = engine.parse(facts.postboxes(parsed.tree, postbox))
     return _rule_issues(
         "platform",
         parsed,

@@ -22,6 +22,7 @@ from integrator.errors import DomainError
 from signing import certificates, pkcs11, vault, xades
 from signing.keys import KeyProvider, Pkcs12Key, SealFileInvalid, SealPasswordWrong
 from signing.models import Seal
+from signing.signals import seal_registered
 from tenants.models import Tenant
 
 _keys: dict[tuple[int, str], KeyProvider] = {}
@@ -84,14 +85,13 @@ def _store(*, tenant: Tenant | None, name: str, key: KeyProvider, now: dt.dateti
 
 
 def _release_held(seal: Seal) -> None:
-    from invoices.pipeline import invoices_release_held  # invoices seal through this module
-
+    """Tell the pipeline which tenants' held invoices this seal may seal now."""
     if seal.tenant_id is not None:
         tenant_ids = [seal.tenant_id]
     else:  # the integrator's seal: for those who authorised it and have no seal of their own
         authorised = Tenant.objects.filter(sealed_by_integrator=True).exclude(seals__is_active=True)
         tenant_ids = list(authorised.values_list("id", flat=True))
-    invoices_release_held(tenant_ids=tenant_ids, seal_name=seal.name)
+    seal_registered.send(sender=Seal, seal=seal, tenant_ids=tenant_ids)
 
 
 @sensitive_variables("data", "password")

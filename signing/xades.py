@@ -25,9 +25,9 @@ from signxml import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
 from signxml.xades import XAdESDataObjectFormat, XAdESSigner
 
 from integrator.errors import DomainError
-from invoices.ubl.names import CAC, CBC, EXT, SLOT_NS
 from signing.certificates import holder_identifier
 from signing.keys import KeyProvider
+from ubl.names import CAC, CBC, EXT, SLOT_NS
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 XADES = "http://uri.etsi.org/01903/v1.3.2#"

@@ -12,9 +12,9 @@ from contextlib import contextmanager
 import pytest
 from django.utils import timezone
 
-from envelopes.polling import poll_due
 from gibhub.registry import hub_register
 from integrator.celery import app as celery_app
+from pipeline.tasks import envelopes_poll
 from signing import pki
 from signing.services import seal_import_pkcs12
 from tenants.ledger import credits_add
@@ -31,8 +31,8 @@ def today_payload(profile: str = "TICARIFATURA", **extra) -> dict:
 
 
 def poll_all() -> int:
-    """Poll every envelope as if its time had come."""
-    return poll_due(now=timezone.now() + dt.timedelta(days=1))
+    """Poll every envelope as if its time had come, as beat's task does (what it puts back in the queue is packed again)."""
+    return envelopes_poll((timezone.now() + dt.timedelta(days=1)).isoformat())
 
 
 def trust(settings, tmp_path, test_root) -> None:

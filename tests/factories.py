@@ -5,7 +5,7 @@ import itertools
 
 from django.contrib.auth import get_user_model
 
-from envelopes.models import RegisteredAlias, RegisteredUser
+from directory.models import RegisteredAlias, RegisteredUser
 from tenants.models import NumberSeries, Tenant
 from tenants.numbering import series_create
 from tenants.services import alias_add, membership_set, tenant_create

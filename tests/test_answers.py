@@ -7,11 +7,12 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from envelopes.answers import LAPSED, AnswerRefused, answers_lapse, invoice_answer
 from envelopes.models import Envelope
+from invoices.answers import LAPSED, AnswerRefused, answers_lapse
 from invoices.models import Invoice
 from invoices.services import invoice_issue
 from invoices.status import Status
+from pipeline.flow import invoice_answer
 from signing.services import document_seal
 from tests.concurrency import run_concurrently
 from tests.exchange_fixtures import equip
@@ -56,7 +57,7 @@ def test_an_answer_is_sealed_while_no_row_is_locked(tenant_a, tenant_b, seal_a, 
         seen.append((results, errors))
         return document_seal(**kwargs)
 
-    monkeypatch.setattr("envelopes.answers.document_seal", seal_and_look)
+    monkeypatch.setattr("invoices.answers.document_seal", seal_and_look)
     invoice_answer(tenant=tenant_a, invoice_uuid=invoice.uuid, code="KABUL")
     assert seen == [([Status.RECEIVED], [])]
     assert Invoice.objects.get(id=invoice.id).status == Status.ACCEPTED

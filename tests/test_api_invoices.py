@@ -20,6 +20,7 @@ from tests.concurrency import run_concurrently
 from tests.exchange_fixtures import today_payload
 from tests.gib import GIB
 from tests.invoice_payloads import PERSON, payload
+from ubl.names import cac, cbc
 
 INVOICES = "/api/v1/invoices"
 TO_A = {"vkn": "1234567890", "name": "A Tekstil A.Ş.", "tax_office": "Kadıköy", "address": {"district": "Kadıköy", "city": "İstanbul"}}
@@ -104,6 +105,27 @@ def test_an_xml_invoice_of_another_supplier_is_refused(client, key_a):
     response = client.post(INVOICES, TICARI_SAMPLE.read_bytes(), content_type="application/xml", **auth(key_a))
     assert is_problem(response, 422, "supplier_mismatch")
     assert Invoice.objects.count() == 0
+
+
+@pytest.mark.parametrize("profile, type_, field", [
+    ("TICARIFATURA", "IADE", "profile"),  # GİB allows IADE only as TEMELFATURA or EARSIVFATURA
+    ("TEMELFATURA", "TEVKIFAT", "lines"),  # a TEVKIFAT invoice with no withholding
+])
+def test_gibs_profile_and_type_rules_refuse_json_and_xml_alike(client, tenant_a, key_a, profile, type_, field):
+    # The XML: a valid invoice of the tenant's, turned into what the rule refuses.
+    root = etree.fromstring(bytes(invoice_issue(tenant=tenant_a, data=today_payload("TEMELFATURA")).xml))
+    root.find("cbc:ProfileID", UBL).text, root.find("cbc:InvoiceTypeCode", UBL).text = profile, type_
+    if type_ == "IADE":
+        reference = etree.SubElement(etree.SubElement(root, cac("BillingReference")), cac("InvoiceDocumentReference"))
+        etree.SubElement(reference, cbc("ID")).text = "AAA2026000000001"
+    before = Invoice.objects.count()
+    as_xml = client.post(INVOICES, etree.tostring(root), content_type="application/xml", HTTP_ACCEPT_LANGUAGE="en", **auth(key_a))
+    returns = [{"id": "AAA2026000000001", "issue_date": timezone.localdate().isoformat()}] if type_ == "IADE" else []
+    as_json = post_json(client, key_a, today_payload(profile, type_=type_, returns=returns), HTTP_ACCEPT_LANGUAGE="en")
+
+    errors = [[(e["field"], e["message"]) for e in is_problem(answer, 400, "payload_invalid")["errors"]] for answer in (as_xml, as_json)]
+    assert errors[0] == errors[1] and [f for f, _message in errors[0]] == [field]
+    assert Invoice.objects.count() == before
 
 
 def test_an_invalid_invoice_is_422_with_gib_rules_and_takes_no_number(client, tenant_a, key_a):

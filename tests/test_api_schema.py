@@ -32,8 +32,8 @@ from schemathesis.specs.openapi.checks import (
 from envelopes import packing, sbdh
 from envelopes.gib.soap import SendDocument
 from envelopes.receiving import envelope_receive
-from invoices.pipeline import invoice_seal, invoice_validate
 from invoices.services import draft_from_payload, draft_issue
+from invoices.steps import invoice_seal, invoice_validate
 from signing import xades
 from tenants.api_keys import api_key_create
 from tenants.webhooks import webhook_create

@@ -13,9 +13,9 @@ from integrator.errors import DomainError
 from invoices import display
 from invoices.display import CACHE_SIZE, DisplayError, NoStylesheet, StylesheetRefused, compiled, render_html
 from invoices.services import invoice_issue
-from invoices.ubl.names import NS
 from tests.gib import GIB, INVOICE_SAMPLES
 from tests.invoice_payloads import payload
+from ubl.names import NS
 
 HEAD = ('<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform" '
         'xmlns:exsl="http://exslt.org/common" extension-element-prefixes="exsl">')

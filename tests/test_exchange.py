@@ -3,14 +3,15 @@ followed to 1300; each of GİB's status branches driven by the hub's forced code
 
 import pytest
 
-from envelopes.answers import AnswerRefused, invoice_answer
 from envelopes.models import Envelope
 from envelopes.sending import envelopes_pack
 from gibhub.forcing import hub_force
+from invoices.answers import AnswerRefused
 from invoices.models import Invoice
-from invoices.pipeline import invoice_seal, invoice_submit, invoice_validate
 from invoices.services import invoice_issue
 from invoices.status import Status
+from invoices.steps import invoice_seal, invoice_validate
+from pipeline.flow import invoice_answer, invoice_submit
 from tenants.ledger import credits_balance
 from tests.exchange_fixtures import CREDITS, eager, exchange, poll_all, today_payload  # noqa: F401 (fixture)
 

@@ -11,8 +11,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from lxml import etree
 
-from envelopes.models import RegisteredAlias, RegisteredUser
-from envelopes.userlist import default_postbox, registered_user, userlist_import
+from directory.lookup import default_postbox, registered_user
+from directory.models import RegisteredAlias, RegisteredUser
+from envelopes.userlist import userlist_import
 from gibhub.models import ForcedCode, HubAlias, HubEnvelope, HubUser
 from gibhub.registry import AliasTaken, BadRegistration, hub_alias_delete, hub_register
 from tests.envelope_helpers import ENVELOPE_ID

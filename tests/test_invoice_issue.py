@@ -5,14 +5,14 @@ from lxml import etree
 from invoices.models import Invoice, StatusChange
 from invoices.services import IllegalTransition, NoSeries, PayloadInvalid, ProfileNotAllowed, invoice_issue, set_status
 from invoices.status import Status
-from invoices.ubl.build import DEFAULT_XSLT
-from invoices.ubl.parse import embedded_xslt, parse_invoice
+from schematron.validation import validate
 from tenants.models import NumberSeries
 from tenants.numbering import series_create
 from tenants.services import tenant_set_design
-from schematron.validation import validate
 from tests.clock import TODAY, YEAR
 from tests.invoice_payloads import CASES, payload
+from ubl.build import DEFAULT_XSLT
+from ubl.parse import embedded_xslt, parse_invoice
 
 
 @pytest.fixture

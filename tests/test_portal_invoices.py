@@ -15,13 +15,13 @@ from envelopes.models import Envelope
 from invoices.models import Invoice, StatusChange
 from invoices.services import invoice_issue, set_status
 from invoices.status import Status
-from invoices.ubl.response import ANSWER_WINDOW
 from invoices.views import PER_PAGE
 from tests.exchange_fixtures import equip
 from tests.factories import make_user
 from tests.gib import GIB
 from tests.invoice_payloads import payload
 from tests.test_display import with_stylesheet
+from ubl.response import ANSWER_WINDOW
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 A_AS_CUSTOMER = {"vkn": "1234567890", "name": "A Tekstil A.Ş.", "tax_office": "Kadıköy", "address": {"district": "Kadıköy", "city": "İstanbul"}}

@@ -13,15 +13,14 @@ import pytest
 import requests
 from lxml import etree
 
-import envelopes.tasks
+import pipeline.tasks
 from envelopes import packing, sbdh
-from envelopes.answers import system_response_send
+from envelopes.answers import system_response_pack
 from envelopes.gib.client import GibClient, GibFault
 from envelopes.models import Envelope, EnvelopeStatus
 from invoices.models import Invoice, StatusChange
 from invoices.services import invoice_issue, tenant_party
 from invoices.status import Status
-from invoices.ubl.response import build_application_response, parse_system_response
 from signing import pki, xades
 from tests.clock import NOW, TODAY
 from tests.concurrency import run_concurrently
@@ -30,6 +29,7 @@ from tests.envelope_helpers import envelope, invoices  # noqa: F401  (fixtures)
 from tests.exchange_fixtures import trust
 from tests.factories import make_tenant
 from tests.invoice_payloads import CUSTOMER, payload
+from ubl.response import build_application_response, parse_system_response
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,7 +68,7 @@ def gib(url) -> GibClient:
 def queued(monkeypatch) -> list[int]:
     """The envelope ids a push enqueued a system response for (the task is recorded, never run)."""
     ids: list[int] = []
-    monkeypatch.setattr(envelopes.tasks, "system_response_send", types.SimpleNamespace(delay=ids.append))
+    monkeypatch.setattr(pipeline.tasks, "system_response_send", types.SimpleNamespace(delay=ids.append))
     return ids
 
 
@@ -104,7 +104,7 @@ def incoming(tenant):
 
 def answered(envelope: Envelope) -> tuple[sbdh.Envelope, object]:
     """Our system response to *envelope*, packed as it will be sent: the SYSTEMENVELOPE and its S_APR."""
-    answer = system_response_send(envelope_id=envelope.id)
+    answer = system_response_pack(envelope_id=envelope.id)
     xml = packing.unpack(answer.file_name, bytes(answer.data), answer.md5)
     system = sbdh.parse_envelope(xml)
     return system, parse_system_response(system.documents[0])
@@ -174,7 +174,7 @@ def test_the_system_response_says_1200_from_bs_postbox_to_as_sender_unit_once(gi
     assert (reply.tenant, reply.direction, reply.state) == (tenant_b, Envelope.Direction.OUTGOING, Envelope.State.PACKED)
 
     before = rows()
-    assert system_response_send(envelope_id=stored.id) is None
+    assert system_response_pack(envelope_id=stored.id) is None
     assert rows() == before
 
 

@@ -13,7 +13,7 @@ import pytest
 import requests
 from lxml import etree
 
-import envelopes.tasks
+import pipeline.tasks
 from envelopes import packing, sbdh
 from envelopes.gib import soap
 from envelopes.models import Envelope, EnvelopeStatus
@@ -46,7 +46,7 @@ def url(settings, live_server, gib_package, test_root, tmp_path, tenant_a, tenan
 def queued(monkeypatch) -> list[int]:
     """The system responses a push enqueued (recorded, never sent)."""
     ids: list[int] = []
-    monkeypatch.setattr(envelopes.tasks, "system_response_send", types.SimpleNamespace(delay=ids.append))
+    monkeypatch.setattr(pipeline.tasks, "system_response_send", types.SimpleNamespace(delay=ids.append))
     return ids
 
 

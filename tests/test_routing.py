@@ -2,7 +2,7 @@
 
 import pytest
 
-from envelopes.routing import NotRegistered, UnknownPostbox
+from directory.routing import NotRegistered, UnknownPostbox
 from invoices.models import Invoice
 from invoices.services import invoice_issue
 from tenants.models import NumberSeries

@@ -8,11 +8,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from demo.setup import demo_seals_renew
 from invoices.services import invoice_issue
 from signing import pki, xades
 from signing.keys import Pkcs12Key
 from signing.models import Seal
-from tenants.demo import demo_seals_renew
 from tenants.models import Tenant
 from tests.clock import NOW
 from tests.invoice_payloads import payload

@@ -11,11 +11,11 @@ from lxml import etree
 
 from invoices.payload import InvoicePayloadSerializer, payload_to_invoice
 from invoices.services import tenant_party
-from invoices.ubl import build, totals
-from invoices.ubl.build import DEFAULT_XSLT
 from schematron.validation import validate
 from tests.clock import GOLDEN_DAY
 from tests.invoice_payloads import CASES
+from ubl import build, totals
+from ubl.build import DEFAULT_XSLT
 
 GOLDEN = Path(__file__).with_name("golden")
 BLOB = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}EmbeddedDocumentBinaryObject"

@@ -12,8 +12,16 @@ from lxml import etree
 
 from envelopes import sbdh
 from invoices.services import tenant_party
-from invoices.ubl import build
-from invoices.ubl.response import (
+from schematron.validation import validate
+from signing import xades
+from signing.verify import verify
+from tests.clock import NOW, TODAY
+from tests.envelope_helpers import key_of, sealed_invoices
+from tests.gib import GIB
+from tests.invoice_payloads import payload
+from tests.test_ubl_golden import built
+from ubl import build
+from ubl.response import (
     NotAnswerable,
     ParseError,
     ReasonRequired,
@@ -25,14 +33,6 @@ from invoices.ubl.response import (
     parse_application_response,
     parse_system_response,
 )
-from schematron.validation import validate
-from signing import xades
-from signing.verify import verify
-from tests.clock import NOW, TODAY
-from tests.envelope_helpers import key_of, sealed_invoices
-from tests.gib import GIB
-from tests.invoice_payloads import payload
-from tests.test_ubl_golden import built
 
 GOLDEN = Path(__file__).with_name("golden")
 RESPONSES = GIB / "samples/responses"

@@ -5,10 +5,10 @@ import dataclasses
 import pytest
 from lxml import etree
 
-from invoices.ubl.build import build_invoice, to_bytes
-from invoices.ubl.parse import ParseError, embedded_xslt, parse_invoice
 from schematron.validation import validate
 from tests.gib import INVOICE_SAMPLES, is_tr12
+from ubl.build import build_invoice, to_bytes
+from ubl.parse import ParseError, embedded_xslt, parse_invoice
 
 SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 

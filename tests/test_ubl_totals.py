@@ -2,9 +2,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from invoices.ubl import totals
-from invoices.ubl.document import KDV, AllowanceCharge, Invoice, Line, Party, Tax, Withholding
-from invoices.ubl.words import amount_in_words, number_in_words
+from ubl import totals
+from ubl.document import KDV, AllowanceCharge, Invoice, Line, Party, Tax, Withholding
+from ubl.words import amount_in_words, number_in_words
 
 
 @pytest.mark.parametrize(

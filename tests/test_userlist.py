@@ -17,17 +17,11 @@ import pytest
 from celery.exceptions import Retry
 from django.core.management import CommandError, call_command
 
-from envelopes.userlist import importing as userlist
-from envelopes.models import RegisteredAlias, RegisteredUser, UserListImport
+from directory import importing as userlist
+from directory.lookup import default_postbox, registered_user
+from directory.models import RegisteredAlias, RegisteredUser, UserListImport
 from envelopes.tasks import userlist_refresh
-from envelopes.userlist import (
-    UserListError,
-    UserListUnavailable,
-    default_postbox,
-    kind_from_name,
-    registered_user,
-    userlist_import,
-)
+from envelopes.userlist import UserListError, UserListUnavailable, kind_from_name, userlist_import
 from tests.test_userlist_sample import identifier, sample_user, user_xml, userlist_chunks, write_userlist
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
@@ -400,8 +394,8 @@ def test_operators_read_the_list_in_the_admin(admin_client, tmp_path):
     userlist_import(source=str(pk_list(tmp_path, 3)))
     user = RegisteredUser.objects.get(identifier=identifier(2))
 
-    assert admin_client.get("/admin/envelopes/registereduser/", {"q": identifier(2)}).status_code == 200
-    page = admin_client.get(f"/admin/envelopes/registereduser/{user.pk}/change/")
+    assert admin_client.get("/admin/directory/registereduser/", {"q": identifier(2)}).status_code == 200
+    page = admin_client.get(f"/admin/directory/registereduser/{user.pk}/change/")
     assert page.status_code == 200 and "urn:mail:irsaliyepk@u2.example.com.tr" in page.content.decode()
-    assert admin_client.get("/admin/envelopes/userlistimport/").status_code == 200
-    assert admin_client.get("/admin/envelopes/registereduser/add/").status_code == 403
+    assert admin_client.get("/admin/directory/userlistimport/").status_code == 200
+    assert admin_client.get("/admin/directory/registereduser/add/").status_code == 403

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from django.db import connection
 
-from envelopes.models import RegisteredAlias, RegisteredUser
+from directory.models import RegisteredAlias, RegisteredUser
 from tests.test_userlist_sample import sample_user, userlist_chunks
 
 USERS = 1_000_000

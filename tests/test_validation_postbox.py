@@ -1,17 +1,18 @@
 """The platform rule PLT-RECEIVER-POSTBOX: a SENDERENVELOPE goes to an active postbox (PK) of its
-receiver on GİB's registered-user list; the validator looks the receivers up and passes the answer
-to the schematron rule."""
+receiver on GİB's registered-user list; the validator asks the lookup it is given (the packer gives
+``directory.lookup.is_postbox``) and passes the answer to the schematron rule."""
 
 import datetime as dt
 from collections import Counter
+from functools import partial
 
 import pytest
 from lxml import etree
 
+from directory.lookup import is_postbox
+from directory.models import RegisteredAlias
 from envelopes import sbdh
-from envelopes.models import RegisteredAlias
-from schematron import engine
-from schematron.validation import validate
+from schematron import engine, validation
 from tests.clock import NOW, TODAY
 from tests.envelope_helpers import A_TO_B, ENVELOPE_ID, sealed_invoices
 from tests.factories import register
@@ -24,6 +25,7 @@ RECEIVER_PATH = "/sh:StandardBusinessDocument[1]/sh:StandardBusinessDocumentHead
 ENVELOPES = SAMPLES / "envelopes"
 SENDER_SAMPLES = sorted(p for p in ENVELOPES.glob("*.xml") if b"<sh:Type>SENDERENVELOPE<" in p.read_bytes())
 OTHER_SAMPLES = sorted(p for p in ENVELOPES.glob("*.xml") if p not in SENDER_SAMPLES)
+validate = partial(validation.validate, postbox=is_postbox)  # as the packer validates
 
 
 @pytest.fixture
@@ -44,6 +46,12 @@ def rule_issues(xml: bytes) -> list:
 def test_an_envelope_to_the_receivers_postbox_passes(one_invoice):
     report = validate(to("urn:mail:pk@b-gida.com.tr", one_invoice), today=TODAY)
     assert report.valid, [(e.layer, e.rule, e.message_en) for e in report.errors]
+
+
+def test_without_a_lookup_no_receiver_is_a_postbox(one_invoice, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        report = validation.validate(to("urn:mail:pk@b-gida.com.tr", one_invoice), today=TODAY)
+    assert [issue.rule for issue in report.errors] == [RULE]
 
 
 def test_an_alias_the_receiver_does_not_have_fails_with_both_messages(one_invoice):

@@ -1,7 +1,7 @@
 """Downloading GİB's registered-user list (``newUserGbListxml.zip``, ``newUserPkListxml.zip``) from GİB.
 
 Only the HTTP part lives here, with the rest of what talks to GİB; reading and importing the list is
-``envelopes.userlist``. The body goes to a temporary file (a zip can only be read from a file it can
+``directory.importing``'s (``envelopes.userlist`` joins the two). The body goes to a temporary file (a zip can only be read from a file it can
 seek in), bounded in size; every download is logged with its size and duration, and a URL is never
 shown with its credentials or query (a token GİB or a mirror may carry there).
 """
@@ -13,7 +13,6 @@ import logging
 import tempfile
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from directory.importing import redacted
 from integrator.errors import network_reason
 
 logger = logging.getLogger(__name__)
@@ -34,12 +34,6 @@ class DownloadFailed(Exception):
 
 class DownloadTooLarge(Exception):
     """The body went past the limit: a list that large is not GİB's."""
-
-
-def redacted(url: str) -> str:
-    """The URL as recorded and logged: without credentials or query."""
-    parts = urllib.parse.urlsplit(url)
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from directory.lookup import is_postbox
 from integrator.commands import LocalizedCommand
 from schematron.package import PackageNotInstalled
 from schematron.validation import DOC_TYPES, Report, ValidationIssue, localized, validate
@@ -33,7 +34,7 @@ class Command(LocalizedCommand):
         if missing:
             raise CommandError(_("no such file: %(files)s") % {"files": ", ".join(missing)}, returncode=2)
         try:
-            reports = [(path, validate(path.read_bytes(), doc_type=doc_type)) for path in paths]
+            reports = [(path, validate(path.read_bytes(), doc_type=doc_type, postbox=is_postbox)) for path in paths]
         except PackageNotInstalled as exc:
             raise CommandError(str(exc)) from exc
         for path, report in reports:  # in the command's language (integrator.commands)

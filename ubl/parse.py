@@ -9,8 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
 from integrator.errors import DomainError
-
-from invoices.ubl.document import (
+from ubl.document import (
     KDV,
     Address,
     AllowanceCharge,
@@ -24,8 +23,7 @@ from invoices.ubl.document import (
     Totals,
     Withholding,
 )
-from invoices.ubl.names import NS, cac, cbc
-
+from ubl.names import NS
 
 PACKAGE = "cac:Delivery/cac:Shipment/cac:TransportHandlingUnit/cac:ActualPackage"
 

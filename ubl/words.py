@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from invoices.ubl.totals import round2
+from ubl.totals import round2
 
 ONES = ["", "Bir", "İki", "Üç", "Dört", "Beş", "Altı", "Yedi", "Sekiz", "Dokuz"]
 TENS = ["", "On", "Yirmi", "Otuz", "Kırk", "Elli", "Altmış", "Yetmiş", "Seksen", "Doksan"]

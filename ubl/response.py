@@ -19,12 +19,12 @@ from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
 from integrator.errors import DomainError
-from invoices.ubl import build
-from invoices.ubl.build import _el, _opt  # the builder's element helpers, shared on purpose
-from invoices.ubl.document import Invoice, Party
-from invoices.ubl.names import CAC, CBC, EXT, NS, cac, cbc
-from invoices.ubl.parse import ParseError, _date, _text, _time, parse_invoice  # ParseError: one error for both readers
 from schematron.parsing import UnsafeOrBroken, parse_untrusted
+from ubl import build
+from ubl.build import _el, _opt  # the builder's element helpers, shared on purpose
+from ubl.document import Invoice, Party
+from ubl.names import CAC, CBC, EXT, NS, cac, cbc
+from ubl.parse import ParseError, _date, _text, _time, parse_invoice  # ParseError: one error for both readers
 
 APR = "urn:oasis:names:specification:ubl:schema:xsd:ApplicationResponse-2"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"

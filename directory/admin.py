@@ -3,7 +3,7 @@ only ``userlist_import`` writes it."""
 
 from django.contrib import admin
 
-from envelopes.models import RegisteredAlias, RegisteredUser, UserListImport
+from directory.models import RegisteredAlias, RegisteredUser, UserListImport
 from integrator.admin import ReadOnly
 
 

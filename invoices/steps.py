@@ -1,11 +1,14 @@
-"""The steps an issued invoice takes before it leaves: validate, then seal. Each step is idempotent
-(it acts only on an invoice in the state before it, so a task run twice changes nothing the second
-time) and records its outcome with ``set_status``. Sealing talks to a key, and perhaps a token or a
+"""The invoice's own steps before it leaves: validate, then seal. Each step is idempotent (it acts
+only on an invoice in the state before it, so a task run twice changes nothing the second time),
+records its outcome with ``set_status`` and returns it; what comes next is the pipeline's to decide
+(``pipeline.tasks``). Sealing talks to a key, and perhaps a token or a
 TSA, outside any transaction; the row is locked only to record the result.
 
 A seal that cannot be used until a person acts (``signing.services.SEAL_UNUSABLE``: none, expired,
 a wrong PIN…) holds the invoice: HELD, the reason in its status change, and nothing tries again until
 a usable seal is registered, which releases the tenant's held invoices (``invoices_release_held``).
+An invoice that comes back from ``invoice_seal`` still VALID is to be sealed again at once: a usable
+seal came in use while the one tried failed.
 Holding and releasing both lock the tenant's row first, so that a seal registered while a sealing
 failed is never missed: either the release sees the invoice held, or the hold sees the new seal.
 """
@@ -18,7 +21,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from invoices.models import Invoice
-from invoices.services import Draft, draft_from_payload, draft_issue, set_status
+from invoices.services import set_status
 from invoices.status import Status
 from schematron.validation import validate
 from signing.models import Seal
@@ -79,10 +82,8 @@ def invoice_seal(*, invoice_id: int) -> Invoice | None:
 
 
 def _hold(invoice: Invoice, *, tried: Seal | None, reason: str) -> Invoice | None:
-    """VALID → HELD with *reason*, unless another seal came in use since *tried* failed (it is
-    then tried at once). None when another run moved the invoice already."""
-    from invoices.tasks import invoice_seal as seal_task  # the tasks import this module
-
+    """VALID → HELD with *reason*, unless another seal came in use since *tried* failed: the invoice
+    is then returned still VALID, to be sealed again. None when another run moved it already."""
     with transaction.atomic():
         # As invoices_release_held: a seal registered now waits for this, or this sees it.
         # (NO KEY UPDATE: rows referencing the tenant, a new invoice, a seal, may still be written.)
@@ -92,18 +93,15 @@ def _hold(invoice: Invoice, *, tried: Seal | None, reason: str) -> Invoice | Non
             return None
         in_use = seal_in_use(tenant=tenant)
         if (in_use.seal.pk if in_use else None) != (tried.pk if tried else None):
-            transaction.on_commit(lambda: seal_task.delay(invoice.id))
-            return None
+            return locked
         logger.warning("invoice %s held: %s", invoice.id, reason)
         return set_status(invoice=locked, to=Status.HELD, text=reason)
 
 
 def invoices_release_held(*, tenant_ids: list[int], seal_name: str) -> list[int]:
-    """HELD → VALID for these tenants' invoices, sealing enqueued when the caller's transaction
-    commits: the seal *seal_name* was registered and may seal them. Runs inside the transaction that
-    registers it (``signing.services``); returns the invoices released."""
-    from invoices.tasks import invoice_seal as seal_task  # the tasks import this module
-
+    """HELD → VALID for these tenants' invoices: the seal *seal_name* was registered and may seal
+    them. Runs inside the transaction that registers it; returns the invoices released, to be sealed
+    once it commits."""
     with transaction.atomic():
         # As _hold: a sealing that failed meanwhile waits for this, then sees the seal; or this sees it held.
         list(Tenant.objects.select_for_update(no_key=True).filter(id__in=tenant_ids).order_by("id").values_list("id"))
@@ -111,23 +109,6 @@ def invoices_release_held(*, tenant_ids: list[int], seal_name: str) -> list[int]
         text = _("A usable seal was registered: %(name)s.") % {"name": seal_name}
         for invoice in held:
             set_status(invoice=invoice, to=Status.VALID, text=text)
-            transaction.on_commit(lambda invoice_id=invoice.id: seal_task.delay(invoice_id))
     if held:
         logger.info("%d held invoices released by the seal %s", len(held), seal_name)
     return [invoice.id for invoice in held]
-
-
-def invoice_submit(*, tenant, data: dict) -> Invoice:
-    """Issue an invoice and set it on its way: validation is enqueued when the issue commits, and each
-    step enqueues the next (``invoices.tasks``, ``envelopes.tasks``)."""
-    return draft_submit(tenant=tenant, draft=draft_from_payload(tenant=tenant, data=data))
-
-
-def draft_submit(*, tenant, draft: Draft) -> Invoice:
-    """``invoice_submit`` for a draft already made (from a payload or from UBL-TR XML)."""
-    from invoices.tasks import invoice_validate as validate_task  # the tasks import this module
-
-    with transaction.atomic():
-        invoice = draft_issue(tenant=tenant, draft=draft)
-        transaction.on_commit(lambda: validate_task.delay(invoice.id))
-    return invoice

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from invoices.ubl.document import AllowanceCharge, DocumentReference, Export, Invoice, Line, Party, TaxSubtotal
-from invoices.ubl.names import EXT, INVOICE_NS, NSMAP, SLOT_NS, cac, cbc
-from invoices.ubl.words import amount_in_words
+from ubl.document import AllowanceCharge, DocumentReference, Export, Invoice, Line, Party, TaxSubtotal
+from ubl.names import EXT, INVOICE_NS, NSMAP, SLOT_NS, cac, cbc
+from ubl.words import amount_in_words
 
 DEFAULT_XSLT = Path(__file__).with_name("default.xslt")
 

@@ -3,7 +3,7 @@ every total is the sum of the rounded amounts below it, so the document always a
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from invoices.ubl.document import KDV, Invoice, Line, TaxSubtotal, Totals
+from ubl.document import KDV, Invoice, Line, TaxSubtotal, Totals
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal("100")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from envelopes.models import RegisteredAlias, RegisteredUser
+from directory.models import RegisteredAlias, RegisteredUser
 
 
 def _active() -> Q:

@@ -1,7 +1,7 @@
 from django.utils.translation import gettext as _
 
+from demo.setup import demo_exchange, demo_load, demo_login, demo_seals_renew
 from integrator.commands import LocalizedCommand
-from tenants.demo import demo_exchange, demo_load, demo_login, demo_seals_renew
 
 
 class Command(LocalizedCommand):

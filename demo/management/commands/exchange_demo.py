@@ -8,12 +8,11 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from envelopes.answers import invoice_answer
+from demo.setup import TENANTS
 from integrator.commands import LocalizedCommand
 from invoices.models import Invoice
-from invoices.pipeline import invoice_submit
 from invoices.status import Status
-from tenants.demo import TENANTS
+from pipeline.flow import invoice_answer, invoice_submit
 from tenants.models import Tenant
 
 DONE = (Status.DELIVERED, Status.ACCEPTED, Status.REJECTED, Status.FAILED, Status.INVALID)

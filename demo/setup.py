@@ -10,7 +10,7 @@ from django.db import transaction
 from signing.services import seal_create_local, seals_renew_local
 from tenants.api_keys import api_key_create
 from tenants.ledger import credits_add
-from tenants.models import ApiKey, Alias, NumberSeries, Tenant
+from tenants.models import ApiKey, NumberSeries, Tenant
 from tenants.numbering import series_create
 from tenants.roles import Role
 from tenants.services import alias_add, membership_set, tenant_create

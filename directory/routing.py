@@ -12,12 +12,15 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from envelopes.userlist import default_postbox, is_postbox
+from directory.lookup import default_postbox, is_postbox
 from integrator.errors import DomainError
-from invoices.models import Invoice
 
 EARSIV = "EARSIVFATURA"
 CONVERTIBLE = ("TEMELFATURA", "TICARIFATURA")
+
+# The channels and the reasons, as plain values (the invoice keeps them: ``Invoice.Channel``, ``Invoice.Routing``).
+CHANNEL_EFATURA, CHANNEL_EARSIV = "efatura", "earsiv"
+EARSIV_ASKED, ALIAS_GIVEN, DEFAULT_ALIAS, NOT_REGISTERED = "earsiv_asked", "alias_given", "default_alias", "not_registered"
 
 
 class NotRegistered(DomainError):
@@ -41,15 +44,15 @@ class Route:
 def route(*, profile: str, customer: str, alias: str = "") -> Route:
     """The channel, the profile to build (EARSIVFATURA for a customer not on the list) and the postbox."""
     if profile == EARSIV:
-        return Route(Invoice.Channel.EARSIV, EARSIV, "", Invoice.Routing.EARSIV_ASKED)
+        return Route(CHANNEL_EARSIV, EARSIV, "", EARSIV_ASKED)
     if alias:
-        return Route(Invoice.Channel.EFATURA, profile, _named_postbox(customer, alias), Invoice.Routing.ALIAS_GIVEN)
+        return Route(CHANNEL_EFATURA, profile, _named_postbox(customer, alias), ALIAS_GIVEN)
     postbox = default_postbox(customer)
     if postbox is not None:
-        return Route(Invoice.Channel.EFATURA, profile, postbox.name, Invoice.Routing.DEFAULT_ALIAS)
+        return Route(CHANNEL_EFATURA, profile, postbox.name, DEFAULT_ALIAS)
     if profile not in CONVERTIBLE:
         raise NotRegistered(identifier=customer, profile=profile)
-    return Route(Invoice.Channel.EARSIV, EARSIV, "", Invoice.Routing.NOT_REGISTERED)
+    return Route(CHANNEL_EARSIV, EARSIV, "", NOT_REGISTERED)
 
 
 def _named_postbox(customer: str, alias: str) -> str:

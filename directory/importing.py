@@ -3,7 +3,8 @@
 GİB publishes two lists in the shape of ``NewUserList.xsd``, each as a zip holding one XML file:
 the sender units (GB, ``newUserGbListxml.zip``) and the postboxes (PK, ``newUserPkListxml.zip``).
 The XML does not say which of the two it is, so the kind comes from the source's name or is given.
-A URL is fetched by ``envelopes.gib.userlist`` (only ``envelopes.gib`` talks to GİB).
+A URL is fetched by the download the caller gives: ``envelopes.userlist`` gives GİB's (only
+``envelopes.gib`` talks to GİB).
 
 An import reads the XML as a stream (lxml ``iterparse``; each ``<User>`` is cleared and dropped as
 soon as it is read), so memory does not grow with the list. It stages the users and aliases in two
@@ -22,8 +23,8 @@ import time
 import urllib.parse
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
@@ -34,14 +35,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from lxml import etree
 
-from envelopes.gib.userlist import DownloadFailed, DownloadTooLarge, downloaded, redacted
-from envelopes.models import RegisteredAlias, RegisteredUser, UserListImport
+from directory.models import RegisteredAlias, RegisteredUser, UserListImport
 from schematron.parsing import syntax_error
 
 logger = logging.getLogger(__name__)
 
 GIB_TIME_ZONE = ZoneInfo("Europe/Istanbul")  # GİB writes the list's times without an offset
 MAX_BYTES = 8 * 1024**3  # refused beyond this, downloaded or decompressed: a zip bomb is not a list
+# Fetches an http(s) list: (url, at most this many bytes) → the body, a binary file open at its start.
+Download = Callable[[str, int], AbstractContextManager[BinaryIO]]
 BATCH = 5_000  # users parsed, then staged, at a time: what the import holds in memory
 _SAFE_PARSING = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
 _STAGE_USERS, _STAGE_ALIASES = "userlist_stage_user", "userlist_stage_alias"
@@ -71,9 +73,10 @@ class ImportResult:
 # --- Import ------------------------------------------------------------------------------------
 
 
-def userlist_import(*, source: str, kind: str | None = None) -> ImportResult:
+def userlist_import(*, source: str, kind: str | None = None, download: Download | None = None) -> ImportResult:
     """Replace GİB's GB or PK list (``kind``; by default read from the source's name) with the one at
-    ``source``: an http(s) URL or a file path, the XML plain, zipped or gzipped.
+    ``source``: a file path, or an http(s) URL that *download* fetches (``envelopes.userlist`` gives
+    GİB's), the XML plain, zipped or gzipped.
 
     Users that neither list names any more go with their aliases. On any failure the previous list
     stays as it was, the run is recorded as failed with its error, and the error is raised
@@ -83,7 +86,7 @@ def userlist_import(*, source: str, kind: str | None = None) -> ImportResult:
     record = UserListImport.objects.create(kind=kind, source=_redacted(source)[:500])
     started = time.monotonic()
     try:
-        users, aliases, skipped, removed = _import(source, kind)
+        users, aliases, skipped, removed = _import(source, kind, download)
     except Exception as exc:
         _finish(record, UserListImport.Status.FAILED, error=str(exc) or type(exc).__name__)
         logger.error("user list: %s list from %s failed: %s", kind, record.source, exc)
@@ -114,9 +117,9 @@ def _finish(record: UserListImport, status: str, **counts) -> None:
     UserListImport.objects.filter(pk=record.pk).update(status=status, finished_at=timezone.now(), **counts)
 
 
-def _import(source: str, kind: str) -> tuple[int, int, int, int]:
+def _import(source: str, kind: str, download: Download | None) -> tuple[int, int, int, int]:
     with _staging():
-        with _opened(source) as stream:
+        with _opened(source, download) as stream:
             users, aliases, skipped = _stage(stream)
         if not users:
             # GİB never publishes an empty list; an empty file is a fault, not a reason to forget everyone.
@@ -131,16 +134,26 @@ def _is_url(source: str) -> bool:
     return urllib.parse.urlsplit(source).scheme in ("http", "https")
 
 
+def redacted(url: str) -> str:
+    """The URL as recorded and logged: without credentials or query (a token GİB or a mirror may carry there)."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
 def _redacted(source: str) -> str:
-    """The source as recorded and logged: a URL without credentials or query."""
     return redacted(source) if _is_url(source) else source
 
 
 @contextmanager
-def _opened(source: str) -> Iterator[BinaryIO]:
+def _opened(source: str, download: Download | None) -> Iterator[BinaryIO]:
     """The list's XML as a stream of bytes, whatever it came wrapped in."""
     with ExitStack() as stack:
-        raw = stack.enter_context(_downloaded(source) if _is_url(source) else _local(source))
+        if not _is_url(source):
+            raw = stack.enter_context(_local(source))
+        elif download is None:
+            raise UserListUnavailable(_("%(source)s is an address, and no download was given to fetch it") % {"source": _redacted(source)})
+        else:
+            raw = stack.enter_context(download(source, MAX_BYTES))
         yield _Limited(_unwrapped(raw, stack))
 
 
@@ -153,19 +166,6 @@ def _local(path: str) -> Iterator[BinaryIO]:
             else type(exc).__name__
         raise UserListUnavailable(_("cannot open %(path)s: %(reason)s") % {"path": path, "reason": reason}) from None
     with file:
-        yield file
-
-
-@contextmanager
-def _downloaded(url: str) -> Iterator[BinaryIO]:
-    """The body, fetched from GİB into a temporary file; the download's failures as the import's."""
-    with ExitStack() as stack:
-        try:
-            file = stack.enter_context(downloaded(url, limit=MAX_BYTES))
-        except DownloadFailed as exc:
-            raise UserListUnavailable(str(exc)) from None
-        except DownloadTooLarge as exc:
-            raise UserListError(str(exc)) from None
         yield file
 
 

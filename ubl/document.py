@@ -2,7 +2,7 @@
 
 Money is ``Decimal`` throughout. Amounts a person or an ERP gives (prices, quantities, rates) are kept
 as given; amounts the platform computes (line, tax and document totals) are rounded to two places by
-``invoices.ubl.totals``.
+``ubl.totals``.
 """
 
 import datetime

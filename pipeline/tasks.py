@@ -1,0 +1,115 @@
+"""The pipeline's tasks: each takes an id, calls one service, owns its retries, and enqueues the next
+step (the sequence is drawn in ``pipeline``). Re-running one is harmless: the services act only on
+the state they expect, so a message delivered twice, or a task run again after its worker died,
+changes nothing the second time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from celery import shared_task
+from django.db import transaction
+
+from envelopes import answers as answer_envelopes
+from envelopes import polling, sending
+from envelopes.codes import Action
+from envelopes.gib.client import GibFault, GibUnavailable
+from envelopes.states import requeued
+from integrator.errors import DomainError
+from invoices import answers, steps
+from invoices.models import Invoice
+from invoices.status import Status
+from pipeline import sweeper
+from tenants.ledger import InsufficientCredits
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+
+def backoff(retries: int) -> int:
+    return min(15 * 2**retries, 3600)
+
+
+@shared_task(bind=True, max_retries=10)
+def invoice_validate(self, invoice_id: int) -> None:
+    invoice = steps.invoice_validate(invoice_id=invoice_id)
+    if invoice is not None and invoice.status == Status.VALID:
+        invoice_seal.delay(invoice_id)
+
+
+@shared_task(bind=True, max_retries=10)
+def invoice_seal(self, invoice_id: int) -> None:
+    """A seal that needs a person (none, expired, a wrong PIN) holds the invoice, HELD with the reason,
+    until a usable seal is registered: no retries. What may pass by itself (a TSA or a token away) is
+    tried again later; the invoice waits VALID, and the sweeper picks it up again after the retries.
+    An invoice still VALID after the step met a seal that came in use meanwhile: sealed again at once."""
+    try:
+        invoice = steps.invoice_seal(invoice_id=invoice_id)
+    except DomainError as exc:
+        logger.warning("invoice %s: not sealed: %s", invoice_id, exc)
+        raise self.retry(countdown=backoff(self.request.retries)) from None
+    if invoice is None:
+        return
+    if invoice.status == Status.VALID:
+        invoice_seal.delay(invoice_id)
+    elif invoice.status == Status.SEALED and invoice.channel == Invoice.Channel.EFATURA:
+        envelopes_pack.delay(invoice.tenant_id)
+
+
+@shared_task
+def envelopes_pack(tenant_id: int) -> None:
+    for envelope in sending.envelopes_pack(tenant=Tenant.objects.get(id=tenant_id)):
+        transaction.on_commit(lambda envelope_id=envelope.id: envelope_send.delay(envelope_id))
+
+
+@shared_task(bind=True, max_retries=12)
+def envelope_send(self, envelope_id: int) -> None:
+    """GİB unreachable or failing on its side (2000, 2002, 2003, 2005): the same zip again, later.
+    A fault that needs a fix or a person is recorded; so is a tenant out of credits, whom the sweeper
+    tries again once there are credits."""
+    try:
+        sending.envelope_send(envelope_id=envelope_id)
+    except GibUnavailable:
+        raise self.retry(countdown=backoff(self.request.retries)) from None
+    except GibFault as fault:
+        if fault.entry.action == Action.RESEND:
+            raise self.retry(countdown=backoff(self.request.retries)) from None
+        sending.envelope_send_failed(envelope_id=envelope_id, fault=fault)
+    except InsufficientCredits as exc:
+        sending.envelope_held(envelope_id=envelope_id, reason=str(exc))
+
+
+@shared_task
+def envelopes_poll(now: str | None = None) -> int:
+    """Beat: poll GİB for every envelope that is due (safe with many workers); the invoices a code put
+    back in the queue (1215/1230) are packed again. *now*, ISO 8601, stands in for the clock."""
+    polled = polling.poll_due(now=dt.datetime.fromisoformat(now) if now else None)
+    for tenant_id in sorted({envelope.tenant_id for envelope in polled if requeued(envelope)}):
+        envelopes_pack.delay(tenant_id)
+    return len(polled)
+
+
+@shared_task
+def system_response_send(envelope_id: int) -> None:
+    envelope = answer_envelopes.system_response_pack(envelope_id=envelope_id)
+    if envelope is not None:
+        transaction.on_commit(lambda: envelope_send.delay(envelope.id))
+
+
+SWEPT = {"validate": invoice_validate, "seal": invoice_seal, "send": envelope_send, "answer": system_response_send, "pack": envelopes_pack}
+
+
+@shared_task
+def pipeline_sweep(now: str | None = None) -> dict[str, int]:
+    """Beat: re-enqueue what waits too long in a state a task should have moved it from (a lost
+    message, a worker killed mid-task), and let 8-day-old unanswered invoices count as accepted.
+    *now*, ISO 8601, stands in for the clock."""
+    moment = dt.datetime.fromisoformat(now) if now else None
+    counts = {}
+    for step, ids in sweeper.sweep(now=moment).items():
+        for item in ids:
+            SWEPT[step].delay(item)
+        counts[step] = len(ids)
+    counts["lapsed"] = answers.answers_lapse(now=moment)
+    return counts
