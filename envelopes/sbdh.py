@@ -258,19 +258,26 @@ def _check_unique_ids(roots: list[etree._Element], kind: str) -> None:
             seen[value] = position
 
 
-def _envelope(kind: str, element_type: str, roots: list, parties: dict, uuid, created, *, limit: int, name_first: bool = True) -> bytes:
+def _envelope(kind: str, element_type: str, roots: list, parties: dict, uuid, created, *, limit: int,
+              name_first: bool = True) -> tuple[bytes, etree._Element]:
     if not 1 <= len(roots) <= limit:
         raise EnvelopeCount(type=kind, limit=limit, count=len(roots))
     _check_unique_ids(roots, kind)
     root = _skeleton(kind, element_type, len(roots), parties, envelope_uuid(uuid), created, name_first=name_first)
-    return _serialize(root, roots)
+    return _serialize(root, roots), root
 
 
-def sender_envelope(
+def sender_envelope(**arguments) -> bytes:
+    """A SENDERENVELOPE of invoices, from our GB alias to the receiver's PK alias (see ``sender_parts``)."""
+    return sender_parts(**arguments)[0]
+
+
+def sender_parts(
     *, sender_alias: str, sender_identifier: str, sender_name: str, receiver_alias: str, receiver_identifier: str,
     receiver_name: str, documents: list[bytes], uuid=None, created: dt.datetime | None = None,
-) -> bytes:
-    """A SENDERENVELOPE of invoices, from our GB alias to the receiver's PK alias."""
+) -> tuple[bytes, etree._Element]:
+    """A SENDERENVELOPE of invoices, and the same envelope without them (its skeleton: what the
+    envelope adds to its documents, for ``schematron.validation.validate_envelope_header``)."""
     parties = dict(sender_alias=sender_alias, sender_identifier=sender_identifier, sender_name=sender_name,
                    receiver_alias=receiver_alias, receiver_identifier=receiver_identifier, receiver_name=receiver_name)
     roots = [_document(xml, i, SENDERENVELOPE, INVOICE) for i, xml in enumerate(documents, 1)]
@@ -285,7 +292,7 @@ def postbox_envelope(
     parties = dict(sender_alias=sender_alias, sender_identifier=sender_identifier, sender_name=sender_name,
                    receiver_alias=receiver_alias, receiver_identifier=receiver_identifier, receiver_name=receiver_name)
     roots = _responses(documents, POSTBOXENVELOPE, POSTBOX_CODES)
-    return _envelope(POSTBOXENVELOPE, "APPLICATIONRESPONSE", roots, parties, uuid, created, limit=MAX_ELEMENTS)
+    return _envelope(POSTBOXENVELOPE, "APPLICATIONRESPONSE", roots, parties, uuid, created, limit=MAX_ELEMENTS)[0]
 
 
 def system_envelope(
@@ -299,7 +306,7 @@ def system_envelope(
     parties = dict(sender_alias=sender_alias, sender_identifier=sender_identifier, sender_name=sender_name,
                    receiver_alias=receiver_alias, receiver_identifier=receiver_identifier, receiver_name=receiver_name)
     roots = _responses([document], SYSTEMENVELOPE, ("S_APR",))
-    return _envelope(SYSTEMENVELOPE, "APPLICATIONRESPONSE", roots, parties, uuid, created, limit=1, name_first=False)
+    return _envelope(SYSTEMENVELOPE, "APPLICATIONRESPONSE", roots, parties, uuid, created, limit=1, name_first=False)[0]
 
 
 # --- the system response a postbox sends back -----------------------------------------------------

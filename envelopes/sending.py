@@ -9,12 +9,14 @@ gets fault 2001 (the envelope is known), which counts as taken.
 
 from __future__ import annotations
 
+import hashlib
 import uuid as uuidlib
 from itertools import groupby
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from lxml import etree
 
 from directory.lookup import is_postbox
 from envelopes import packing, sbdh
@@ -26,11 +28,16 @@ from integrator.errors import DomainError
 from invoices.models import Invoice
 from invoices.services import set_status
 from invoices.status import Status
-from schematron.validation import validate
+from schematron.validation import validate, validate_envelope_header
 from tenants.ledger import credits_add, credits_debit
 from tenants.models import Alias, LedgerEntry, Tenant
 
 ALREADY_KNOWN = 2001  # ZARF ID SİSTEMDE MEVCUT: an earlier attempt got through
+
+
+class DocumentChanged(DomainError):
+    code = "document_changed"
+    message = _("The document of %(number)s is not the one that was checked and sealed; it is not sent.")
 
 
 class NoSenderAlias(DomainError):
@@ -84,9 +91,9 @@ def _fail(invoice: Invoice, code: str, text: str) -> None:
     set_status(invoice=invoice, to=Status.FAILED, code=code, text=text)
 
 
-def _envelope_xml(tenant: Tenant, sender: str, invoices: list[Invoice], envelope_id: str) -> bytes:
+def _envelope_parts(tenant: Tenant, sender: str, invoices: list[Invoice], envelope_id: str) -> tuple[bytes, etree._Element]:
     first = invoices[0]
-    return sbdh.sender_envelope(
+    return sbdh.sender_parts(
         sender_alias=sender, sender_identifier=tenant.identifier, sender_name=tenant.display_name,
         receiver_alias=first.receiver_alias, receiver_identifier=first.customer_identifier, receiver_name=first.customer_name,
         documents=[bytes(i.xml) for i in invoices], uuid=envelope_id,
@@ -94,18 +101,36 @@ def _envelope_xml(tenant: Tenant, sender: str, invoices: list[Invoice], envelope
 
 
 def _checked_envelope(tenant: Tenant, sender: str, invoices: list[Invoice]) -> list[Envelope]:
-    """The envelope of *invoices*, validated as GİB will (schema and schematron of the whole envelope).
-    When it fails, the invoices that fail alone are marked FAILED and the rest are packed again."""
+    """The envelope of *invoices*, checked for what it adds to them: each was validated whole when it
+    was issued, then sealed, so only its hash is checked here (``_unchanged``); the envelope's header
+    is checked against GİB's schema and GİB's rules and ours. A header that fails fails the invoices
+    it was made for (they share their receiver); an invoice whose document fails fails alone."""
+    invoices = [invoice for invoice in invoices if _unchanged(invoice)]
+    if not invoices:
+        return []
     envelope_id = sbdh.envelope_uuid(uuidlib.uuid4())
-    xml = _envelope_xml(tenant, sender, invoices, envelope_id)
-    report = validate(xml, postbox=is_postbox)
-    if report.valid:
-        return [_store(tenant, sender, invoices, envelope_id, xml)]
-    bad = [i for i in invoices if not validate(bytes(i.xml)).valid] or invoices
-    for invoice in bad:
+    xml, skeleton = _envelope_parts(tenant, sender, invoices, envelope_id)
+    report = validate_envelope_header(skeleton, postbox=is_postbox)
+    if not report.valid:
+        for invoice in invoices:
+            _fail(invoice, report.errors[0].rule[:10], report.errors[0].message_tr)
+        return []
+    return [_store(tenant, sender, invoices, envelope_id, xml)]
+
+
+def _unchanged(invoice: Invoice) -> bool:
+    """Whether *invoice*'s document is the one checked and sealed, by the SHA-256 recorded at sealing;
+    one sealed before hashes were recorded is validated whole instead. False: it is FAILED."""
+    data = bytes(invoice.xml)
+    if invoice.xml_sha256:
+        if hashlib.sha256(data).hexdigest() == invoice.xml_sha256:
+            return True
+        _fail(invoice, "changed", str(DocumentChanged(number=invoice.number)))
+        return False
+    report = validate(data)
+    if not report.valid:
         _fail(invoice, report.errors[0].rule[:10], report.errors[0].message_tr)
-    rest = [i for i in invoices if i not in bad]
-    return _checked_envelope(tenant, sender, rest) if rest else []
+    return report.valid
 
 
 def _store(tenant: Tenant, sender: str, invoices: list[Invoice], envelope_id: str, xml: bytes) -> Envelope:

@@ -65,6 +65,10 @@ class Invoice(models.Model):
     answer_xml = models.BinaryField(_("answer (UBL-TR)"), null=True, blank=True)
     payload = models.JSONField(_("payload"), null=True, blank=True, encoder=DjangoJSONEncoder)
     xml = models.BinaryField(_("UBL-TR XML"))
+    xml_sha256 = models.CharField(
+        _("SHA-256 of the XML"), max_length=64, blank=True,
+        help_text=_("Of the document as built, then as sealed: the packer sends only the document it names."),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -2,6 +2,7 @@
 between states."""
 
 import datetime as dt
+import hashlib
 import uuid
 from dataclasses import dataclass
 
@@ -238,6 +239,7 @@ def _save(tenant: Tenant, draft: Draft) -> Invoice:
             receiver_alias=decision.alias,
             payload=draft.payload,
             xml=xml,
+            xml_sha256=hashlib.sha256(xml).hexdigest(),
         )
         StatusChange.objects.create(invoice=invoice, to_status=invoice.status)
     return invoice
@@ -257,7 +259,7 @@ def invoice_receive(*, tenant: Tenant, document: ubl.Invoice, xml: bytes, envelo
         customer_identifier=document.customer.identifier, customer_name=party_name(document.customer),
         tax_amount=totals.tax_total(document), payable_amount=document.totals.payable, status=Status.RECEIVED,
         channel=Invoice.Channel.EFATURA, envelope=envelope, sender_alias=sender_alias, receiver_alias=receiver_alias,
-        received_at=now, xml=xml,
+        received_at=now, xml=xml, xml_sha256=hashlib.sha256(xml).hexdigest(),
     )
     StatusChange.objects.create(invoice=invoice, to_status=Status.RECEIVED, text=str(envelope.uuid), created_at=now)
     webhook_invoice_received(invoice=invoice)

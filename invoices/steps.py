@@ -15,6 +15,7 @@ failed is never missed: either the release sees the invoice held, or the hold se
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from django.db import transaction
@@ -75,8 +76,8 @@ def invoice_seal(*, invoice_id: int) -> Invoice | None:
         invoice = _locked(invoice_id, Status.VALID)
         if invoice is None:
             return None
-        invoice.xml = sealed
-        invoice.save(update_fields=["xml"])
+        invoice.xml, invoice.xml_sha256 = sealed, hashlib.sha256(sealed).hexdigest()
+        invoice.save(update_fields=["xml", "xml_sha256"])
         set_status(invoice=invoice, to=Status.SEALED)
         return set_status(invoice=invoice, to=Status.KEPT) if earsiv else invoice
 

@@ -6,6 +6,7 @@ document that cannot be parsed, or whose root we do not know, stops after the fi
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from itertools import islice
@@ -81,6 +82,36 @@ ours judge by (default: Istanbul's, as GİB's);
         return Report([_unknown_root(parsed.tree.getroot())])
     doc_type = doc_type or detect_type(parsed.tree)
     return Report(_layers(parsed, package, doc_type, today or datetime.now(ISTANBUL).date(), platform, postbox), doc_type)
+
+
+def validate_envelope_header(skeleton: etree._Element, *, today: date | None = None,
+                             postbox: facts.PostboxLookup | None = None) -> Report:
+    """What an envelope adds to documents that were checked already: the envelope as built without
+    them (its header, then ef:Package up to an empty ElementList), its header against GİB's schema,
+    the whole of it against GİB's rules and ours (``postbox`` as for ``validate``).
+
+    GİB's rules count the documents in ElementList; here it holds none, so they are counted as none
+    (ElementCount 0). How many documents an envelope holds, and which may travel together, is the
+    packer's to keep (``envelopes.sbdh``, ``envelopes.packing``), and that they are the documents
+    checked is told by their hashes (``envelopes.sending``).
+    """
+    package = active_package()
+    counted = copy.deepcopy(skeleton)
+    for count in counted.iterfind("{*}Package/Elements/ElementCount"):
+        count.text = "0"
+    parsed = parse_untrusted(etree.tostring(counted, xml_declaration=True, encoding="UTF-8"))
+    header = parsed.tree.getroot().find(xsd.HEADER)
+    if header is None:
+        return Report([_unknown_root(parsed.tree.getroot())])
+    issues = _schema_issues(Parsed(etree.ElementTree(copy.deepcopy(header)), ""), package)
+    try:
+        document = engine.parse(parsed.text)
+    except PySaxonApiError as exc:
+        return Report(issues + [_engine_issue("gib", exc)], "efatura")
+    day = today or datetime.now(ISTANBUL).date()
+    issues += _gib_issues(parsed, package, document, "efatura", day)
+    issues += _platform_issues(parsed, document, day, postbox)
+    return Report(issues, "efatura")
 
 
 def detect_type(tree: etree._ElementTree) -> str:

@@ -11,12 +11,14 @@ from lxml import etree
 UBL_INVOICE = "{urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice"
 UBL_RESPONSE = "{urn:oasis:names:specification:ubl:schema:xsd:ApplicationResponse-2}ApplicationResponse"
 ENVELOPE = "{http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader}StandardBusinessDocument"
+HEADER = "{http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader}StandardBusinessDocumentHeader"
 
 # Root element → schema file, relative to the package's xsd/ folder.
 SCHEMA_FOR_ROOT = {
     UBL_INVOICE: "maindoc/UBL-Invoice-2.1.xsd",
     UBL_RESPONSE: "maindoc/UBL-ApplicationResponse-2.1.xsd",
     ENVELOPE: "Envelope/PackageProxy_1_2.xsd",
+    HEADER: "Envelope/PackageProxy_1_2.xsd",  # an envelope's header alone: GİB declares it an element of its own
 }
 _lock = threading.Lock()
 _compile_lock = threading.Lock()

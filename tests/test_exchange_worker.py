@@ -76,7 +76,7 @@ def test_a_worker_killed_in_any_step_loses_nothing_and_doubles_nothing(worker_ex
     assert outgoing(ids).exclude(status__in=beyond).exists(), f"the kill came too late to test anything: {at_kill}"
 
     worker_exchange.processes.start_worker()
-    worker_exchange.wait(lambda: delivered(ids), seconds=60, what="10 invoices DELIVERED at 1300 after the kill",
+    worker_exchange.wait(lambda: delivered(ids), seconds=90, what="10 invoices DELIVERED at 1300 after the kill",
                          state=lambda: statuses(ids))
     print(f"\nkilled in {step} at {dict(at_kill)}; all at 1300 {time.monotonic() - started:.1f} s after submitting")
 

@@ -31,7 +31,8 @@ VALUE = "X9"  # what each placeholder is filled with: a word of neither language
 
 
 def _words(text: str) -> set[str]:
-    return set(re.findall(r"[^\W\d_]+", text.lower()))
+    """The words of *text*; a token with a digit in it (an ETTN, a number, a hash) is none."""
+    return {token for token in re.findall(r"\w+", text.lower()) if token.isalpha()}
 
 
 def _gibs_own(text: str) -> str:

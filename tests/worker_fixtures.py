@@ -35,7 +35,8 @@ TIMINGS = {
     "PIPELINE_SWEEP_AFTER": "3",  # the sweeper re-enqueues what waits 3 s (beat runs it every 3 s)
     "GIB_HUB_RETRY_DELAY": "0",
     "GIB_HUB_DELIVERY_ATTEMPTS": "5",
-    "GIB_HUB_DELIVERY_TIMEOUT": "20",
+    "GIB_HUB_DELIVERY_TIMEOUT": "5",
+    "GIB_HUB_STUCK_AFTER": "10",  # a hub delivery a killed worker left half-way is taken up again after 10 s
     "CELERY_VISIBILITY_TIMEOUT": "60",  # Redis's minimum: longer than a test, so the sweeper recovers
 }
 

@@ -3,9 +3,12 @@ packed on its hash alone, and the envelope is checked for what it adds (its head
 schema and GİB's rules and ours). A document changed since it was sealed, or a header that fails, is
 refused at packing with nothing sent."""
 
+import copy
+
 import pytest
 from django.utils import timezone
 
+from directory.lookup import is_postbox
 from directory.models import RegisteredAlias
 from envelopes import sending
 from envelopes.models import Envelope
@@ -29,7 +32,7 @@ def sealed(settings, tmp_path, gib_package, tenant_a, tenant_b, seal_a, test_roo
     for invoice in invoices:
         assert invoice_validate(invoice_id=invoice.id).status == Status.VALID
         assert invoice_seal(invoice_id=invoice.id).status == Status.SEALED
-    return invoices
+    return list(Invoice.objects.filter(id__in=[i.id for i in invoices]).order_by("id"))
 
 
 @pytest.fixture
@@ -89,11 +92,9 @@ def test_a_header_that_fails_our_rules_fails_the_invoices_it_was_made_for(sealed
 def test_the_header_check_is_gibs_envelope_check_without_the_documents(sealed, tenant_a):
     xml, skeleton = sending._envelope_parts(tenant_a, "urn:mail:gb@a-tekstil.com.tr", sealed, "0B0C9A0B-1F2E-4D5C-8B7A-6F5E4D3C2B1A")
     assert validation.validate_envelope_header(skeleton).valid is False  # no lookup: no receiver is a postbox
-    from directory.lookup import is_postbox
-
     assert validation.validate_envelope_header(skeleton, postbox=is_postbox).valid
     assert validation.validate(xml, postbox=is_postbox).valid  # the whole envelope agrees
-    broken = skeleton.__copy__()
+    broken = copy.deepcopy(skeleton)
     broken.find("{*}StandardBusinessDocumentHeader/{*}HeaderVersion").text = "9.9"  # GİB's HeaderCheck: 1.0 or 1.2
     header = validation.validate_envelope_header(broken, postbox=is_postbox)
     assert [issue.layer for issue in header.errors] == ["gib"]
