@@ -109,20 +109,26 @@ def _refuse(stored: Envelope, refusal: Refused, now: dt.datetime) -> None:
     logger.warning("envelope %s from %s refused: %s", stored.uuid, stored.sender_alias, refusal)
 
 
-def _validated(xml: bytes) -> None:
-    """GİB's checks of the whole envelope, its documents within: schema (1160), then schematron (1150)."""
-    report = validate(xml, platform=False)
+def _validated(xml: bytes, envelope: sbdh.Envelope) -> None:
+    """GİB's checks of the whole envelope, its documents within: schema (1160), then schematron (1150),
+    on the envelope as it was read."""
+    report = validate(xml, platform=False, tree=envelope.root.getroottree())
     if not report.valid:
         first = min(report.errors, key=lambda issue: issue.layer not in ("parse", "xsd"))
         raise Refused(1160 if first.layer in ("parse", "xsd") else 1150, first)  # worded when shown
 
 
-def _sealed(documents: list[bytes]) -> None:
+def _sealed(documents: list[bytes]) -> list[etree._Element]:
+    """Each document's seal checked; the documents as read, for reading them once."""
+    read = []
     for position, document in enumerate(documents, 1):
-        verification = verify(document)
+        root = sbdh.safe_parse(document)  # a copy of what the envelope held: as readable as it was
+        verification = verify(document, parsed=root)
         if not verification.valid:
             failed = ", ".join(check.label for check in verification.failed)
             raise Refused(1177, _("document %(position)s: its seal fails %(failed)s") % {"position": position, "failed": failed})
+        read.append(root)
+    return read
 
 
 def _accept(xml: bytes, envelope: sbdh.Envelope, stored: Envelope, owner: Alias, now: dt.datetime) -> None:
@@ -135,11 +141,11 @@ def _accept(xml: bytes, envelope: sbdh.Envelope, stored: Envelope, owner: Alias,
 def _process(xml: bytes, envelope: sbdh.Envelope, stored: Envelope, owner: Alias, now: dt.datetime) -> None:
     if envelope.type == sbdh.SYSTEMENVELOPE:
         return _system_response(envelope, owner, now)
-    _validated(xml)
-    _sealed(envelope.documents)
+    _validated(xml, envelope)
+    read = _sealed(envelope.documents)
     if envelope.element_type == "INVOICE":
-        for document in envelope.documents:
-            _incoming_invoice(document, stored, owner, now)
+        for document, root in zip(envelope.documents, read, strict=True):
+            _incoming_invoice(document, root, stored, owner, now)
     elif envelope.element_type == "APPLICATIONRESPONSE":
         for document in envelope.documents:
             _answer(document, owner, now)
@@ -148,8 +154,8 @@ def _process(xml: bytes, envelope: sbdh.Envelope, stored: Envelope, owner: Alias
     return None
 
 
-def _incoming_invoice(xml: bytes, stored: Envelope, owner: Alias, now: dt.datetime) -> None:
-    document = parse.parse_invoice(etree.fromstring(xml))
+def _incoming_invoice(xml: bytes, root: etree._Element, stored: Envelope, owner: Alias, now: dt.datetime) -> None:
+    document = parse.parse_invoice(root)
     tenant = owner.tenant
     if document.customer.identifier != tenant.identifier:
         raise Refused(1181, _("%(number)s is addressed to %(customer)s, not to %(tenant)s")

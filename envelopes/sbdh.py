@@ -90,6 +90,7 @@ class Envelope:
     sender_name: str = ""
     receiver_name: str = ""
     created: dt.datetime | None = None
+    root: etree._Element | None = field(default=None, repr=False, compare=False)  # as read: checks that read it whole use it
 
     @property
     def element_count(self) -> int:
@@ -447,6 +448,7 @@ def parse_envelope(xml: bytes) -> Envelope:
         element_type=element_type,
         documents=[_standalone(d) for d in documents],
         created=_created(identification.findtext("sh:CreationDateAndTime", "", NS)),
+        root=root,
         **_party(header, "sender"),
         **_party(header, "receiver"),
     )

@@ -64,10 +64,10 @@ def _summary(issues: list[ValidationIssue]) -> str:
     return "; ".join(f"{issue.rule}: {issue.message_tr}" for issue in issues[:5])
 
 
-def check_schemas(xml: bytes) -> None:
-    """GİB's XML schema (1160), then its schematron (1150), over the envelope and its documents."""
+def check_schemas(xml: bytes, envelope: sbdh.Envelope) -> None:
+    """GİB's XML schema (1160), then its schematron (1150), over the envelope and its documents, as read."""
     try:
-        report = validate(xml, platform=False)  # GİB checks with its own rules only, never ours
+        report = validate(xml, platform=False, tree=envelope.root.getroottree())  # GİB checks with its own rules only, never ours
     except PackageError as exc:  # the hub cannot check without GİB's package: GİB's own failure, said so
         raise Refused(1195, str(exc)) from None
     for layer, code in LAYER_CODES:
@@ -123,7 +123,7 @@ def check_receiver(envelope: sbdh.Envelope) -> None:
 def checked(*, file_name: str, data: bytes, md5: str) -> sbdh.Envelope:
     """The envelope, read and past every check but the duplicates'; Refused(code) at the first failure."""
     xml, envelope = read(file_name=file_name, data=data, md5=md5)
-    check_schemas(xml)
+    check_schemas(xml, envelope)
     check_seals(envelope)
     check_sender(envelope)
     check_receiver(envelope)

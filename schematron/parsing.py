@@ -127,6 +127,17 @@ def _as_text(tree: etree._ElementTree, xml_bytes: bytes) -> str:
     return etree.tostring(tree, encoding="unicode")
 
 
+def parsed_from(tree: etree._ElementTree, xml_bytes: bytes) -> Parsed:
+    """*xml_bytes* as a caller's safe parser (no DTD, no entities, no network) read it into *tree*,
+    held to what ``parse_untrusted`` holds a document to, so the document is not parsed again."""
+    limit = settings.UBL_VALIDATION_MAX_BYTES
+    if len(xml_bytes) > limit:
+        raise UnsafeOrBroken("too_large", size=len(xml_bytes), limit=limit)
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise UnsafeOrBroken("doctype")
+    return Parsed(tree=tree, text=_as_text(tree, xml_bytes))
+
+
 def parse_untrusted(xml_bytes: bytes) -> Parsed:
     """Parse or raise UnsafeOrBroken; never lets an lxml exception escape."""
     limit = settings.UBL_VALIDATION_MAX_BYTES

@@ -18,7 +18,7 @@ from saxonche import PySaxonApiError
 
 from schematron import engine, facts, messages, xsd
 from schematron.package import InstalledPackage, active_package
-from schematron.parsing import Parsed, UnsafeOrBroken, parse_untrusted
+from schematron.parsing import Parsed, UnsafeOrBroken, parse_untrusted, parsed_from
 
 DOC_TYPES = ("efatura", "earchive")
 ISTANBUL = ZoneInfo("Europe/Istanbul")
@@ -60,7 +60,7 @@ class Report:
 
 def validate(
     xml_bytes: bytes, *, doc_type: str | None = None, today: date | None = None, platform: bool = True,
-    postbox: facts.PostboxLookup | None = None,
+    postbox: facts.PostboxLookup | None = None, tree: etree._ElementTree | None = None,
 ) -> Report:
     """Validate one document; raises PackageNotInstalled when there is no GİB package to validate with.
 
@@ -69,13 +69,14 @@ def validate(
 ours judge by (default: Istanbul's, as GİB's);
     ``platform=False`` leaves our own rules out (for documents others issued: GİB's rules are theirs).
     ``postbox`` tells the platform rules whether a SENDERENVELOPE's receivers are postboxes on GİB's
-    user list (``directory.lookup.is_postbox``); without it none is.
+    user list (``directory.lookup.is_postbox``); without it none is. ``tree`` is *xml_bytes* as the
+    caller read it already with a safe parser (an envelope it received): it is not parsed again.
     """
     if doc_type is not None and doc_type not in DOC_TYPES:
         raise ValueError(f"doc_type must be one of {DOC_TYPES}, not {doc_type!r}")
     package = active_package()
     try:
-        parsed = parse_untrusted(xml_bytes)
+        parsed = parse_untrusted(xml_bytes) if tree is None else parsed_from(tree, xml_bytes)
     except UnsafeOrBroken as exc:
         return Report([_parse_issue(exc)])
     if parsed.tree.getroot().tag not in xsd.SCHEMA_FOR_ROOT:

@@ -192,11 +192,13 @@ def _validity(report: Verification, path: list[x509.Certificate]) -> None:
         report.add("validity", True, moment.isoformat())
 
 
-def verify(xml: bytes, *, roots: list[x509.Certificate] | None = None, tsa_roots: list[x509.Certificate] | None = None) -> Verification:
-    """Verify the seal of one UBL document (invoice or application response)."""
+def verify(xml: bytes, *, roots: list[x509.Certificate] | None = None, tsa_roots: list[x509.Certificate] | None = None,
+           parsed: etree._Element | None = None) -> Verification:
+    """Verify the seal of one UBL document (invoice or application response); *parsed* is its root
+    when the caller read it already with a safe parser, so it is not parsed again for the structure."""
     report = Verification()
     try:
-        root = parse(xml)
+        root = parse(xml) if parsed is None else parsed
     except NotSignable as exc:
         report.add("structure", False, str(exc))
         return report

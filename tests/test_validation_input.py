@@ -121,3 +121,17 @@ def test_other_encodings_still_validate(gib_package):
     sample = (SAMPLES / "responses" / "IHRACAT_GTB_UygulamaYaniti_KABUL.xml").read_bytes()
     text = '<?xml version="1.0" encoding="windows-1254"?>' + sample.decode("utf-8-sig")
     assert validate(text.encode("cp1254")).valid
+
+
+@pytest.mark.parametrize("sample", ["envelopes/2_TICARI_FATURA_ZARF.xml", "invoices/ubltr-1.2.1/TemelFaturaOrnegi.xml"])
+def test_a_tree_the_caller_read_gets_the_verdict_its_bytes_get(gib_package, sample):
+    xml = (SAMPLES / sample).read_bytes()
+    tree = parsing.parse_untrusted(xml).tree
+    assert validate(xml, tree=tree, platform=False) == validate(xml, platform=False)
+
+
+def test_a_tree_the_caller_read_is_held_to_the_same_bounds(gib_package, settings):
+    xml = (SAMPLES / "invoices/ubltr-1.2.1/TemelFaturaOrnegi.xml").read_bytes()
+    tree = parsing.parse_untrusted(xml).tree
+    settings.UBL_VALIDATION_MAX_BYTES = len(xml) - 1
+    assert _only_parse_error(validate(xml, tree=tree)) == _only_parse_error(validate(xml))
