@@ -78,3 +78,11 @@ def test_a_door_may_use_any_app_and_no_app_a_door(tmp_path):
     (tmp_path / "invoices").mkdir()
     (tmp_path / "invoices" / "models.py").write_text("from tenants.views import dashboard\n", encoding="utf-8")
     assert _upward(tmp_path) == {("tenants.services", "invoices.views"), ("invoices.models", "tenants.views")}
+
+
+def test_the_ubl_builder_needs_no_django():
+    # The parsers word their errors in the answer's language (Django's translation); the rest is plain.
+    plain = {"ubl.document", "ubl.build", "ubl.totals", "ubl.words", "ubl.names"}
+    used = {(importer, imported) for importer, imported in _imports(ROOT) if importer in plain}
+    assert {imported.split(".")[0] for _importer, imported in used} <= {"ubl", "__future__", "base64", "dataclasses", "datetime",
+                                                                         "decimal", "functools", "pathlib", "lxml", "typing", "re"}
