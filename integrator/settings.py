@@ -180,6 +180,24 @@ STORAGES = {
     },
 }
 
+# --- The archive: every document, written once, kept ten years ---------------------------------
+# The embedded default keeps files under ARCHIVE_DIR; production names an S3 bucket with versioning
+# and Object Lock (AWS, MinIO, Ceph RGW alike: the endpoint says which; the primary copy stays in Türkiye).
+ARCHIVE_STORE = env_str("ARCHIVE_STORE", "file")
+if ARCHIVE_STORE not in ("file", "s3"):
+    raise ImproperlyConfigured(f"ARCHIVE_STORE={ARCHIVE_STORE!r}: give file or s3.")
+ARCHIVE_DIR = Path(env_str("ARCHIVE_DIR", str(VAR_DIR / "archive")))
+ARCHIVE_S3_BUCKET = env_str("ARCHIVE_S3_BUCKET", "")
+ARCHIVE_S3_ENDPOINT_URL = env_str("ARCHIVE_S3_ENDPOINT_URL", "")
+ARCHIVE_S3_REGION = env_str("ARCHIVE_S3_REGION", "eu-central-1")
+ARCHIVE_S3_ACCESS_KEY_ID = env_str("ARCHIVE_S3_ACCESS_KEY_ID", "")
+ARCHIVE_S3_SECRET_ACCESS_KEY = env_str("ARCHIVE_S3_SECRET_ACCESS_KEY", "")
+if ARCHIVE_STORE == "s3" and not ARCHIVE_S3_BUCKET:
+    raise ImproperlyConfigured("ARCHIVE_STORE=s3 needs ARCHIVE_S3_BUCKET.")
+ARCHIVE_RETENTION_YEARS = env_int("ARCHIVE_RETENTION_YEARS", 10, minimum=10)  # TTK: 10 (VUK: 5)
+CELERY_BEAT_SCHEDULE["archive-verify-sample"] = {"task": "archive.tasks.archive_verify_sample", "schedule": crontab(minute=40, hour=3)}
+CELERY_BEAT_SCHEDULE["archive-verify-full"] = {"task": "archive.tasks.archive_verify_full", "schedule": crontab(minute=10, hour=2, day_of_week="sun")}
+
 # --- GİB's package (XSDs, schematron, XSLT): installed, never committed ---------------------
 # `manage.py gib_package install [PATH]` installs from PATH, or from this default location.
 GIB_PACKAGE_SOURCE = Path(env_str("GIB_PACKAGE_SOURCE", str(BASE_DIR.parent / "shared" / "gib")))

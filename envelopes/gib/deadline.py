@@ -60,13 +60,15 @@ class Deadline:
             _shut(connection)
 
     def _pass(self) -> None:
+        # The sockets, taken under the lock: once the call has failed, urllib3 may connect the same
+        # connection object again for the next call, whose new socket this deadline must not touch.
         with self._lock:
             if self.cancelled:
                 return
             self.passed = True
-            connections = list(self._connections)
-        for connection in connections:
-            _shut(connection)
+            sockets = list({id(sock): sock for sock in map(_socket_of, self._connections) if sock is not None}.values())
+        for sock in sockets:
+            _shut_socket(sock)
 
     def cancel(self) -> None:
         """The call is over: its time running out later changes nothing."""
@@ -137,14 +139,21 @@ def _watchdog() -> _Watchdog:
         return _watchdogs[pid]
 
 
-def _shut(connection: HTTPConnection) -> None:
+def _socket_of(connection: HTTPConnection) -> socket.socket | None:
+    """The plain socket under *connection*; None when it is not connected (yet: it reports again once it is)."""
     sock = connection.sock
-    if sock is None:
-        return  # not connected (yet): it reports again once it is
-    while not isinstance(sock, socket.socket):  # urllib3's SSLTransport (TLS through a TLS proxy) wraps one
+    while sock is not None and not isinstance(sock, socket.socket):  # urllib3's SSLTransport (TLS through a TLS proxy) wraps one
         sock = getattr(sock, "socket", None)
-        if sock is None:
-            return
+    return sock
+
+
+def _shut(connection: HTTPConnection) -> None:
+    sock = _socket_of(connection)
+    if sock is not None:
+        _shut_socket(sock)
+
+
+def _shut_socket(sock: socket.socket) -> None:
     try:
         # The plain socket's shutdown, also under TLS: SSLSocket's would drop its state under a reader.
         socket.socket.shutdown(sock, socket.SHUT_RDWR)

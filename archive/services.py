@@ -1,0 +1,162 @@
+"""Storing documents in the archive, and checking that what it holds is what it stored.
+
+``document_store`` writes the object first, then its row: a worker killed between the two leaves an
+object no row names (harmless: the next try finds it there and only writes the row), never a row
+without its object. The tenant's row is locked while the row is written, so the tenant's documents
+form one hash chain in the order they were stored: each row's ``chain`` is the SHA-256 of the chain
+before it and of this document's facts, so a row changed, dropped or swapped breaks every link after it.
+
+Kept until the end of the document's year plus ``ARCHIVE_RETENTION_YEARS`` (VUK asks 5 years, TTK 10).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import random
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from archive.models import ArchiveCheck, Document
+from archive.storage import ObjectMissing, StoreError, sha256_of, store
+from tenants.models import Tenant
+
+ISTANBUL = ZoneInfo("Europe/Istanbul")
+logger = logging.getLogger(__name__)
+
+
+def retain_until(moment: dt.datetime) -> dt.date:
+    """The last day a document stored at *moment* is kept: the end of its year (in Türkiye) plus the years kept."""
+    return dt.date(moment.astimezone(ISTANBUL).year + settings.ARCHIVE_RETENTION_YEARS, 12, 31)
+
+
+def lock_until(day: dt.date) -> dt.datetime:
+    """The moment the store's lock on an object kept until *day* ends: the next midnight in Türkiye."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=ISTANBUL)
+
+
+def object_key(tenant: Tenant, sha256: str) -> str:
+    return f"{tenant.identifier}/{sha256[:2]}/{sha256}"
+
+
+def chain_of(previous: str, document: Document) -> str:
+    facts = [previous, document.tenant.identifier, document.kind, document.key, document.sha256, str(document.size),
+             document.created_at.astimezone(dt.UTC).isoformat(), document.subject_type, str(document.subject_id or "")]
+    return hashlib.sha256("\n".join(facts).encode()).hexdigest()
+
+
+def document_store(*, tenant: Tenant, kind: str, data: bytes, media_type: str = "application/xml",
+                   subject: tuple[str, int] | None = None, now: dt.datetime | None = None) -> Document:
+    """Archive *data* as *tenant*'s document of *kind*, belonging to *subject* (``("invoice", id)``…);
+    returns its row. Storing the same bytes again for the same kind and subject returns the row made
+    the first time: a retried step stores nothing twice."""
+    now = now or timezone.now()
+    sha256 = hashlib.sha256(data).hexdigest()
+    subject_type, subject_id = subject or ("", None)
+    found = _stored(tenant, kind, sha256, subject_type, subject_id)
+    if found is not None:
+        return found
+    key, kept = object_key(tenant, sha256), retain_until(now)
+    store().put(key, data, sha256=sha256, media_type=media_type, retain_until=lock_until(kept))
+    with transaction.atomic():
+        # NO KEY UPDATE: invoices and other rows that refer to the tenant may still be written meanwhile.
+        Tenant.objects.select_for_update(no_key=True).get(id=tenant.id)
+        found = _stored(tenant, kind, sha256, subject_type, subject_id)
+        if found is not None:
+            return found
+        last = Document.objects.filter(tenant=tenant).order_by("-id").values_list("chain", flat=True).first() or ""
+        document = Document(tenant=tenant, kind=kind, key=key, sha256=sha256, size=len(data), media_type=media_type,
+                            created_at=now, retain_until=kept, subject_type=subject_type, subject_id=subject_id,
+                            previous_chain=last)
+        document.chain = chain_of(last, document)
+        document.save(force_insert=True)
+        return document
+
+
+def _stored(tenant, kind, sha256, subject_type, subject_id) -> Document | None:
+    return Document.objects.filter(tenant=tenant, kind=kind, sha256=sha256, subject_type=subject_type,
+                                   subject_id=subject_id).order_by("id").first()
+
+
+def document_open(document: Document):
+    """The document's bytes as a stream, read from the store as they are read (a large zip is never
+    loaded whole)."""
+    return store().open(document.key)
+
+
+@dataclass
+class Problem:
+    document: int | None
+    key: str
+    what: str
+
+    def as_dict(self) -> dict:
+        return {"document": self.document, "key": self.key, "what": self.what}
+
+
+@dataclass
+class Verified:
+    checked: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems
+
+
+def archive_verify(*, tenant: Tenant | None = None, since: dt.date | None = None, sample: int | None = None,
+                   rng: random.Random | None = None) -> Verified:
+    """Read the objects back and recompute every hash and the chain: each document named with what is
+    wrong (missing, changed, out of chain). With *sample*, that many documents' objects are read at
+    random; the chain is always followed whole. The run is recorded (``ArchiveCheck``), and a run that
+    finds anything is logged as an error."""
+    scope = ", ".join(filter(None, [tenant.identifier if tenant else _("all tenants"), since and _("since %(day)s") % {"day": since},
+                                    sample and _("a sample of %(count)s") % {"count": sample}]))
+    record = ArchiveCheck.objects.create(scope=scope[:200])
+    result = Verified()
+    tenants = [tenant] if tenant else Tenant.objects.filter(documents__isnull=False).distinct().order_by("id")
+    for each in tenants:
+        _verify_tenant(each, since, sample, rng or random.Random(), result)
+    ArchiveCheck.objects.filter(id=record.id).update(finished_at=timezone.now(), checked=result.checked,
+                                                     problems=[p.as_dict() for p in result.problems[:1000]])
+    if result.problems:
+        logger.error("archive check %s (%s): %d problem(s), the first: %s", record.id, scope, len(result.problems), result.problems[0].what)
+    return result
+
+
+def _verify_tenant(tenant: Tenant, since: dt.date | None, sample: int | None, rng: random.Random, result: Verified) -> None:
+    documents = Document.objects.filter(tenant=tenant).select_related("tenant").order_by("id")
+    previous = ""
+    rows = list(documents.iterator(chunk_size=2000))
+    chosen = set(rng.sample(range(len(rows)), min(sample, len(rows)))) if sample is not None else None
+    for position, document in enumerate(rows):
+        if document.previous_chain != previous or chain_of(previous, document) != document.chain:
+            result.problems.append(Problem(document.id, document.key, _("out of chain: the row or the one before it was changed, dropped or moved")))
+        previous = document.chain
+        if since and document.created_at.astimezone(ISTANBUL).date() < since:
+            continue
+        if chosen is not None and position not in chosen:
+            continue
+        result.checked += 1
+        problem = _object_problem(document)
+        if problem:
+            result.problems.append(Problem(document.id, document.key, problem))
+
+
+def _object_problem(document: Document) -> str:
+    try:
+        with document_open(document) as stream:
+            found = sha256_of(stream)
+    except ObjectMissing:
+        return _("the object is missing")
+    except (StoreError, OSError) as exc:
+        return _("the object cannot be read: %(reason)s") % {"reason": exc}
+    if found != document.sha256:
+        return _("the object changed: its SHA-256 is %(found)s, not %(stored)s") % {"found": found, "stored": document.sha256}
+    return ""
