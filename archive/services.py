@@ -51,32 +51,58 @@ def chain_of(previous: str, document: Document) -> str:
     return hashlib.sha256("\n".join(facts).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Put:
+    """An object written to the store, its row still to be recorded (``document_record``)."""
+
+    tenant: Tenant
+    key: str
+    sha256: str
+    size: int
+    media_type: str
+    at: dt.datetime
+    retain_until: dt.date
+
+
+def document_put(*, tenant: Tenant, data: bytes, media_type: str = "application/xml", now: dt.datetime | None = None) -> Put:
+    """Write *data*'s object, with no transaction open and no row locked (the store may be across
+    the network). Nothing names it until ``document_record`` does."""
+    now = now or timezone.now()
+    sha256 = hashlib.sha256(data).hexdigest()
+    put = Put(tenant, object_key(tenant, sha256), sha256, len(data), media_type, now, retain_until(now))
+    store().put(put.key, data, sha256=sha256, media_type=media_type, retain_until=lock_until(put.retain_until))
+    return put
+
+
+def document_record(*, put: Put, kind: str, subject: tuple[str, int] | None = None) -> Document:
+    """The row of an object put, in the caller's transaction: the tenant's row is locked (NO KEY
+    UPDATE: rows that refer to the tenant may still be written) so the chain has one order. The
+    same object recorded again for the same kind and subject is the row made the first time."""
+    subject_type, subject_id = subject or ("", None)
+    with transaction.atomic():
+        Tenant.objects.select_for_update(no_key=True).get(id=put.tenant.id)
+        found = _stored(put.tenant, kind, put.sha256, subject_type, subject_id)
+        if found is not None:
+            return found
+        last = Document.objects.filter(tenant=put.tenant).order_by("-id").values_list("chain", flat=True).first() or ""
+        document = Document(tenant=put.tenant, kind=kind, key=put.key, sha256=put.sha256, size=put.size, media_type=put.media_type,
+                            created_at=put.at, retain_until=put.retain_until, subject_type=subject_type, subject_id=subject_id,
+                            previous_chain=last)
+        document.chain = chain_of(last, document)
+        document.save(force_insert=True)
+        return document
+
+
 def document_store(*, tenant: Tenant, kind: str, data: bytes, media_type: str = "application/xml",
                    subject: tuple[str, int] | None = None, now: dt.datetime | None = None) -> Document:
     """Archive *data* as *tenant*'s document of *kind*, belonging to *subject* (``("invoice", id)``…);
     returns its row. Storing the same bytes again for the same kind and subject returns the row made
     the first time: a retried step stores nothing twice."""
-    now = now or timezone.now()
-    sha256 = hashlib.sha256(data).hexdigest()
     subject_type, subject_id = subject or ("", None)
-    found = _stored(tenant, kind, sha256, subject_type, subject_id)
+    found = _stored(tenant, kind, hashlib.sha256(data).hexdigest(), subject_type, subject_id)
     if found is not None:
         return found
-    key, kept = object_key(tenant, sha256), retain_until(now)
-    store().put(key, data, sha256=sha256, media_type=media_type, retain_until=lock_until(kept))
-    with transaction.atomic():
-        # NO KEY UPDATE: invoices and other rows that refer to the tenant may still be written meanwhile.
-        Tenant.objects.select_for_update(no_key=True).get(id=tenant.id)
-        found = _stored(tenant, kind, sha256, subject_type, subject_id)
-        if found is not None:
-            return found
-        last = Document.objects.filter(tenant=tenant).order_by("-id").values_list("chain", flat=True).first() or ""
-        document = Document(tenant=tenant, kind=kind, key=key, sha256=sha256, size=len(data), media_type=media_type,
-                            created_at=now, retain_until=kept, subject_type=subject_type, subject_id=subject_id,
-                            previous_chain=last)
-        document.chain = chain_of(last, document)
-        document.save(force_insert=True)
-        return document
+    return document_record(put=document_put(tenant=tenant, data=data, media_type=media_type, now=now), kind=kind, subject=subject)
 
 
 def _stored(tenant, kind, sha256, subject_type, subject_id) -> Document | None:

@@ -69,6 +69,10 @@ class Invoice(models.Model):
         _("SHA-256 of the XML"), max_length=64, blank=True,
         help_text=_("Of the document as built, then as sealed: the packer sends only the document it names."),
     )
+    document = models.ForeignKey(
+        "archive.Document", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("archived document"),
+        help_text=_("The current one: as built once it passed validation, then as sealed."),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -1,6 +1,7 @@
 """The invoice's own steps before it leaves: validate, then seal. Each step is idempotent (it acts
 only on an invoice in the state before it, so a task run twice changes nothing the second time),
-records its outcome with ``set_status`` and returns it; what comes next is the pipeline's to decide
+archives the document it passes on (the object written with no lock held, its row recorded with the
+move), records its outcome with ``set_status`` and returns it; what comes next is the pipeline's to decide
 (``pipeline.tasks``). Sealing talks to a key, and perhaps a token or a
 TSA, outside any transaction; the row is locked only to record the result.
 
@@ -15,12 +16,13 @@ failed is never missed: either the release sees the invoice held, or the hold se
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from archive.models import Document
+from archive.services import document_put, document_record
 from invoices.models import Invoice
 from invoices.services import set_status
 from invoices.status import Status
@@ -41,16 +43,24 @@ def _locked(invoice_id: int, expected: str) -> Invoice | None:
 
 
 def invoice_validate(*, invoice_id: int) -> Invoice | None:
-    """ISSUED → VALID, or INVALID with GİB's and our rules' errors kept on the invoice."""
-    invoice = Invoice.objects.get(id=invoice_id)
+    """ISSUED → VALID, the document archived as built; or INVALID with GİB's and our rules' errors
+    kept on the invoice."""
+    invoice = Invoice.objects.select_related("tenant").get(id=invoice_id)
     if invoice.status != Status.ISSUED:
         return None
-    report = validate(bytes(invoice.xml))
+    xml = bytes(invoice.xml)
+    report = validate(xml)
+    put = document_put(tenant=invoice.tenant, data=xml) if report.valid else None  # no lock held
     with transaction.atomic():
+        if put is not None:  # the tenant's row before the invoice's, as holding and releasing take them
+            document = document_record(put=put, kind=Document.Kind.INVOICE_BUILT, subject=("invoice", invoice_id))
         invoice = _locked(invoice_id, Status.ISSUED)
         if invoice is None:
+            transaction.set_rollback(True)  # another run took the step: its row stands, not this one
             return None
         if report.valid:
+            invoice.document = document
+            invoice.save(update_fields=["document"])
             return set_status(invoice=invoice, to=Status.VALID)
         invoice.errors = [issue.as_dict() for issue in report.errors[:MAX_RECORDED_ERRORS]]
         invoice.save(update_fields=["errors"])
@@ -72,12 +82,15 @@ def invoice_seal(*, invoice_id: int) -> Invoice | None:
         sealed = seal_with(seal=seal, supplier=invoice.tenant.identifier, xml=bytes(invoice.xml), timestamped=earsiv)
     except SEAL_UNUSABLE as exc:
         return _hold(invoice, tried=seal, reason=str(exc))
+    put = document_put(tenant=invoice.tenant, data=sealed)  # no lock held
     with transaction.atomic():
+        document = document_record(put=put, kind=Document.Kind.INVOICE_SEALED, subject=("invoice", invoice_id))
         invoice = _locked(invoice_id, Status.VALID)
         if invoice is None:
+            transaction.set_rollback(True)
             return None
-        invoice.xml, invoice.xml_sha256 = sealed, hashlib.sha256(sealed).hexdigest()
-        invoice.save(update_fields=["xml", "xml_sha256"])
+        invoice.xml, invoice.xml_sha256, invoice.document = sealed, put.sha256, document
+        invoice.save(update_fields=["xml", "xml_sha256", "document"])
         set_status(invoice=invoice, to=Status.SEALED)
         return set_status(invoice=invoice, to=Status.KEPT) if earsiv else invoice
 

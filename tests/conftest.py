@@ -90,6 +90,21 @@ def _deleting_flush(original):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _archive_of_the_run(tmp_path_factory):
+    """The run's archive in a folder of its own (a test that needs another sets ARCHIVE_* itself)."""
+    from django.conf import settings
+
+    from archive import storage
+
+    before = settings.ARCHIVE_DIR
+    settings.ARCHIVE_DIR = tmp_path_factory.mktemp("archive")
+    storage._store.cache_clear()
+    yield
+    settings.ARCHIVE_DIR = before
+    storage._store.cache_clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _fast_flush():
     from django.db.backends.postgresql.operations import DatabaseOperations
 

@@ -227,3 +227,27 @@ def test_a_worker_killed_between_the_object_and_its_row_leaves_no_row_and_the_ne
     document = stored(tenant_a, b"<Invoice>k</Invoice>", subject=7)
     assert read(document) == b"<Invoice>k</Invoice>" and Document.objects.count() == 1
     assert archive_verify().clean
+
+
+# --- the pipeline's documents -----------------------------------------------------------------------
+
+
+def test_an_invoice_is_archived_as_built_then_as_sealed_and_names_the_current_one(archive_store, settings, tmp_path, gib_package,
+                                                                                  tenant_a, seal_a, test_root):
+    from invoices.services import invoice_issue
+    from invoices.steps import invoice_seal, invoice_validate
+    from tests.exchange_fixtures import equip, today_payload, trust
+
+    trust(settings, tmp_path, test_root)
+    equip(tenant_a, seal_a, test_root)
+    invoice = invoice_issue(tenant=tenant_a, data=today_payload())
+    built = bytes(invoice.xml)
+    invoice_validate(invoice_id=invoice.id)
+    sealed = invoice_seal(invoice_id=invoice.id)
+    assert invoice_validate(invoice_id=invoice.id) is None and invoice_seal(invoice_id=invoice.id) is None  # run again: nothing
+
+    first, second = Document.objects.filter(subject_type="invoice", subject_id=invoice.id).order_by("id")
+    assert (first.kind, read(first)) == (Document.Kind.INVOICE_BUILT, built)
+    assert (second.kind, read(second), second.previous_chain) == (Document.Kind.INVOICE_SEALED, bytes(sealed.xml), first.chain)
+    assert sealed.document == second and sealed.xml_sha256 == second.sha256
+    assert archive_verify().clean
