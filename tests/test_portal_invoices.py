@@ -16,6 +16,7 @@ from invoices.models import Invoice, StatusChange
 from invoices.services import invoice_issue, set_status
 from invoices.status import Status
 from invoices.views import PER_PAGE
+from tests.clock import TODAY
 from tests.exchange_fixtures import equip
 from tests.factories import make_user
 from tests.gib import GIB
@@ -25,7 +26,9 @@ from ubl.response import ANSWER_WINDOW
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 A_AS_CUSTOMER = {"vkn": "1234567890", "name": "A Tekstil A.Ş.", "tax_office": "Kadıköy", "address": {"district": "Kadıköy", "city": "İstanbul"}}
-DAY = dt.date(2026, 3, 10)
+# The lists' rows are dated around a day from the test clock (nothing here is sealed or validated).
+DAY = TODAY - dt.timedelta(days=40)
+DELIVERED_AT = dt.datetime.combine(DAY - dt.timedelta(days=9), dt.time(9, 0), tzinfo=dt.UTC)
 
 
 def english(client):
@@ -98,15 +101,15 @@ def test_the_outgoing_list_shows_the_tenants_outgoing_invoices_only(client_a, te
     ({"search": "000000001"}, {"AAA2026000000001"}),
     ({"search": "ankara"}, {"AAA2026000000003"}),
     ({"search": "90000"}, {"AAA2026000000003"}),  # the start of the customer's VKN
-    ({"date_from": "2026-03-05", "date_to": "2026-03-20"}, {"AAA2026000000001", "AAA2026000000002"}),
-    ({"date_to": "2026-03-01"}, {"AAA2026000000003"}),
+    ({"date_from": (DAY - dt.timedelta(days=5)).isoformat(), "date_to": (DAY + dt.timedelta(days=10)).isoformat()}, {"AAA2026000000001", "AAA2026000000002"}),
+    ({"date_to": (DAY - dt.timedelta(days=9)).isoformat()}, {"AAA2026000000003"}),
     ({"status": "no-such-status"}, {"AAA2026000000001", "AAA2026000000002", "AAA2026000000003"}),  # dropped, not an error
 ])
 def test_the_outgoing_filters(client_a, tenant_a, tenant_b, query, expected):
     outgoing(tenant_a, "AAA2026000000001")
-    outgoing(tenant_a, "AAA2026000000002", status=Status.DELIVERED, issue_date=dt.date(2026, 3, 20))
+    outgoing(tenant_a, "AAA2026000000002", status=Status.DELIVERED, issue_date=DAY + dt.timedelta(days=10))
     outgoing(tenant_a, "AAA2026000000003", profile="TEMELFATURA", customer=("Ankara Büyükşehir Belediyesi", "9000068418"),
-             issue_date=dt.date(2026, 2, 1))
+             issue_date=DAY - dt.timedelta(days=37))
     outgoing(tenant_b, "BBB2026000000001", status=Status.DELIVERED)  # matches every filter, but is B's
     response = client_a.get(reverse("portal:invoices", args=[tenant_a.identifier]), query)
     assert response.status_code == 200
@@ -157,7 +160,7 @@ def delivered(tenant_a) -> Invoice:
     for status in (Status.VALID, Status.SEALED, Status.QUEUED, Status.SENT):
         set_status(invoice=invoice, to=status)
     set_status(invoice=invoice, to=Status.DELIVERED, code="1300", text="BASARIYLA TAMAMLANDI")
-    StatusChange.objects.filter(invoice=invoice, code="1300").update(created_at=dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC))
+    StatusChange.objects.filter(invoice=invoice, code="1300").update(created_at=DELIVERED_AT)
     Invoice.objects.filter(id=invoice.id).update(gib_code=1300)
     invoice.refresh_from_db()
     return invoice
@@ -170,7 +173,7 @@ def test_the_invoice_page_shows_parties_totals_routing_and_its_history_in_istanb
     assert delivered.number in page and str(delivered.uuid) in page
     assert "A Tekstil A.Ş." in page and "B Gıda Ltd. Şti." in page and "4840847211" in page
     assert "urn:mail:pk@b-gida.com.tr" in page  # the routing decision's postbox
-    assert "01.03.2026 12:00:00" in page  # 09:00 UTC, shown in Istanbul
+    assert f"{DELIVERED_AT:%d.%m.%Y} 12:00:00" in page  # 09:00 UTC, shown in Istanbul
     assert "BAŞARIYLA TAMAMLANDI" in page  # 1300's meaning from envelopes.codes, in Turkish
     assert len(response.context["history"]) == 6
     assert detail_url(delivered, name="portal:invoice-xml") in page and detail_url(delivered, name="portal:invoice-view") in page

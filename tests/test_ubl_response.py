@@ -15,7 +15,7 @@ from invoices.services import tenant_party
 from schematron.validation import validate
 from signing import xades
 from signing.verify import verify
-from tests.clock import NOW, TODAY
+from tests.clock import GOLDEN_DAY, NOW, TODAY
 from tests.envelope_helpers import key_of, sealed_invoices
 from tests.gib import GIB
 from tests.invoice_payloads import payload
@@ -38,7 +38,11 @@ GOLDEN = Path(__file__).with_name("golden")
 RESPONSES = GIB / "samples/responses"
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 RESPONSE_ID = "7d3c1f2a-9b84-4e61-a0c5-3f2e8d9b6a41"
-ISSUED = dt.datetime(2026, 11, 21, 9, 45, tzinfo=dt.UTC)  # 12:45 in Istanbul
+# The answer is given at 12:45 in Istanbul on the tests' day (from the test clock: sealed and checked at NOW).
+ISSUED = dt.datetime.combine(TODAY, dt.time(12, 45), tzinfo=ISTANBUL).astimezone(dt.UTC)
+ISSUED_DAY = TODAY
+# The golden files' answer: a pure build, compared with the files and nothing else, the day after GOLDEN_DAY.
+GOLDEN_ISSUED = dt.datetime.combine(GOLDEN_DAY + dt.timedelta(days=1), dt.time(12, 45), tzinfo=ISTANBUL)
 REASON = "Fiyatlar sipariş ile uyuşmuyor."
 A, B = "1234567890", "4840847211"
 # B's PK alias answers A's GB alias: the response goes back the way the invoice came.
@@ -54,8 +58,8 @@ def invoice(tenant_a, tenant_b, seal_a, test_root) -> bytes:
     return sealed_invoices(tenant_a, seal_a, test_root)[0]
 
 
-def answer(invoice: bytes, responder, code: str = "KABUL", reason: str = "") -> bytes:
-    return build_application_response(invoice_xml=invoice, code=code, reason=reason, responder=responder, uuid=RESPONSE_ID, issued=ISSUED)
+def answer(invoice: bytes, responder, code: str = "KABUL", reason: str = "", issued: dt.datetime = ISSUED) -> bytes:
+    return build_application_response(invoice_xml=invoice, code=code, reason=reason, responder=responder, uuid=RESPONSE_ID, issued=issued)
 
 
 def errors(report) -> list:
@@ -93,7 +97,7 @@ def test_the_seal_goes_where_cac_signature_points(invoice, tenant_b, seal_b, tes
 @pytest.mark.parametrize("code", ["KABUL", "RED"])
 def test_a_built_answer_matches_its_golden_file(tenant_a, tenant_b, code):
     invoice = build.to_bytes(built(tenant_a, "ticari_satis"))  # fixed number and ETTN
-    root = etree.fromstring(answer(invoice, tenant_party(tenant_b), code, REASON if code == "RED" else ""))
+    root = etree.fromstring(answer(invoice, tenant_party(tenant_b), code, REASON if code == "RED" else "", issued=GOLDEN_ISSUED))
     etree.indent(root)
     actual = etree.tostring(root, encoding="UTF-8", xml_declaration=True)
     path = GOLDEN / f"uygulama_yaniti_{code.lower()}.xml"
@@ -137,7 +141,7 @@ def test_only_the_invoices_customer_answers_it(invoice, tenant_a):
 def test_an_answer_needs_an_aware_time(invoice, tenant_b):
     with pytest.raises(ValueError, match="aware"):
         build_application_response(invoice_xml=invoice, code="KABUL", reason="", responder=tenant_party(tenant_b),
-                                   uuid=RESPONSE_ID, issued=dt.datetime(2026, 11, 21, 12, 45))
+                                   uuid=RESPONSE_ID, issued=dt.datetime.combine(ISSUED_DAY, dt.time(12, 45)))
 
 
 def test_an_unreadable_invoice_is_a_parse_error(tenant_b):
@@ -155,7 +159,7 @@ def test_reading_a_built_answer_gives_back_what_went_in(invoice, tenant_b, seal_
     assert (read.code, read.reason, read.invoice_uuid, read.invoice_id) == (code, read_reason, ettn(invoice), "")
     assert (read.sender_identifier, read.receiver_identifier) == (B, A)
     assert (read.uuid, read.id, read.profile) == (RESPONSE_ID, RESPONSE_ID, "TICARIFATURA")
-    assert (read.issue_date, read.issue_time) == (dt.date(2026, 11, 21), dt.time(12, 45))
+    assert (read.issue_date, read.issue_time) == (ISSUED_DAY, dt.time(12, 45))
     assert read.notes == ((reason,) if reason else ())
 
 
@@ -235,13 +239,13 @@ def test_the_system_responses_in_gibs_system_envelopes_read(name):
 def test_what_a_postbox_sends_back_reads():
     xml = sbdh.system_response(
         sender_identifier=B, sender_name="B Gıda Ltd. Şti.", receiver_identifier=A, envelope="6F1E7C1A-3B9D-4F6E-9A51-2C8D0E4B7A10",
-        envelope_date=dt.date(2026, 11, 21), code=1160, description="XML ŞEMA KONTROLÜNDEN GEÇEMEDİ", issued=ISSUED,
+        envelope_date=ISSUED_DAY, code=1160, description="XML ŞEMA KONTROLÜNDEN GEÇEMEDİ", issued=ISSUED,
         uuid="0b7e3a52-5d1c-4c8e-9f20-6a4b1d3e2c10",
     )
     read = parse_system_response(xml)
     assert (read.code, read.description) == (1160, "XML ŞEMA KONTROLÜNDEN GEÇEMEDİ")
     assert (read.envelope_uuid, read.envelope_type) == ("6f1e7c1a-3b9d-4f6e-9a51-2c8d0e4b7a10", "SENDERENVELOPE")
-    assert (read.uuid, read.issue_date, read.issue_time) == ("0b7e3a52-5d1c-4c8e-9f20-6a4b1d3e2c10", dt.date(2026, 11, 21), dt.time(12, 45))
+    assert (read.uuid, read.issue_date, read.issue_time) == ("0b7e3a52-5d1c-4c8e-9f20-6a4b1d3e2c10", ISSUED_DAY, dt.time(12, 45))
     assert (read.sender_identifier, read.receiver_identifier) == (B, A)
 
 
@@ -252,7 +256,7 @@ def test_an_answer_is_not_a_system_response(invoice, tenant_b):
 
 def test_a_status_that_is_not_a_number_is_refused():
     xml = sbdh.system_response(sender_identifier=B, sender_name="", receiver_identifier=A, envelope=None,
-                               envelope_date=dt.date(2026, 11, 21), code=1200, description="", issued=ISSUED)
+                               envelope_date=ISSUED_DAY, code=1200, description="", issued=ISSUED)
     with pytest.raises(ParseError, match="not a number"):
         parse_system_response(xml.replace(b">1200<", b">OK<"))
 
@@ -293,15 +297,15 @@ def test_an_envelope_is_not_a_response():
 
 
 def test_the_answer_deadline_is_192_hours_after_receipt():
-    received = dt.datetime(2026, 11, 20, 14, 5, 30, tzinfo=ISTANBUL)
+    received = dt.datetime.combine(TODAY, dt.time(14, 5, 30), tzinfo=ISTANBUL)
     deadline = answer_deadline(received)
-    assert deadline == dt.datetime(2026, 11, 28, 14, 5, 30, tzinfo=ISTANBUL)
+    assert deadline == dt.datetime.combine(TODAY + dt.timedelta(days=8), dt.time(14, 5, 30), tzinfo=ISTANBUL)
     assert deadline - received == dt.timedelta(hours=192) and deadline.tzinfo is ISTANBUL
     assert answer_deadline(received.astimezone(dt.UTC)) == deadline  # the same moment, whatever the zone
 
 
 def test_the_deadline_itself_is_still_in_time_and_a_second_later_is_not():
-    received = dt.datetime(2026, 11, 20, 11, 5, tzinfo=dt.UTC)
+    received = NOW
     deadline = received + dt.timedelta(days=8)
     assert answer_open(received_at=received, now=received)
     assert answer_open(received_at=received, now=deadline)
@@ -310,7 +314,7 @@ def test_the_deadline_itself_is_still_in_time_and_a_second_later_is_not():
 
 def test_a_naive_receipt_time_is_refused():
     with pytest.raises(ValueError, match="aware"):
-        answer_deadline(dt.datetime(2026, 11, 20, 14, 5))
+        answer_deadline(NOW.replace(tzinfo=None))
 
 
 @pytest.mark.parametrize(("profile", "expected"), [
