@@ -159,9 +159,9 @@ def archive_verify(*, tenant: Tenant | None = None, since: dt.date | None = None
 def _verify_tenant(tenant: Tenant, since: dt.date | None, sample: int | None, rng: random.Random, result: Verified) -> None:
     documents = Document.objects.filter(tenant=tenant).select_related("tenant").order_by("id")
     previous = ""
-    rows = list(documents.iterator(chunk_size=2000))
-    chosen = set(rng.sample(range(len(rows)), min(sample, len(rows)))) if sample is not None else None
-    for position, document in enumerate(rows):
+    total = documents.count() if sample is not None else 0
+    chosen = set(rng.sample(range(total), min(sample, total))) if sample is not None else None
+    for position, document in enumerate(documents.iterator(chunk_size=2000)):
         if document.previous_chain != previous or chain_of(previous, document) != document.chain:
             result.problems.append(Problem(document.id, document.key, _("out of chain: the row or the one before it was changed, dropped or moved")))
         previous = document.chain

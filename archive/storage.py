@@ -94,10 +94,6 @@ class FileStore:
         except FileNotFoundError:
             raise ObjectMissing(key=key) from None
 
-    def retention(self, key: str) -> tuple[str, dt.datetime | None]:
-        """The file store keeps no lock of its own: its retention is the archive's rows (see ``delete``)."""
-        return "", None
-
     def delete(self, key: str, *, retain_until: dt.datetime, now: dt.datetime) -> None:
         if now < retain_until:
             raise ObjectRetained(key=key, until=retain_until.date().isoformat())

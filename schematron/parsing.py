@@ -147,7 +147,4 @@ def parse_untrusted(xml_bytes: bytes) -> Parsed:
         raise UnsafeOrBroken("empty")
     if any(marker in xml_bytes for marker in DOCTYPE_MARKERS):
         raise UnsafeOrBroken("doctype")
-    tree = _parse(xml_bytes)
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise UnsafeOrBroken("doctype")
-    return Parsed(tree=tree, text=_as_text(tree, xml_bytes))
+    return parsed_from(_parse(xml_bytes), xml_bytes)
