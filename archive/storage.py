@@ -13,6 +13,7 @@ import base64
 import datetime as dt
 import hashlib
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from functools import cache
@@ -25,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from integrator.errors import DomainError
 
 CHUNK = 1 << 20
+HANDOVER_PREFIX = "handover/"  # in a bucket: files handed over (exports), beside the documents and never locked
 
 
 class StoreError(DomainError):
@@ -83,6 +85,29 @@ class FileStore:
         finally:
             temporary.unlink()
 
+    def put_file(self, key: str, path: Path, *, media_type: str) -> None:
+        """A file handed over (``archive.handover``): linked into place (copied when it lies on another
+        file system); refused if the key is taken."""
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, target)
+        except FileExistsError:
+            raise ObjectConflict(key=key) from None
+        except OSError:  # another file system
+            temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+            shutil.copyfile(path, temporary)
+            try:
+                os.link(temporary, target)
+            except FileExistsError:
+                raise ObjectConflict(key=key) from None
+            finally:
+                temporary.unlink()
+
+    def remove(self, key: str) -> None:
+        """A handed-over file, gone (never an archived document: those are only ``delete``d, after their retention)."""
+        self._path(key).unlink(missing_ok=True)
+
     def _same(self, key: str, sha256: str) -> None:
         with self.open(key) as stream:
             if sha256_of(stream) != sha256:
@@ -129,6 +154,21 @@ class S3Store:
                 raise StoreError(reason=_code(exc)) from None
             self._same(key, checksum)
 
+    def put_file(self, key: str, path: Path, *, media_type: str) -> None:
+        """A file handed over (``archive.handover``), uploaded in parts as large files are; no lock:
+        it is removed after its days."""
+        self.client.upload_file(str(path), self.bucket, key, ExtraArgs={"ContentType": media_type, "ServerSideEncryption": "AES256",
+                                                                         "ChecksumAlgorithm": "SHA256"})
+
+    def remove(self, key: str) -> None:
+        """Every version of a handed-over file (no lock holds them)."""
+        if not key.startswith(HANDOVER_PREFIX):
+            raise StoreError(reason=_("%(key)s is an archived document, not a file handed over") % {"key": key})
+        versions = self.client.list_object_versions(Bucket=self.bucket, Prefix=key)
+        for version in [*versions.get("Versions", []), *versions.get("DeleteMarkers", [])]:
+            if version["Key"] == key:
+                self.client.delete_object(Bucket=self.bucket, Key=key, VersionId=version["VersionId"])
+
     def _same(self, key: str, checksum: str) -> None:
         head = self._head(key)
         if head.get("ChecksumSHA256") != checksum:
@@ -169,7 +209,7 @@ class S3Store:
 
     def keys(self) -> Iterator[str]:
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket):
-            yield from (item["Key"] for item in page.get("Contents", []))
+            yield from (item["Key"] for item in page.get("Contents", []) if not item["Key"].startswith(HANDOVER_PREFIX))
 
 
 def _code(exc) -> str:

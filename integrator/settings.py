@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "directory",
     "invoices",
     "envelopes",
+    "exports",
     "signing",
     "archive",
     "pipeline",
@@ -195,8 +196,14 @@ ARCHIVE_S3_SECRET_ACCESS_KEY = env_str("ARCHIVE_S3_SECRET_ACCESS_KEY", "")
 if ARCHIVE_STORE == "s3" and not ARCHIVE_S3_BUCKET:
     raise ImproperlyConfigured("ARCHIVE_STORE=s3 needs ARCHIVE_S3_BUCKET.")
 ARCHIVE_RETENTION_YEARS = env_int("ARCHIVE_RETENTION_YEARS", 10, minimum=10)  # TTK: 10 (VUK: 5)
+# A period's export (a ZIP of its documents and their index) is kept this long for its download; the
+# documents inside stay archived. On the file store the ZIPs live under EXPORT_DIR; in a bucket under handover/.
+EXPORT_DIR = Path(env_str("EXPORT_DIR", str(VAR_DIR / "exports")))
+EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7, minimum=1)
 CELERY_BEAT_SCHEDULE["archive-verify-sample"] = {"task": "archive.tasks.archive_verify_sample", "schedule": crontab(minute=40, hour=3)}
 CELERY_BEAT_SCHEDULE["archive-verify-full"] = {"task": "archive.tasks.archive_verify_full", "schedule": crontab(minute=10, hour=2, day_of_week="sun")}
+CELERY_BEAT_SCHEDULE["exports-sweep"] = {"task": "exports.tasks.exports_sweep", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["exports-expire"] = {"task": "exports.tasks.exports_expire", "schedule": crontab(minute=20, hour=4)}
 
 # --- GİB's package (XSDs, schematron, XSLT): installed, never committed ---------------------
 # `manage.py gib_package install [PATH]` installs from PATH, or from this default location.

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from envelopes.apis import RecipientApi
 from envelopes.views import gib_service
+from exports import apis as exports
 from integrator.health import healthz
 from invoices import apis as invoices
 from tenants.apis import MeApi, WebhookApi, WebhookDeliveriesApi, WebhooksApi
@@ -41,6 +42,9 @@ api_v1 = [
     path("incoming/<ettn:uuid>/xml", invoices.IncomingXmlApi.as_view(), name="api-incoming-xml"),
     path("incoming/<ettn:uuid>/html", invoices.IncomingHtmlApi.as_view(), name="api-incoming-html"),
     path("incoming/<ettn:uuid>/response", invoices.IncomingAnswerApi.as_view(), name="api-incoming-response"),
+    path("exports", exports.ExportsApi.as_view(), name="api-exports"),
+    path("exports/<int:export_id>", exports.ExportApi.as_view(), name="api-export"),
+    path("exports/<int:export_id>/zip", exports.ExportZipApi.as_view(), name="api-export-zip"),
     path("recipients/<str:identifier>", RecipientApi.as_view(), name="api-recipient"),
     path("webhooks", WebhooksApi.as_view(), name="api-webhooks"),
     path("webhooks/<int:webhook_id>", WebhookApi.as_view(), name="api-webhook"),

@@ -169,11 +169,26 @@ def _localized(error: dict) -> dict:
 
 
 class ListQuery(serializers.Serializer):
+    q = serializers.CharField(
+        required=False, max_length=200, trim_whitespace=True,
+        help_text=_("Words of the number, the ETTN, the other party's VKN/TCKN or name; each must be found. Turkish "
+                    "letters fold as Turkish folds them: \"ŞİŞLİ\" finds \"şişli\"."),
+    )
     status = serializers.MultipleChoiceField(choices=Status.choices, required=False, help_text=_("Repeat for several."))
     profile = serializers.ChoiceField(choices=PROFILES, required=False)
     type = serializers.ChoiceField(choices=INVOICE_TYPES, required=False)
     issued_from = serializers.DateField(required=False)
     issued_to = serializers.DateField(required=False)
+    amount_min = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, help_text=_("Of the payable amount."))
+    amount_max = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, help_text=_("Of the payable amount."))
+    currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, help_text=_("ISO 4217, as TRY or EUR."))
+    gib_code = serializers.IntegerField(min_value=0, max_value=9999, required=False, help_text=_("GİB's status code, as 1300."))
+
+    def validate(self, data):
+        for low, high in (("issued_from", "issued_to"), ("amount_min", "amount_max")):
+            if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
+                raise serializers.ValidationError({high: _("Must not be less than %(low)s.") % {"low": low}})
+        return data
 
     def filters(self, party_field: str) -> InvoiceFilter:
         data = self.validated_data
@@ -182,8 +197,13 @@ class ListQuery(serializers.Serializer):
             profile=data.get("profile", ""),
             type_code=data.get("type", ""),
             party=data.get(party_field, ""),
+            search=data.get("q", ""),
             issued_from=data.get("issued_from"),
             issued_to=data.get("issued_to"),
+            amount_min=data.get("amount_min"),
+            amount_max=data.get("amount_max"),
+            currency=data.get("currency", ""),
+            gib_code=data.get("gib_code"),
             awaiting_answer=data.get("awaiting_answer"),
         )
 
@@ -226,9 +246,16 @@ def _draft(request) -> Draft:
 # --- invoices out -----------------------------------------------------------------------------
 
 
+class InvoiceCursor(Cursor):
+    """Newest issue date first, the newest row first within a day: the order the (tenant, issue date)
+    index reads, so a period's page comes from the period, not from a walk over all the tenant's invoices."""
+
+    ordering = ("-issue_date", "-id")
+
+
 class InvoicesApi(APIView):
     parser_classes = [JSONParser, XmlParser, TextXmlParser]
-    pagination_class = Cursor  # the schema reads its page and parameters from here
+    pagination_class = InvoiceCursor  # the schema reads its page and parameters from here
 
     def get_permissions(self):
         return [SEND() if self.request.method == "POST" else READ()]
@@ -347,7 +374,7 @@ class IncomingHtmlApi(DocumentHtmlApi):
 
 class IncomingListApi(APIView):
     permission_classes = [READ]
-    pagination_class = Cursor
+    pagination_class = InvoiceCursor
 
     @extend_schema(operation_id="incoming_list", parameters=[IncomingQuery], responses={PAGE: InvoiceOut(many=True), **PROBLEMS})
     def get(self, request):

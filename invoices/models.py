@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from directory import routing
+from invoices.search import search_text
 from invoices.status import Status
 from tenants.models import NumberSeries, Tenant
 
@@ -73,6 +74,10 @@ class Invoice(models.Model):
         "archive.Document", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("archived document"),
         help_text=_("The current one: as built once it passed validation, then as sealed."),
     )
+    search_text = models.TextField(
+        _("search text"), blank=True, editable=False,
+        help_text=_("The number, ETTN and other party, folded as Turkish folds them (invoices.search)."),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -88,11 +93,26 @@ class Invoice(models.Model):
         indexes = [
             models.Index(fields=["tenant", "status"]),
             models.Index(fields=["tenant", "issue_date"]),
+            models.Index(fields=["tenant", "payable_amount"], name="invoice_amount"),  # the search's amount range
             models.Index(fields=["status", "updated_at"]),  # the sweeper's scan for stuck invoices
         ]
 
     def __str__(self):
         return f"{self.number} ({self.get_status_display()})"
+
+    # The columns the search text is made of; it follows them like ``updated_at`` follows every save.
+    SEARCHED = frozenset({"number", "uuid", "direction", "customer_identifier", "customer_name", "supplier_identifier", "supplier_name"})
+
+    def save(self, *args, update_fields=None, **kwargs):
+        if update_fields is None or self.SEARCHED.intersection(update_fields):
+            self.search_text = self.searchable()
+            update_fields = None if update_fields is None else {*update_fields, "search_text"}
+        super().save(*args, update_fields=update_fields, **kwargs)
+
+    def searchable(self) -> str:
+        party = "customer" if self.direction == self.Direction.OUTGOING else "supplier"
+        return search_text(number=self.number, uuid=self.uuid, identifier=getattr(self, f"{party}_identifier"),
+                           name=getattr(self, f"{party}_name"))
 
 
 class StatusChange(models.Model):

@@ -1,10 +1,12 @@
-"""The portal's invoice forms: the list filters, and the KABUL/RED answer."""
+"""The portal's invoice forms: the list filters, the search of the whole archive, and the KABUL/RED answer."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from invoices.models import Invoice
 from invoices.selectors import InvoiceFilter
 from invoices.status import Status
+from ubl.document import INVOICE_TYPES, PROFILES
 from ubl.response import ANSWERS
 
 OUTGOING_STATUSES = [(value, label) for value, label in Status.choices if value != Status.RECEIVED]
@@ -53,6 +55,41 @@ class IncomingFilter(_Filter):
     status = forms.ChoiceField(label=_("Status"), required=False, choices=ANY + INCOMING_STATUSES)
     awaiting = forms.BooleanField(label=_("Awaiting my answer"), required=False)
     field_order = ["search", "status", "date_from", "date_to", "awaiting"]
+
+
+class SearchForm(_Filter):
+    """Every invoice of the tenant, outgoing and incoming, by any of its columns."""
+
+    direction = forms.ChoiceField(label=_("Direction"), required=False, choices=ANY + list(Invoice.Direction.choices))
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=ANY + list(Status.choices))
+    profile = forms.ChoiceField(label=_("Profile"), required=False, choices=ANY + [(p, p) for p in PROFILES])
+    type_code = forms.ChoiceField(label=_("Type"), required=False, choices=ANY + [(t, t) for t in INVOICE_TYPES])
+    currency = forms.RegexField(label=_("Currency"), required=False, regex=r"^[A-Za-z]{3}$", max_length=3,
+                                widget=forms.TextInput(attrs={"size": 4, "placeholder": "TRY"}))
+    amount_min = forms.DecimalField(label=_("Amount from"), required=False, max_digits=18, decimal_places=2, min_value=0)
+    amount_max = forms.DecimalField(label=_("Amount to"), required=False, max_digits=18, decimal_places=2, min_value=0)
+    gib_code = forms.IntegerField(label=_("GİB code"), required=False, min_value=0, max_value=9999)
+    field_order = ["search", "direction", "status", "profile", "type_code", "currency", "date_from", "date_to",
+                   "amount_min", "amount_max", "gib_code"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["search"].widget.attrs.update(
+            placeholder=_("number, ETTN, VKN/TCKN or name"), autofocus=True, type="search")
+
+    def filters(self) -> InvoiceFilter:
+        self.is_valid()
+        data = self.cleaned_data
+        return InvoiceFilter(
+            statuses=(data["status"],) if data.get("status") else (),
+            profile=data.get("profile", ""), type_code=data.get("type_code", ""), currency=data.get("currency", "").upper(),
+            search=data.get("search", ""), issued_from=data.get("date_from"), issued_to=data.get("date_to"),
+            amount_min=data.get("amount_min"), amount_max=data.get("amount_max"), gib_code=data.get("gib_code"),
+        )
+
+    def chosen_direction(self) -> str | None:
+        self.is_valid()
+        return self.cleaned_data.get("direction") or None
 
 
 class AnswerForm(forms.Form):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet
 
 from invoices.models import Invoice
+from invoices.search import terms
 from invoices.status import Status
 from tenants.models import Tenant
 from ubl.response import ANSWER_WINDOW, answer_deadline, answer_open, needs_answer
@@ -21,9 +23,13 @@ class InvoiceFilter:
     profile: str = ""
     type_code: str = ""
     party: str = ""  # the customer's VKN/TCKN of an outgoing invoice, the supplier's of an incoming one
-    search: str = ""  # the number, the other party's name, or the start of its VKN/TCKN
+    search: str = ""  # words of the number, the ETTN, the other party's VKN/TCKN or name (invoices.search)
     issued_from: dt.date | None = None
     issued_to: dt.date | None = None
+    amount_min: Decimal | None = None  # the payable amount, in the invoice's currency
+    amount_max: Decimal | None = None
+    currency: str = ""
+    gib_code: int | None = None
     awaiting_answer: bool | None = None  # incoming only: TICARIFATURA still within its 8 days
 
 
@@ -31,22 +37,36 @@ def _other_party(direction: str) -> str:
     return "customer" if direction == Invoice.Direction.OUTGOING else "supplier"
 
 
-def invoices_of(*, tenant: Tenant, direction: str, filters: InvoiceFilter = InvoiceFilter(), now: dt.datetime | None = None) -> QuerySet[Invoice]:
-    invoices = Invoice.objects.filter(tenant=tenant, direction=direction).select_related("envelope")
-    party = _other_party(direction)
+def invoices_of(*, tenant: Tenant, direction: str | None, filters: InvoiceFilter = InvoiceFilter(),
+                now: dt.datetime | None = None) -> QuerySet[Invoice]:
+    """The tenant's invoices of *direction* (both when None) that *filters* keep: the one search of
+    the API's lists, the portal's lists and the portal's search page."""
+    invoices = Invoice.objects.filter(tenant=tenant).select_related("envelope")
+    if direction:
+        invoices = invoices.filter(direction=direction)
     narrowing = {
-        "status__in": filters.statuses, "profile": filters.profile, "type_code": filters.type_code,
-        f"{party}_identifier": filters.party, "issue_date__gte": filters.issued_from, "issue_date__lte": filters.issued_to,
+        "status__in": filters.statuses, "profile": filters.profile, "type_code": filters.type_code, "currency": filters.currency,
+        "issue_date__gte": filters.issued_from, "issue_date__lte": filters.issued_to,
+        "payable_amount__gte": filters.amount_min, "payable_amount__lte": filters.amount_max,
     }
-    invoices = invoices.filter(**{field: value for field, value in narrowing.items() if value})
-    if search := filters.search.strip():
-        invoices = invoices.filter(
-            Q(number__icontains=search) | Q(**{f"{party}_name__icontains": search}) | Q(**{f"{party}_identifier__startswith": search})
-        )
+    invoices = invoices.filter(**{field: value for field, value in narrowing.items() if value not in (None, "", ())})
+    if filters.gib_code is not None:
+        invoices = invoices.filter(gib_code=filters.gib_code)
+    if filters.party:
+        invoices = invoices.filter(_party_is(direction, filters.party))
+    for term in terms(filters.search):
+        invoices = invoices.filter(search_text__contains=term)
     if filters.awaiting_answer is not None:
         awaiting = _awaiting_answer(now or dt.datetime.now(dt.UTC))
         invoices = invoices.filter(awaiting) if filters.awaiting_answer else invoices.exclude(awaiting)
     return invoices
+
+
+def _party_is(direction: str | None, identifier: str) -> Q:
+    if direction:
+        return Q(**{f"{_other_party(direction)}_identifier": identifier})
+    return Q(direction=Invoice.Direction.OUTGOING, customer_identifier=identifier) | Q(
+        direction=Invoice.Direction.INCOMING, supplier_identifier=identifier)
 
 
 def _awaiting_answer(now: dt.datetime) -> Q:

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -20,7 +21,7 @@ from integrator.errors import DomainError
 from invoices import selectors
 from invoices.display import DisplayError, render_html, sandboxed
 from invoices.models import Invoice
-from invoices.portal_forms import AnswerForm, IncomingFilter, OutgoingFilter
+from invoices.portal_forms import AnswerForm, IncomingFilter, OutgoingFilter, SearchForm
 from pipeline.flow import invoice_answer as answer_service
 from tenants.models import Membership
 from tenants.roles import Permission
@@ -30,6 +31,7 @@ from ubl.parse import ParseError
 from ubl.response import needs_answer
 
 PER_PAGE = 25
+COUNT_CAP = 1000  # counting every match of a broad search among a million invoices costs more than its page
 # The rendered page is a stranger's HTML (an incoming invoice's XSLT): no script, no request
 # anywhere, no form, its own opaque origin; only inline styles and data: images, as GİB's designs use.
 ANSWERED = {
@@ -42,8 +44,25 @@ def _context(request, membership: Membership, **extra) -> dict:
     return {"membership": membership, "tenant": membership.tenant, "memberships": memberships_of(user=request.user), **extra}
 
 
+class CappedPaginator(Paginator):
+    """Counts matches up to ``COUNT_CAP``; past it, the pages run to the cap and the page says so (a
+    narrower search finds the rest)."""
+
+    @cached_property
+    def matches(self) -> int:
+        return self.object_list[: COUNT_CAP + 1].count()  # SELECT COUNT(*) FROM (… LIMIT cap + 1)
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.matches, COUNT_CAP)
+
+    @property
+    def capped(self) -> bool:
+        return self.matches > COUNT_CAP
+
+
 def _page(request, invoices):
-    return Paginator(invoices, PER_PAGE).get_page(request.GET.get("page"))
+    return CappedPaginator(invoices, PER_PAGE).get_page(request.GET.get("page"))
 
 
 def _viewable(membership: Membership) -> Membership:
@@ -71,6 +90,15 @@ def inbox(request, identifier: str):
     page = _page(request, invoices.order_by("-received_at", "-issue_date", "-id"))
     rows = [(invoice, selectors.answer_state(invoice, now)) for invoice in page]
     return render(request, "portal/invoices/inbox.html", _context(request, membership, form=form, page=page, rows=rows))
+
+
+@login_required
+def search(request, identifier: str):
+    membership = _viewable(membership_or_404(request, identifier))
+    form = SearchForm(request.GET)
+    invoices = selectors.invoices_of(tenant=membership.tenant, direction=form.chosen_direction(), filters=form.filters())
+    page = _page(request, invoices.order_by("-issue_date", "-id"))
+    return render(request, "portal/invoices/search.html", _context(request, membership, form=form, page=page))
 
 
 def _invoice_or_404(membership: Membership, direction: str, uuid) -> Invoice:

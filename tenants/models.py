@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from tenants.aliases import validate_alias
 from tenants.designs import validate_xslt
 from tenants.identifiers import validate_tax_identifier
-from tenants.roles import ROLE_PERMISSIONS, Role
+from tenants.roles import ROLE_PERMISSIONS, Permission, Role
 
 
 class Tenant(models.Model):
@@ -120,6 +120,10 @@ class Membership(models.Model):
 
     def can(self, permission: str) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]
+
+    @property
+    def can_export(self) -> bool:  # for the templates, which cannot pass an argument
+        return self.can(Permission.EXPORT)
 
 
 class ApiKey(models.Model):

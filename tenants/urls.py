@@ -1,5 +1,6 @@
 from django.urls import path, register_converter
 
+from exports import views as export_views
 from invoices import views as invoice_views
 from tenants import views
 
@@ -27,6 +28,10 @@ urlpatterns = [
     path("t/<str:identifier>/", views.dashboard, name="dashboard"),
     path("t/<str:identifier>/invoices/", invoice_views.outgoing_list, name="invoices"),
     path("t/<str:identifier>/inbox/", invoice_views.inbox, name="inbox"),
+    path("t/<str:identifier>/search/", invoice_views.search, name="search"),
+    path("t/<str:identifier>/exports/", export_views.exports_page, name="exports"),
+    path("t/<str:identifier>/exports/<int:export_id>/status/", export_views.export_status, name="export-status"),
+    path("t/<str:identifier>/exports/<int:export_id>/download/", export_views.export_download, name="export-download"),
     path(INVOICE, invoice_views.invoice_detail, name="invoice"),
     path(INVOICE + "xml/", invoice_views.invoice_xml, name="invoice-xml"),
     path(INVOICE + "view/", invoice_views.invoice_view, name="invoice-view"),

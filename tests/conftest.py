@@ -96,11 +96,11 @@ def _archive_of_the_run(tmp_path_factory):
 
     from archive import storage
 
-    before = settings.ARCHIVE_DIR
-    settings.ARCHIVE_DIR = tmp_path_factory.mktemp("archive")
+    before = settings.ARCHIVE_DIR, settings.EXPORT_DIR
+    settings.ARCHIVE_DIR, settings.EXPORT_DIR = tmp_path_factory.mktemp("archive"), tmp_path_factory.mktemp("exports")
     storage._store.cache_clear()
     yield
-    settings.ARCHIVE_DIR = before
+    settings.ARCHIVE_DIR, settings.EXPORT_DIR = before
     storage._store.cache_clear()
 
 

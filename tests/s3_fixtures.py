@@ -69,7 +69,7 @@ def s3_archive(settings, s3_endpoint):
 
 @pytest.fixture
 def file_archive(settings, tmp_path):
-    settings.ARCHIVE_STORE, settings.ARCHIVE_DIR = "file", tmp_path / "archive"
+    settings.ARCHIVE_STORE, settings.ARCHIVE_DIR, settings.EXPORT_DIR = "file", tmp_path / "archive", tmp_path / "exports"
     storage._store.cache_clear()
     yield storage.store()
     storage._store.cache_clear()

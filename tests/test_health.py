@@ -14,10 +14,10 @@ def test_healthz_reports_database_and_broker(client, db):
 def unreachable_broker():
     saved = celery_app.conf.broker_url
     celery_app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    celery_app.pool.force_close_all()
+    celery_app.close()  # the connection pool and the producer pool, made again for the new URL
     yield
     celery_app.conf.broker_url = saved
-    celery_app.pool.force_close_all()
+    celery_app.close()
 
 
 def test_healthz_says_which_part_is_down(client, db, unreachable_broker):

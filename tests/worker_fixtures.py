@@ -60,6 +60,7 @@ def celery_env(*, service_url: str, trust_roots: str, packages_root: Path) -> di
         "DJANGO_SETTINGS_MODULE": "integrator.settings",
         "VAR_DIR": str(django_settings.VAR_DIR),
         "ARCHIVE_DIR": str(django_settings.ARCHIVE_DIR),
+        "EXPORT_DIR": str(django_settings.EXPORT_DIR),
         "DATABASE_URL": database_url(),
         "GIB_SERVICE_URL": service_url,
         "GIB_PACKAGES_ROOT": str(packages_root),

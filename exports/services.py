@@ -1,0 +1,238 @@
+"""A period of a tenant's documents handed over as one ZIP, built in the background.
+
+The ZIP holds, for every invoice issued or received in the period (by issue date): the document as
+the archive holds it (the signed XML as sent or received), its KABUL/RED answer, and each envelope
+it travelled in, once; then ``index.csv`` and ``index.xlsx`` (a row per invoice: number, ETTN, date,
+counterparty, amounts, status, the document's SHA-256 and storage key) and ``manifest.sha256``, in
+``sha256sum`` form, so the receiver checks the whole with ``sha256sum -c manifest.sha256``.
+
+Memory stays bounded whatever the period: rows are read in chunks, each document is copied into the
+ZIP as a stream, the index and the manifest are written to files as they grow, and the ZIP is made on
+disk, then handed over (``archive.handover``). A build is claimed with a conditional update; one whose
+worker died (no progress for ``STALE_AFTER``) is claimed again and starts over.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import logging
+import tempfile
+import uuid
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from archive.handover import handover_put, handover_remove, scratch_dir
+from archive.services import document_open
+from archive.storage import CHUNK, sha256_of
+from envelopes.models import Envelope
+from exports.models import Export
+from integrator.errors import DomainError
+from invoices.models import Invoice
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+STALE_AFTER = dt.timedelta(minutes=5)
+PROGRESS_EVERY = 200  # invoices between two progress writes
+MAX_DAYS = 3660 + 366  # the ten years kept, and the year that is running
+INDEX_COLUMNS = ["number", "ettn", "direction", "issue_date", "profile", "type", "counterparty_vkn_tckn", "counterparty",
+                 "currency", "tax_amount", "payable_amount", "status", "gib_code", "answer", "file", "sha256", "storage_key"]
+
+
+class PeriodInvalid(DomainError):
+    code = "export_period_invalid"
+    message = _("The period must run forwards and span at most %(days)s days: %(start)s to %(end)s does not.")
+
+
+def export_request(*, tenant: Tenant, period_from: dt.date, period_to: dt.date, via: str, user=None) -> Export:
+    """An export of *tenant*'s period, waiting to be built (``exports.tasks.export_ask`` also starts it)."""
+    if period_to < period_from or (period_to - period_from).days >= MAX_DAYS:
+        raise PeriodInvalid(days=MAX_DAYS, start=period_from.isoformat(), end=period_to.isoformat())
+    return Export.objects.create(tenant=tenant, period_from=period_from, period_to=period_to, requested_via=via, requested_by=user)
+
+
+def export_get(*, tenant: Tenant, export_id: int) -> Export | None:
+    return Export.objects.filter(tenant=tenant, id=export_id).first()
+
+
+def exports_of(*, tenant: Tenant):
+    return Export.objects.filter(tenant=tenant)
+
+
+def export_build(*, export_id: int, now: dt.datetime | None = None) -> Export | None:
+    """Build the export if it is waiting, or its builder died; None when another builds it, or it is built."""
+    export = _claim(export_id, now or timezone.now())
+    if export is None:
+        return None
+    try:
+        path = _build(export)
+    except Exception as exc:  # recorded on the export for the person who asked; they may ask again
+        logger.exception("export %s failed", export.id)
+        Export.objects.filter(id=export.id).update(state=Export.State.FAILED, error=str(exc)[:2000], finished_at=timezone.now())
+        return Export.objects.get(id=export.id)
+    try:
+        with open(path, "rb") as made:
+            sha256 = sha256_of(made)
+        handover_put(key=export.file_key, path=path)
+        finished = timezone.now()
+        Export.objects.filter(id=export.id).update(
+            state=Export.State.READY, size=path.stat().st_size, sha256=sha256, done=export.total, finished_at=finished,
+            expires_at=finished + dt.timedelta(days=settings.EXPORT_KEEP_DAYS))
+    finally:
+        path.unlink(missing_ok=True)
+    return Export.objects.get(id=export.id)
+
+
+def _claim(export_id: int, now: dt.datetime) -> Export | None:
+    waiting = Q(state=Export.State.QUEUED) | Q(state=Export.State.BUILDING, started_at__lt=now - STALE_AFTER)
+    export = Export.objects.filter(waiting, id=export_id).select_related("tenant").first()
+    if export is None:
+        return None
+    key = f"{export.tenant.identifier}/export-{export.id}-{uuid.uuid4().hex[:12]}.zip"
+    claimed = Export.objects.filter(waiting, id=export_id, state=export.state, started_at=export.started_at).update(
+        state=Export.State.BUILDING, started_at=now, done=0, file_key=key, error="")
+    if claimed != 1:
+        return None
+    if export.file_key:  # what a builder that died may have handed over
+        handover_remove(export.file_key)
+    export.state, export.started_at, export.file_key = Export.State.BUILDING, now, key
+    return export
+
+
+def period_invoices(export: Export):
+    return (Invoice.objects.filter(tenant=export.tenant, issue_date__gte=export.period_from, issue_date__lte=export.period_to)
+            .select_related("document").defer("xml", "answer_xml", "payload", "errors").order_by("issue_date", "id"))
+
+
+def _build(export: Export) -> Path:
+    invoices = period_invoices(export)
+    export.total = invoices.count()
+    Export.objects.filter(id=export.id).update(total=export.total)
+    with tempfile.NamedTemporaryFile(dir=scratch_dir(), prefix=f"export-{export.id}-", suffix=".zip", delete=False) as made:
+        path = Path(made.name)
+    try:
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive, Index(path) as index:
+            seen_envelopes: set[int] = set()
+            for done, invoice in enumerate(invoices.iterator(chunk_size=500), start=1):
+                _invoice_entries(archive, index, invoice, seen_envelopes)
+                if done % PROGRESS_EVERY == 0:
+                    Export.objects.filter(id=export.id).update(done=done, started_at=timezone.now())  # progress, and the builder alive
+            index.close_into(archive)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _invoice_entries(archive: zipfile.ZipFile, index: Index, invoice: Invoice, seen_envelopes: set[int]) -> None:
+    folder = "invoices/outgoing" if invoice.direction == Invoice.Direction.OUTGOING else "invoices/incoming"
+    name = f"{folder}/{invoice.number}_{invoice.uuid}.xml"
+    if invoice.document is not None:
+        with document_open(invoice.document) as stream:
+            sha256 = index.entry(archive, name, stream)
+        key = invoice.document.key
+    else:  # not archived yet: the row's own bytes
+        sha256, key = index.entry(archive, name, _bytes_of(invoice, "xml")), ""
+    if invoice.answer_uuid:
+        index.entry(archive, f"answers/{invoice.number}_{invoice.answer_uuid}.xml", _bytes_of(invoice, "answer_xml"))
+    if invoice.envelope_id and invoice.envelope_id not in seen_envelopes:
+        seen_envelopes.add(invoice.envelope_id)
+        for envelope in _envelopes(invoice.tenant_id, invoice.envelope_id):
+            index.entry(archive, f"envelopes/{envelope.file_name}", envelope.data)
+    party = "customer" if invoice.direction == Invoice.Direction.OUTGOING else "supplier"
+    index.row([invoice.number, str(invoice.uuid), invoice.get_direction_display(), invoice.issue_date.isoformat(), invoice.profile,
+               invoice.type_code, getattr(invoice, f"{party}_identifier"), getattr(invoice, f"{party}_name"), invoice.currency,
+               invoice.tax_amount, invoice.payable_amount, invoice.get_status_display(),
+               "" if invoice.gib_code is None else invoice.gib_code, invoice.answer, name, sha256, key])
+
+
+def _bytes_of(invoice: Invoice, field: str) -> bytes:
+    return bytes(Invoice.objects.filter(id=invoice.id).values_list(field, flat=True).get() or b"")
+
+
+def _envelopes(tenant_id: int, envelope_id: int) -> Iterator[Envelope]:
+    """The envelope and the system responses that answer it (GİB's answers to ours, ours to theirs)."""
+    yield from Envelope.objects.filter(Q(id=envelope_id) | Q(answers_id=envelope_id), tenant_id=tenant_id).order_by("id")
+
+
+@dataclass
+class Index:
+    """The index (CSV and XLSX) and the manifest, written to files beside the ZIP as they grow."""
+
+    beside: Path
+
+    def __enter__(self) -> Index:
+        from openpyxl import Workbook
+
+        self.folder = Path(tempfile.mkdtemp(dir=self.beside.parent, prefix=f".{self.beside.stem}-"))
+        self.manifest = open(self.folder / "manifest.sha256", "w", encoding="utf-8", newline="\n")
+        self.csv_file = open(self.folder / "index.csv", "w", encoding="utf-8-sig", newline="")
+        self.csv = csv.writer(self.csv_file)
+        self.csv.writerow(INDEX_COLUMNS)
+        self.workbook = Workbook(write_only=True)  # rows go to a file as they come
+        self.sheet = self.workbook.create_sheet("index")
+        self.sheet.append(INDEX_COLUMNS)
+        self.saved = False
+        return self
+
+    def entry(self, archive: zipfile.ZipFile, name: str, source: BinaryIO | bytes) -> str:
+        """*source* copied into the ZIP under *name*, as a stream; its SHA-256, listed in the manifest."""
+        digest = hashlib.sha256()
+        with archive.open(name, "w", force_zip64=True) as out:
+            for chunk in ([bytes(source)] if isinstance(source, (bytes, memoryview)) else iter(lambda: source.read(CHUNK), b"")):
+                digest.update(chunk)
+                out.write(chunk)
+        self.manifest.write(f"{digest.hexdigest()}  {name}\n")
+        return digest.hexdigest()
+
+    def row(self, values: list) -> None:
+        self.csv.writerow(values)
+        self.sheet.append([value if isinstance(value, (int, Decimal)) else str(value) for value in values])
+
+    def close_into(self, archive: zipfile.ZipFile) -> None:
+        self.csv_file.close()
+        with open(self.folder / "index.csv", "rb") as stream:
+            self.entry(archive, "index.csv", stream)
+        self.workbook.save(self.folder / "index.xlsx")
+        self.saved = True
+        with open(self.folder / "index.xlsx", "rb") as stream:
+            self.entry(archive, "index.xlsx", stream)
+        self.manifest.close()
+        archive.write(self.folder / "manifest.sha256", "manifest.sha256")
+
+    def __exit__(self, *exc) -> None:
+        if not self.saved:  # a build that failed: the sheet's writer still closed, its file dropped below
+            self.workbook.save(self.folder / "index.xlsx")
+        for stream in (self.manifest, self.csv_file):
+            stream.close()
+        for leftover in self.folder.iterdir():
+            leftover.unlink()
+        self.folder.rmdir()
+
+
+def exports_expire(*, now: dt.datetime | None = None) -> int:
+    """Remove the ZIPs past their days (the documents inside stay archived); how many."""
+    now = now or timezone.now()
+    expired = 0
+    for export in Export.objects.filter(state=Export.State.READY, expires_at__lt=now):
+        handover_remove(export.file_key)
+        expired += Export.objects.filter(id=export.id, state=Export.State.READY).update(state=Export.State.EXPIRED)
+    return expired
+
+
+def exports_stale(*, now: dt.datetime | None = None) -> list[int]:
+    """The exports nobody builds: waiting longer than a minute, or building without progress (its worker died)."""
+    now = now or timezone.now()
+    return list(Export.objects.filter(
+        Q(state=Export.State.QUEUED, created_at__lt=now - dt.timedelta(minutes=1))
+        | Q(state=Export.State.BUILDING, started_at__lt=now - STALE_AFTER)).values_list("id", flat=True))
