@@ -37,7 +37,11 @@ class Envelope(models.Model):
     receiver_alias = models.CharField(_("receiver alias"), max_length=255)
     party_identifier = models.CharField(_("VKN/TCKN of the other party"), max_length=11, blank=True)
     file_name = models.CharField(_("file name"), max_length=60)
-    data = models.BinaryField(_("zip"))
+    data = models.BinaryField(_("zip"), null=True, blank=True, help_text=_("Only until it is sent: then the archive holds it (document)."))
+    document = models.ForeignKey(
+        "archive.Document", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("archived zip"),
+        help_text=_("The zip as sent (archived before it goes) or as received."),
+    )
     md5 = models.CharField(_("MD5"), max_length=32)
     code = models.PositiveSmallIntegerField(_("GİB status code"), null=True, blank=True)
     text = models.TextField(_("status text"), blank=True)

@@ -14,6 +14,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from archive.models import Document
+from archive.services import document_store
 from envelopes.gib.client import GibError, GibFault, gib_client
 from envelopes.models import Envelope
 from envelopes.states import envelope_apply, next_poll, record
@@ -40,9 +42,12 @@ def envelope_poll(*, envelope_id: int, now: dt.datetime | None = None) -> Envelo
     envelope = Envelope.objects.get(id=envelope_id)
     Envelope.objects.filter(id=envelope_id).update(polls=F("polls") + 1)
     try:
-        response = parse_system_response(gib_client().get_application_response(str(envelope.uuid)))
+        answer = gib_client().get_application_response(str(envelope.uuid))
+        response = parse_system_response(answer)
     except (GibError, ResponseError) as exc:
         return _unanswered(envelope_id, exc, now or timezone.now())
+    # GİB's answer archived as it came; the same answer polled again is the row made the first time.
+    document_store(tenant=envelope.tenant, kind=Document.Kind.GIB_ANSWER, data=answer, subject=("envelope", envelope.id))
     with transaction.atomic():
         envelope = Envelope.objects.select_for_update().get(id=envelope_id)
         return envelope_apply(envelope=envelope, code=response.code, text=response.description, source="poll", now=now)

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
+from archive.models import Document
+from archive.services import Put, document_put, document_record
 from envelopes import codes, packing, sbdh
 from envelopes.gib.soap import SendDocument
 from envelopes.models import Envelope
@@ -72,12 +75,13 @@ def envelope_receive(*, request: SendDocument, now: dt.datetime | None = None) -
     if Envelope.objects.filter(uuid=envelope.uuid, direction=Envelope.Direction.INCOMING).exists():
         raise Refused(2001, _("envelope %(uuid)s was received already") % {"uuid": envelope.uuid})
     now = now or timezone.now()
+    puts = _archived(request, envelope, owner.tenant, now)
     try:
         with transaction.atomic():
-            stored = _store(request, envelope, owner, now)
+            stored = _store(request, envelope, owner, puts, now)
             try:
                 with transaction.atomic():
-                    _accept(xml, envelope, stored, owner, now)
+                    _accept(xml, envelope, stored, owner, puts, now)
             except Refused as refusal:
                 _refuse(stored, refusal, now)
     except IntegrityError:
@@ -91,13 +95,35 @@ def needs_system_response(envelope: Envelope) -> bool:
     return envelope.direction == Envelope.Direction.INCOMING and envelope.type != Envelope.Type.SYSTEM
 
 
-def _store(request: SendDocument, envelope: sbdh.Envelope, owner: Alias, now: dt.datetime) -> Envelope:
+@dataclass(frozen=True)
+class Archived:
+    """The objects of a pushed envelope, written before its transaction: the zip, and each document in it."""
+
+    envelope: Put
+    documents: dict[int, Put]  # by position in the envelope
+
+    def of(self, position: int) -> Put:
+        return self.documents[position]
+
+
+def _archived(request: SendDocument, envelope: sbdh.Envelope, tenant, now: dt.datetime) -> Archived:
+    """Every object of the envelope written to the archive (nothing locked; only rows name them, and
+    only once recorded): a refused envelope leaves objects no row names, as a worker that dies does."""
+    documents = {} if envelope.type == sbdh.SYSTEMENVELOPE else {
+        position: document_put(tenant=tenant, data=document, now=now) for position, document in enumerate(envelope.documents)}
+    return Archived(document_put(tenant=tenant, data=request.data, media_type="application/zip", now=now), documents)
+
+
+def _store(request: SendDocument, envelope: sbdh.Envelope, owner: Alias, puts: Archived, now: dt.datetime) -> Envelope:
     stored = Envelope.objects.create(
         tenant=owner.tenant, uuid=envelope.uuid, direction=Envelope.Direction.INCOMING, type=envelope.type,
         state=Envelope.State.RECEIVED, sender_alias=envelope.sender_alias, receiver_alias=envelope.receiver_alias,
-        party_identifier=envelope.sender_identifier, file_name=request.file_name, data=request.data, md5=request.hash,
+        party_identifier=envelope.sender_identifier, file_name=request.file_name, data=None, md5=request.hash,  # the archive holds it
         code=PROCESSED, text=codes.status(PROCESSED).text_tr, created_at=now,
     )
+    kind = Document.Kind.SYSTEM_RESPONSE if envelope.type == sbdh.SYSTEMENVELOPE else Document.Kind.ENVELOPE_RECEIVED
+    stored.document = document_record(put=puts.envelope, kind=kind, subject=("envelope", stored.id))
+    stored.save(update_fields=["document"])
     return envelope_made(stored)
 
 
@@ -131,43 +157,43 @@ def _sealed(documents: list[bytes]) -> list[etree._Element]:
     return read
 
 
-def _accept(xml: bytes, envelope: sbdh.Envelope, stored: Envelope, owner: Alias, now: dt.datetime) -> None:
+def _accept(xml: bytes, envelope: sbdh.Envelope, stored: Envelope, owner: Alias, puts: Archived, now: dt.datetime) -> None:
     try:
-        return _process(xml, envelope, stored, owner, now)
+        return _process(xml, envelope, stored, owner, puts, now)
     except parse.ParseError as exc:  # a document our readers refuse (system responses pass no checks first)
         raise Refused(1140, exc) from None
 
 
-def _process(xml: bytes, envelope: sbdh.Envelope, stored: Envelope, owner: Alias, now: dt.datetime) -> None:
+def _process(xml: bytes, envelope: sbdh.Envelope, stored: Envelope, owner: Alias, puts: Archived, now: dt.datetime) -> None:
     if envelope.type == sbdh.SYSTEMENVELOPE:
         return _system_response(envelope, owner, now)
     _validated(xml, envelope)
     read = _sealed(envelope.documents)
     if envelope.element_type == "INVOICE":
-        for document, root in zip(envelope.documents, read, strict=True):
-            _incoming_invoice(document, root, stored, owner, now)
+        for position, (document, root) in enumerate(zip(envelope.documents, read, strict=True)):
+            _incoming_invoice(document, root, stored, owner, puts.of(position), now)
     elif envelope.element_type == "APPLICATIONRESPONSE":
-        for document in envelope.documents:
-            _answer(document, owner, now)
+        for position, document in enumerate(envelope.documents):
+            _answer(document, owner, puts.of(position), now)
     else:
         raise Refused(1140, _("%(type)s is not a document type we receive") % {"type": envelope.element_type})
     return None
 
 
-def _incoming_invoice(xml: bytes, root: etree._Element, stored: Envelope, owner: Alias, now: dt.datetime) -> None:
+def _incoming_invoice(xml: bytes, root: etree._Element, stored: Envelope, owner: Alias, put: Put, now: dt.datetime) -> None:
     document = parse.parse_invoice(root)
     tenant = owner.tenant
     if document.customer.identifier != tenant.identifier:
         raise Refused(1181, _("%(number)s is addressed to %(customer)s, not to %(tenant)s")
                       % {"number": document.id, "customer": document.customer.identifier, "tenant": tenant.identifier})
-    invoice_receive(tenant=tenant, document=document, xml=xml, envelope=stored, sender_alias=stored.sender_alias,
+    invoice_receive(tenant=tenant, document=document, xml=xml, put=put, envelope=stored, sender_alias=stored.sender_alias,
                     receiver_alias=owner.name, now=now)
 
 
-def _answer(xml: bytes, owner: Alias, now: dt.datetime) -> None:
+def _answer(xml: bytes, owner: Alias, put: Put, now: dt.datetime) -> None:
     """The receiver's KABUL or RED for one of our invoices."""
     try:
-        answer_receive(tenant=owner.tenant, answer=response.parse_application_response(xml), xml=xml, now=now)
+        answer_receive(tenant=owner.tenant, answer=response.parse_application_response(xml), xml=xml, put=put, now=now)
     except AnswerNotApplicable as exc:
         raise Refused(1150, exc.params["reason"]) from None
 

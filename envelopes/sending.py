@@ -18,13 +18,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
+from archive.models import Document
+from archive.services import document_store
 from directory.lookup import is_postbox
 from envelopes import packing, sbdh
 from envelopes.codes import Action
+from envelopes.documents import envelope_zip
 from envelopes.gib.client import GibFault, gib_client
 from envelopes.models import Envelope
 from envelopes.states import envelope_made, envelope_move, next_poll, record
 from integrator.errors import DomainError
+from invoices.documents import invoice_xml
 from invoices.models import Invoice
 from invoices.services import set_status
 from invoices.status import Status
@@ -73,16 +77,16 @@ def envelopes_pack(*, tenant: Tenant) -> list[Envelope]:
         return envelopes
 
 
-def _pack_receiver(tenant: Tenant, sender: str, invoices: list[Invoice]) -> list[Envelope]:
-    documents = [bytes(i.xml) for i in invoices]
+def _pack_receiver(tenant: Tenant, sender: str, invoices: list[Invoice], documents: dict[int, bytes] | None = None) -> list[Envelope]:
+    documents = documents or {i.id: invoice_xml(i) for i in invoices}  # each read once, from the archive or the row
     try:
-        groups = packing.batch(documents)
+        groups = packing.batch([documents[i.id] for i in invoices])
     except packing.DocumentTooLarge as exc:
         _fail(invoices[int(exc.params["position"]) - 1], "envelope", str(exc))
-        return _pack_receiver(tenant, sender, [i for i in invoices if i.status == Status.SEALED])
+        return _pack_receiver(tenant, sender, [i for i in invoices if i.status == Status.SEALED], documents)
     envelopes, start = [], 0
     for group in groups:
-        envelopes += _checked_envelope(tenant, sender, invoices[start:start + len(group)])
+        envelopes += _checked_envelope(tenant, sender, invoices[start:start + len(group)], documents)
         start += len(group)
     return envelopes
 
@@ -91,25 +95,26 @@ def _fail(invoice: Invoice, code: str, text: str) -> None:
     set_status(invoice=invoice, to=Status.FAILED, code=code, text=text)
 
 
-def _envelope_parts(tenant: Tenant, sender: str, invoices: list[Invoice], envelope_id: str) -> tuple[bytes, etree._Element]:
+def _envelope_parts(tenant: Tenant, sender: str, invoices: list[Invoice], documents: dict[int, bytes],
+                    envelope_id: str) -> tuple[bytes, etree._Element]:
     first = invoices[0]
     return sbdh.sender_parts(
         sender_alias=sender, sender_identifier=tenant.identifier, sender_name=tenant.display_name,
         receiver_alias=first.receiver_alias, receiver_identifier=first.customer_identifier, receiver_name=first.customer_name,
-        documents=[bytes(i.xml) for i in invoices], uuid=envelope_id,
+        documents=[documents[i.id] for i in invoices], uuid=envelope_id,
     )
 
 
-def _checked_envelope(tenant: Tenant, sender: str, invoices: list[Invoice]) -> list[Envelope]:
+def _checked_envelope(tenant: Tenant, sender: str, invoices: list[Invoice], documents: dict[int, bytes]) -> list[Envelope]:
     """The envelope of *invoices*, checked for what it adds to them: each was validated whole when it
     was issued, then sealed, so only its hash is checked here (``_unchanged``); the envelope's header
     is checked against GİB's schema and GİB's rules and ours. A header that fails fails the invoices
     it was made for (they share their receiver); an invoice whose document fails fails alone."""
-    invoices = [invoice for invoice in invoices if _unchanged(invoice)]
+    invoices = [invoice for invoice in invoices if _unchanged(invoice, documents[invoice.id])]
     if not invoices:
         return []
     envelope_id = sbdh.envelope_uuid(uuidlib.uuid4())
-    xml, skeleton = _envelope_parts(tenant, sender, invoices, envelope_id)
+    xml, skeleton = _envelope_parts(tenant, sender, invoices, documents, envelope_id)
     report = validate_envelope_header(skeleton, postbox=is_postbox)
     if not report.valid:
         for invoice in invoices:
@@ -118,10 +123,9 @@ def _checked_envelope(tenant: Tenant, sender: str, invoices: list[Invoice]) -> l
     return [_store(tenant, sender, invoices, envelope_id, xml)]
 
 
-def _unchanged(invoice: Invoice) -> bool:
-    """Whether *invoice*'s document is the one checked and sealed, by the SHA-256 recorded at sealing;
-    one sealed before hashes were recorded is validated whole instead. False: it is FAILED."""
-    data = bytes(invoice.xml)
+def _unchanged(invoice: Invoice, data: bytes) -> bool:
+    """Whether *invoice*'s document (*data*) is the one checked and sealed, by the SHA-256 recorded at
+    sealing; one sealed before hashes were recorded is validated whole instead. False: it is FAILED."""
     if invoice.xml_sha256:
         if hashlib.sha256(data).hexdigest() == invoice.xml_sha256:
             return True
@@ -186,13 +190,23 @@ def envelope_send(*, envelope_id: int) -> Envelope | None:
     envelope = _begin(envelope_id)
     if envelope is None:
         return None
+    _archive(envelope)
     try:
-        message = gib_client().send_document(file_name=envelope.file_name, data=bytes(envelope.data), md5=envelope.md5)
+        message = gib_client().send_document(file_name=envelope.file_name, data=envelope_zip(envelope), md5=envelope.md5)
     except GibFault as fault:
         if fault.fault_code != ALREADY_KNOWN:
             raise
         message = fault.text
     return _sent(envelope_id, message)
+
+
+def _archive(envelope: Envelope) -> None:
+    """The zip archived exactly as it goes, before it goes (again on a retry: the same row); from then
+    on the archive holds it and the row no longer does."""
+    kind = Document.Kind.SYSTEM_RESPONSE if envelope.type == Envelope.Type.SYSTEM else Document.Kind.ENVELOPE_SENT
+    document = document_store(tenant=envelope.tenant, kind=kind, data=envelope_zip(envelope), media_type="application/zip",
+                              subject=("envelope", envelope.id))
+    Envelope.objects.filter(id=envelope.id).update(document=document, data=None)
 
 
 def _sent(envelope_id: int, message: str) -> Envelope | None:

@@ -111,7 +111,7 @@ def _claim(export_id: int, now: dt.datetime) -> Export | None:
 
 def period_invoices(export: Export):
     return (Invoice.objects.filter(tenant=export.tenant, issue_date__gte=export.period_from, issue_date__lte=export.period_to)
-            .select_related("document").defer("xml", "answer_xml", "payload", "errors").order_by("issue_date", "id"))
+            .select_related("document", "answer_document").defer("xml", "answer_xml", "payload", "errors").order_by("issue_date", "id"))
 
 
 def _build(export: Export) -> Path:
@@ -144,16 +144,25 @@ def _invoice_entries(archive: zipfile.ZipFile, index: Index, invoice: Invoice, s
     else:  # not archived yet: the row's own bytes
         sha256, key = index.entry(archive, name, _bytes_of(invoice, "xml")), ""
     if invoice.answer_uuid:
-        index.entry(archive, f"answers/{invoice.number}_{invoice.answer_uuid}.xml", _bytes_of(invoice, "answer_xml"))
+        name = f"answers/{invoice.number}_{invoice.answer_uuid}.xml"
+        _entry(index, archive, name, invoice.answer_document, lambda: _bytes_of(invoice, "answer_xml"))
     if invoice.envelope_id and invoice.envelope_id not in seen_envelopes:
         seen_envelopes.add(invoice.envelope_id)
         for envelope in _envelopes(invoice.tenant_id, invoice.envelope_id):
-            index.entry(archive, f"envelopes/{envelope.file_name}", envelope.data)
+            _entry(index, archive, f"envelopes/{envelope.file_name}", envelope.document, lambda e=envelope: bytes(e.data))
     party = "customer" if invoice.direction == Invoice.Direction.OUTGOING else "supplier"
     index.row([invoice.number, str(invoice.uuid), invoice.get_direction_display(), invoice.issue_date.isoformat(), invoice.profile,
                invoice.type_code, getattr(invoice, f"{party}_identifier"), getattr(invoice, f"{party}_name"), invoice.currency,
                invoice.tax_amount, invoice.payable_amount, invoice.get_status_display(),
                "" if invoice.gib_code is None else invoice.gib_code, invoice.answer, name, sha256, key])
+
+
+def _entry(index: Index, archive: zipfile.ZipFile, name: str, document, row_bytes) -> str:
+    """The archived document streamed into the ZIP; one not archived (older rows) from its row."""
+    if document is None:
+        return index.entry(archive, name, row_bytes())
+    with document_open(document) as stream:
+        return index.entry(archive, name, stream)
 
 
 def _bytes_of(invoice: Invoice, field: str) -> bytes:
@@ -162,7 +171,8 @@ def _bytes_of(invoice: Invoice, field: str) -> bytes:
 
 def _envelopes(tenant_id: int, envelope_id: int) -> Iterator[Envelope]:
     """The envelope and the system responses that answer it (GİB's answers to ours, ours to theirs)."""
-    yield from Envelope.objects.filter(Q(id=envelope_id) | Q(answers_id=envelope_id), tenant_id=tenant_id).order_by("id")
+    envelopes = Envelope.objects.filter(Q(id=envelope_id) | Q(answers_id=envelope_id), tenant_id=tenant_id)
+    yield from envelopes.select_related("document").defer("data").order_by("id")
 
 
 @dataclass

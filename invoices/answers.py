@@ -20,7 +20,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from archive.models import Document
+from archive.services import Put, document_put, document_record
 from integrator.errors import DomainError
+from invoices.documents import invoice_xml
 from invoices.models import Invoice
 from invoices.services import set_status, tenant_party
 from invoices.status import Status
@@ -57,6 +60,7 @@ class PreparedAnswer:
     uuid: str
     sealed: bytes
     at: dt.datetime
+    put: Put  # the sealed answer's object, written before anything is locked
 
 
 def _answerable(invoices, tenant: Tenant, invoice_uuid, now: dt.datetime) -> Invoice:
@@ -79,30 +83,32 @@ def answer_prepare(*, tenant: Tenant, invoice_uuid, code: str, reason: str = "",
     now = now or timezone.now()
     invoice = _answerable(Invoice.objects.all(), tenant, invoice_uuid, now)
     answer_uuid = str(uuidlib.uuid4())
-    xml = build_application_response(invoice_xml=bytes(invoice.xml), code=code, reason=reason,
+    xml = build_application_response(invoice_xml=invoice_xml(invoice), code=code, reason=reason,
                                      responder=tenant_party(tenant), uuid=answer_uuid, issued=now)
     sealed = document_seal(tenant=tenant, xml=xml, timestamped=False, now=now)
-    return PreparedAnswer(str(invoice_uuid), code, reason.strip(), answer_uuid, sealed, now)
+    return PreparedAnswer(str(invoice_uuid), code, reason.strip(), answer_uuid, sealed, now, document_put(tenant=tenant, data=sealed, now=now))
 
 
 def answer_record(*, tenant: Tenant, answer: PreparedAnswer) -> Invoice:
     """Record a prepared answer in the caller's transaction: the invoice is locked and checked again,
     then ACCEPTED or REJECTED with the answer kept."""
     invoice = _answerable(Invoice.objects.select_for_update(), tenant, answer.invoice_uuid, answer.at)
-    _answered(invoice, code=answer.code, reason=answer.reason, uuid=answer.uuid, xml=answer.sealed, now=answer.at)
+    document = document_record(put=answer.put, kind=Document.Kind.ANSWER_SENT, subject=("invoice", invoice.id))
+    _answered(invoice, code=answer.code, reason=answer.reason, uuid=answer.uuid, xml=answer.sealed, document=document, now=answer.at)
     return invoice
 
 
-def _answered(invoice: Invoice, *, code: str, reason: str, uuid: str, xml: bytes, now: dt.datetime) -> None:
+def _answered(invoice: Invoice, *, code: str, reason: str, uuid: str, xml: bytes, document: Document, now: dt.datetime) -> None:
     invoice.answer, invoice.answer_reason, invoice.answered_at = code, reason, now
-    invoice.answer_uuid, invoice.answer_xml = uuid, xml
-    invoice.save(update_fields=["answer", "answer_reason", "answered_at", "answer_uuid", "answer_xml", "updated_at"])
+    invoice.answer_uuid, invoice.answer_xml, invoice.answer_document = uuid, None, document  # the archive holds it
+    invoice.save(update_fields=["answer", "answer_reason", "answered_at", "answer_uuid", "answer_xml", "answer_document", "updated_at"])
     set_status(invoice=invoice, to=ANSWER_STATUS[code], code=code, text=reason)
 
 
-def answer_receive(*, tenant: Tenant, answer: AppResponse, xml: bytes, now: dt.datetime) -> Invoice:
+def answer_receive(*, tenant: Tenant, answer: AppResponse, xml: bytes, put: Put, now: dt.datetime) -> Invoice:
     """The receiver's KABUL or RED for one of *tenant*'s invoices, recorded in the caller's
-    transaction; a repeated answer changes nothing (the first one stands). Raises AnswerNotApplicable."""
+    transaction with its archived object (*put*, written before the transaction); a repeated answer
+    changes nothing (the first one stands). Raises AnswerNotApplicable."""
     invoice = (Invoice.objects.select_for_update()
                .filter(tenant=tenant, direction=Invoice.Direction.OUTGOING, uuid=answer.invoice_uuid).first())
     if invoice is None:
@@ -115,7 +121,8 @@ def answer_receive(*, tenant: Tenant, answer: AppResponse, xml: bytes, now: dt.d
     if answer.code not in ANSWER_STATUS or invoice.status not in (Status.SENT, Status.DELIVERED):
         raise AnswerNotApplicable(reason=_("a %(answer)s cannot apply to %(number)s, which is %(status)s")
                                   % {"answer": answer.code, "number": invoice.number, "status": invoice.get_status_display()})
-    _answered(invoice, code=answer.code, reason=answer.reason, uuid=answer.uuid, xml=xml, now=now)
+    document = document_record(put=put, kind=Document.Kind.ANSWER_RECEIVED, subject=("invoice", invoice.id))
+    _answered(invoice, code=answer.code, reason=answer.reason, uuid=answer.uuid, xml=xml, document=document, now=now)
     return invoice
 
 

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from integrator.api import PAGE, PROBLEMS, ApiProblem, Cursor, paginated
 from invoices import idempotency
+from invoices.documents import invoice_xml
 from invoices.models import Invoice
 from invoices.payload import INVOICE_TYPES, PROFILES, InvoicePayloadSerializer
 from invoices.selectors import InvoiceFilter, answer_state, invoice_get, invoices_of
@@ -341,7 +342,7 @@ class DocumentXmlApi(APIView):
     @extend_schema(responses={(200, "application/xml"): OpenApiTypes.BINARY, **PROBLEMS})
     def get(self, request, uuid):
         invoice = _found(request, self.direction, uuid)
-        response = HttpResponse(bytes(invoice.xml), content_type="application/xml")
+        response = HttpResponse(invoice_xml(invoice), content_type="application/xml")
         response["Content-Disposition"] = f'attachment; filename="{invoice.number}.xml"'
         return response
 
@@ -358,7 +359,7 @@ class DocumentHtmlApi(APIView):
         from invoices.display import render_html, sandboxed  # lxml's XSLT machinery, only when shown
 
         invoice = _found(request, self.direction, uuid)
-        return sandboxed(render_html(xml=bytes(invoice.xml)))
+        return sandboxed(render_html(xml=invoice_xml(invoice)))
 
 
 # --- invoices in ---------------------------------------------------------------------------------

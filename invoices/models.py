@@ -64,8 +64,12 @@ class Invoice(models.Model):
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     answer_uuid = models.UUIDField(_("answer ETTN"), null=True, blank=True)
     answer_xml = models.BinaryField(_("answer (UBL-TR)"), null=True, blank=True)
+    answer_document = models.ForeignKey(
+        "archive.Document", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("archived answer"),
+    )
     payload = models.JSONField(_("payload"), null=True, blank=True, encoder=DjangoJSONEncoder)
-    xml = models.BinaryField(_("UBL-TR XML"))
+    xml = models.BinaryField(_("UBL-TR XML"), null=True, blank=True,
+                             help_text=_("Only a draft's, until it is valid: then the archive holds it (document)."))
     xml_sha256 = models.CharField(
         _("SHA-256 of the XML"), max_length=64, blank=True,
         help_text=_("Of the document as built, then as sealed: the packer sends only the document it names."),

@@ -10,6 +10,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
+from archive.models import Document
+from archive.services import Put, document_record
 from directory.routing import Route, route
 from integrator.errors import DomainError
 from invoices.models import Invoice, StatusChange
@@ -245,11 +247,12 @@ def _save(tenant: Tenant, draft: Draft) -> Invoice:
     return invoice
 
 
-def invoice_receive(*, tenant: Tenant, document: ubl.Invoice, xml: bytes, envelope, sender_alias: str, receiver_alias: str,
+def invoice_receive(*, tenant: Tenant, document: ubl.Invoice, xml: bytes, put: Put, envelope, sender_alias: str, receiver_alias: str,
                     now: dt.datetime) -> Invoice | None:
     """An invoice GİB delivered to *tenant*'s postbox *receiver_alias*, stored RECEIVED in the caller's
-    transaction, and the tenant's webhooks told. None for a resend of an invoice the tenant holds
-    already (after 1215/1230: the same document, kept once)."""
+    transaction with its archived object (*put*, written before the transaction), and the tenant's
+    webhooks told. None for a resend of an invoice the tenant holds already (after 1215/1230: the
+    same document, kept once)."""
     if Invoice.objects.filter(tenant=tenant, direction=Invoice.Direction.INCOMING, uuid=document.uuid).exists():
         return None
     invoice = Invoice.objects.create(
@@ -259,8 +262,10 @@ def invoice_receive(*, tenant: Tenant, document: ubl.Invoice, xml: bytes, envelo
         customer_identifier=document.customer.identifier, customer_name=party_name(document.customer),
         tax_amount=totals.tax_total(document), payable_amount=document.totals.payable, status=Status.RECEIVED,
         channel=Invoice.Channel.EFATURA, envelope=envelope, sender_alias=sender_alias, receiver_alias=receiver_alias,
-        received_at=now, xml=xml, xml_sha256=hashlib.sha256(xml).hexdigest(),
+        received_at=now, xml=None, xml_sha256=hashlib.sha256(xml).hexdigest(),  # the archive holds it
     )
+    invoice.document = document_record(put=put, kind=Document.Kind.INVOICE_RECEIVED, subject=("invoice", invoice.id))
+    invoice.save(update_fields=["document"])
     StatusChange.objects.create(invoice=invoice, to_status=Status.RECEIVED, text=str(envelope.uuid), created_at=now)
     webhook_invoice_received(invoice=invoice)
     return invoice

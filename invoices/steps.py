@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from archive.models import Document
 from archive.services import document_put, document_record
+from invoices.documents import invoice_xml
 from invoices.models import Invoice
 from invoices.services import set_status
 from invoices.status import Status
@@ -48,7 +49,7 @@ def invoice_validate(*, invoice_id: int) -> Invoice | None:
     invoice = Invoice.objects.select_related("tenant").get(id=invoice_id)
     if invoice.status != Status.ISSUED:
         return None
-    xml = bytes(invoice.xml)
+    xml = invoice_xml(invoice)
     report = validate(xml)
     put = document_put(tenant=invoice.tenant, data=xml) if report.valid else None  # no lock held
     with transaction.atomic():
@@ -58,9 +59,9 @@ def invoice_validate(*, invoice_id: int) -> Invoice | None:
         if invoice is None:
             transaction.set_rollback(True)  # another run took the step: its row stands, not this one
             return None
-        if report.valid:
-            invoice.document = document
-            invoice.save(update_fields=["document"])
+        if report.valid:  # from here the archive holds the document, and the row no longer does
+            invoice.document, invoice.xml = document, None
+            invoice.save(update_fields=["document", "xml"])
             return set_status(invoice=invoice, to=Status.VALID)
         invoice.errors = [issue.as_dict() for issue in report.errors[:MAX_RECORDED_ERRORS]]
         invoice.save(update_fields=["errors"])
@@ -79,7 +80,7 @@ def invoice_seal(*, invoice_id: int) -> Invoice | None:
     seal = None
     try:
         seal = seal_for(tenant=invoice.tenant)
-        sealed = seal_with(seal=seal, supplier=invoice.tenant.identifier, xml=bytes(invoice.xml), timestamped=earsiv)
+        sealed = seal_with(seal=seal, supplier=invoice.tenant.identifier, xml=invoice_xml(invoice), timestamped=earsiv)
     except SEAL_UNUSABLE as exc:
         return _hold(invoice, tried=seal, reason=str(exc))
     put = document_put(tenant=invoice.tenant, data=sealed)  # no lock held
@@ -89,7 +90,7 @@ def invoice_seal(*, invoice_id: int) -> Invoice | None:
         if invoice is None:
             transaction.set_rollback(True)
             return None
-        invoice.xml, invoice.xml_sha256, invoice.document = sealed, put.sha256, document
+        invoice.xml, invoice.xml_sha256, invoice.document = None, put.sha256, document
         invoice.save(update_fields=["xml", "xml_sha256", "document"])
         set_status(invoice=invoice, to=Status.SEALED)
         return set_status(invoice=invoice, to=Status.KEPT) if earsiv else invoice

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from integrator.errors import DomainError
 from invoices import selectors
 from invoices.display import DisplayError, render_html, sandboxed
+from invoices import documents
 from invoices.models import Invoice
 from invoices.portal_forms import AnswerForm, IncomingFilter, OutgoingFilter, SearchForm
 from pipeline.flow import invoice_answer as answer_service
@@ -123,10 +124,10 @@ def invoice_detail(request, identifier: str, direction: str, uuid):
 
 def _document(invoice: Invoice, document: str) -> bytes:
     """The invoice's XML, or its KABUL/RED (ours for an incoming one, the customer's for an outgoing one)."""
-    xml = invoice.answer_xml if document == "response" else invoice.xml
+    xml = documents.answer_xml(invoice) if document == "response" else documents.invoice_xml(invoice)
     if not xml:
         raise Http404
-    return bytes(xml)
+    return xml
 
 
 @login_required

@@ -32,6 +32,7 @@ from schemathesis.specs.openapi.checks import (
 from envelopes import packing, sbdh
 from envelopes.gib.soap import SendDocument
 from envelopes.receiving import envelope_receive
+from invoices.documents import invoice_xml
 from invoices.services import draft_from_payload, draft_issue
 from invoices.steps import invoice_seal, invoice_validate
 from signing import xades
@@ -136,7 +137,7 @@ def incoming(tenant_b, seal_b, root) -> None:
     key = key_of(seal_b, root)
     made = [issued(tenant_b, today_payload(profile, customer=TO_A), ettn) for profile, ettn in (("TICARIFATURA", TICARI_IN), ("TEMELFATURA", TEMEL_IN))]
     envelope_id = str(uuidlib.uuid4())
-    xml = sbdh.sender_envelope(**B_TO_A, documents=[xades.sign(bytes(invoice.xml), key) for invoice in made], uuid=envelope_id, created=timezone.now())
+    xml = sbdh.sender_envelope(**B_TO_A, documents=[xades.sign(invoice_xml(invoice), key) for invoice in made], uuid=envelope_id, created=timezone.now())
     packed = packing.pack(xml, envelope_id)
     envelope_receive(request=SendDocument(file_name=packed.file_name, data=packed.data, hash=packed.md5_hex))
 

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from archive import storage
 from archive.models import ArchiveCheck, Document, RetainedDocument
 from archive.services import archive_verify, document_open, document_store, lock_until
+from invoices.documents import invoice_xml
 from tenants.models import Tenant
 from tests.clock import NOW, YEAR
 from tests.s3_fixtures import archive_store, file_archive, s3_archive, s3_endpoint  # noqa: F401  (fixtures)
@@ -241,13 +242,13 @@ def test_an_invoice_is_archived_as_built_then_as_sealed_and_names_the_current_on
     trust(settings, tmp_path, test_root)
     equip(tenant_a, seal_a, test_root)
     invoice = invoice_issue(tenant=tenant_a, data=today_payload())
-    built = bytes(invoice.xml)
+    built = invoice_xml(invoice)
     invoice_validate(invoice_id=invoice.id)
     sealed = invoice_seal(invoice_id=invoice.id)
     assert invoice_validate(invoice_id=invoice.id) is None and invoice_seal(invoice_id=invoice.id) is None  # run again: nothing
 
     first, second = Document.objects.filter(subject_type="invoice", subject_id=invoice.id).order_by("id")
     assert (first.kind, read(first)) == (Document.Kind.INVOICE_BUILT, built)
-    assert (second.kind, read(second), second.previous_chain) == (Document.Kind.INVOICE_SEALED, bytes(sealed.xml), first.chain)
+    assert (second.kind, read(second), second.previous_chain) == (Document.Kind.INVOICE_SEALED, invoice_xml(sealed), first.chain)
     assert sealed.document == second and sealed.xml_sha256 == second.sha256
     assert archive_verify().clean

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from envelopes.models import Envelope
+from invoices.documents import invoice_xml
 from invoices.models import Invoice, StatusChange
 from invoices.services import invoice_issue, set_status
 from invoices.status import Status
@@ -186,7 +187,7 @@ def test_the_history_speaks_english_when_chosen(client_a, delivered):
 
 def test_the_xml_downloads_as_it_is_stored(client_a, delivered):
     response = client_a.get(detail_url(delivered, name="portal:invoice-xml"))
-    assert response.status_code == 200 and response.content == bytes(delivered.xml)
+    assert response.status_code == 200 and response.content == invoice_xml(delivered)
     assert response["Content-Disposition"] == f'attachment; filename="{delivered.number}.xml"'
     assert response["X-Content-Type-Options"] == "nosniff"
 
@@ -204,7 +205,7 @@ def test_an_invoice_with_a_hostile_design_is_not_shown_and_the_page_says_why(cli
     invoice = received_from(tenant_b, tenant_a)
     hostile = ('<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">'
                '<xsl:template match="/"><pre><xsl:copy-of select="document(\'file:///etc/passwd\')"/></pre></xsl:template></xsl:stylesheet>')
-    Invoice.objects.filter(id=invoice.id).update(xml=with_stylesheet(bytes(invoice.xml), hostile.encode()))
+    Invoice.objects.filter(id=invoice.id).update(xml=with_stylesheet(invoice_xml(invoice), hostile.encode()))
     response = english(client_a).get(detail_url(invoice, name="portal:invoice-view"), follow=True)
     assert response.redirect_chain == [(detail_url(invoice), 302)]
     page = response.content.decode()

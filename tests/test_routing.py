@@ -3,6 +3,7 @@
 import pytest
 
 from directory.routing import NotRegistered, UnknownPostbox
+from invoices.documents import invoice_xml
 from invoices.models import Invoice
 from invoices.services import invoice_issue
 from tenants.models import NumberSeries
@@ -40,7 +41,7 @@ def test_a_customer_not_on_the_list_gets_e_arsiv_from_the_e_arsiv_series(tenant_
     invoice = invoice_issue(tenant=tenant_a, data=payload("TEMELFATURA", customer=UNLISTED))
     assert (invoice.channel, invoice.profile, invoice.routing_reason) == ("earsiv", "EARSIVFATURA", Invoice.Routing.NOT_REGISTERED)
     assert invoice.number == f"EAA{YEAR}000000001" and invoice.receiver_alias == ""
-    assert b"<cbc:ProfileID>EARSIVFATURA</cbc:ProfileID>" in bytes(invoice.xml)
+    assert b"<cbc:ProfileID>EARSIVFATURA</cbc:ProfileID>" in invoice_xml(invoice)
 
 
 def test_e_arsiv_asked_for_stays_e_arsiv(tenant_a, earsiv_series):

@@ -1,0 +1,28 @@
+"""The bytes of an invoice's documents, wherever they are kept: in the archive once archived (the
+document the invoice names), else in the row (a draft not yet validated, an invalid one, or a row
+written before the archive held it and not moved yet)."""
+
+from __future__ import annotations
+
+from archive.services import document_open
+from invoices.models import Invoice
+
+
+def invoice_xml(invoice: Invoice) -> bytes:
+    """The invoice's current document: as sealed once sealed, as built before; as received for an incoming one."""
+    if invoice.xml:
+        return bytes(invoice.xml)
+    if invoice.document_id is None:
+        return b""
+    with document_open(invoice.document) as stream:
+        return stream.read()
+
+
+def answer_xml(invoice: Invoice) -> bytes:
+    """The KABUL/RED of the invoice (ours for an incoming one, the customer's for an outgoing one); empty when none."""
+    if invoice.answer_xml:
+        return bytes(invoice.answer_xml)
+    if invoice.answer_document_id is None:
+        return b""
+    with document_open(invoice.answer_document) as stream:
+        return stream.read()
