@@ -18,9 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from integrator.errors import DomainError
-from invoices import selectors
+from invoices import documents, selectors
 from invoices.display import DisplayError, render_html, sandboxed
-from invoices import documents
 from invoices.models import Invoice
 from invoices.portal_forms import AnswerForm, IncomingFilter, OutgoingFilter, SearchForm
 from pipeline.flow import invoice_answer as answer_service

@@ -8,8 +8,8 @@ import requests
 from lxml import etree
 
 from envelopes import packing
-from envelopes.gib import soap
 from envelopes.documents import envelope_zip
+from envelopes.gib import soap
 from envelopes.models import Envelope
 from envelopes.views import TAKEN
 from gibhub.models import HubEnvelope
