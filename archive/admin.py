@@ -3,7 +3,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from archive.models import ApiCall, ArchiveCheck, Document, RetainedDocument
+from archive.models import ApiCall, ArchiveCheck, Document, Event, RetainedDocument
 from integrator.admin import ReadOnly
 
 
@@ -39,3 +39,14 @@ class ArchiveCheckAdmin(ReadOnly, admin.ModelAdmin):
     @admin.display(description=_("problems"))
     def problem_count(self, obj) -> int:
         return len(obj.problems)
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnly, admin.ModelAdmin):
+    """Who did what with which document: searchable by tenant, person, key and document."""
+
+    list_display = ["at", "tenant", "user", "api_key", "action", "subject_type", "subject_ref", "detail", "client_ip"]
+    list_filter = ["action", "subject_type"]
+    search_fields = ["tenant__identifier", "user__username", "user__email", "api_key__prefix", "subject_ref", "detail"]
+    date_hierarchy = "at"
+    list_select_related = ["tenant", "user", "api_key"]

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -116,3 +117,37 @@ class ArchiveCheck(models.Model):
 
     def __str__(self):
         return f"{self.started_at:%Y-%m-%d %H:%M} {self.scope}: {len(self.problems)}"
+
+
+class Event(models.Model):
+    """Something a person (in the portal) or a program (by its API key) did with a tenant's documents:
+    viewed, downloaded, answered, exported, moved in. Beside ``ApiCall``, which logs every API call;
+    written by ``archive.audit``, never changed."""
+
+    class Action(models.TextChoices):
+        VIEWED = "viewed", _("viewed")
+        DOWNLOADED = "downloaded", _("downloaded")
+        ANSWERED = "answered", _("answered")
+        EXPORTED = "exported", _("asked for an export")
+        EXPORT_DOWNLOADED = "export_downloaded", _("downloaded an export")
+
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                             verbose_name=_("person"))
+    api_key = models.ForeignKey("tenants.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                verbose_name=_("API key"))
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    subject_type = models.CharField(_("what"), max_length=20, blank=True)
+    subject_ref = models.CharField(_("which"), max_length=64, blank=True, help_text=_("An invoice's ETTN, an export's id."))
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+    client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["tenant", "at"], name="event_tenant_at"), models.Index(fields=["subject_type", "subject_ref"], name="event_subject")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user or self.api_key} {self.action} {self.subject_type} {self.subject_ref}"

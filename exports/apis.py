@@ -14,7 +14,9 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from archive.audit import request_event
 from archive.handover import handover_open
+from archive.models import Event
 from archive.storage import CHUNK
 from exports.models import Export
 from exports.services import export_get, exports_of
@@ -75,6 +77,7 @@ class ExportsApi(APIView):
         data = ExportIn(data=request.data)
         data.is_valid(raise_exception=True)
         export = export_ask(tenant=request.auth.tenant, via="api", **data.validated_data)
+        audit(request, export, Event.Action.EXPORTED)
         export.refresh_from_db()  # built already when tasks run in-process
         response = Response(ExportOut(export).data, status=status.HTTP_202_ACCEPTED)
         response["Location"] = reverse("api-export", args=[export.id])
@@ -112,4 +115,10 @@ class ExportZipApi(APIView):
         export = _export(request, export_id)
         if export.state != Export.State.READY:
             raise exceptions.NotFound(_("The export is %(state)s; there is no ZIP to download.") % {"state": export.get_state_display()})
+        audit(request, export, Event.Action.EXPORT_DOWNLOADED)
         return zip_response(export)
+
+
+def audit(request, export: Export, action: str) -> None:
+    request_event(request, tenant=export.tenant, action=action, subject=("export", export.id),
+                  detail=f"{export.period_from.isoformat()}…{export.period_to.isoformat()}")

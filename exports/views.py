@@ -11,7 +11,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from exports.apis import zip_response
+from archive.models import Event
+from exports.apis import audit, zip_response
 from exports.forms import ExportForm
 from exports.models import Export
 from exports.services import export_get, exports_of
@@ -45,10 +46,11 @@ def exports_page(request, identifier: str):
         form = ExportForm(request.POST)
         if form.is_valid():
             try:
-                export_ask(tenant=membership.tenant, via="portal", user=request.user, **form.cleaned_data)
+                export = export_ask(tenant=membership.tenant, via="portal", user=request.user, **form.cleaned_data)
             except DomainError as exc:
                 form.add_error(None, str(exc))
             else:
+                audit(request, export, Event.Action.EXPORTED)
                 messages.success(request, _("The export is being built; it can be downloaded here when ready."))
                 return redirect("portal:exports", identifier)
     exports = exports_of(tenant=membership.tenant).select_related("requested_by")[:50]
@@ -70,4 +72,5 @@ def export_download(request, identifier: str, export_id: int):
     export = _export_or_404(_exporter(request, identifier), export_id)
     if export.state != Export.State.READY:
         raise Http404
+    audit(request, export, Event.Action.EXPORT_DOWNLOADED)
     return zip_response(export)

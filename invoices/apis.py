@@ -17,7 +17,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from integrator.api import PAGE, PROBLEMS, ApiProblem, Cursor, paginated
+from archive.models import Event
 from invoices import idempotency
+from invoices.audit import invoice_event
 from invoices.documents import invoice_xml
 from invoices.models import Invoice
 from invoices.payload import INVOICE_TYPES, PROFILES, InvoicePayloadSerializer
@@ -342,6 +344,7 @@ class DocumentXmlApi(APIView):
     @extend_schema(responses={(200, "application/xml"): OpenApiTypes.BINARY, **PROBLEMS})
     def get(self, request, uuid):
         invoice = _found(request, self.direction, uuid)
+        invoice_event(request, invoice, Event.Action.DOWNLOADED, "XML")
         response = HttpResponse(invoice_xml(invoice), content_type="application/xml")
         response["Content-Disposition"] = f'attachment; filename="{invoice.number}.xml"'
         return response
@@ -359,7 +362,9 @@ class DocumentHtmlApi(APIView):
         from invoices.display import render_html, sandboxed  # lxml's XSLT machinery, only when shown
 
         invoice = _found(request, self.direction, uuid)
-        return sandboxed(render_html(xml=invoice_xml(invoice)))
+        html = render_html(xml=invoice_xml(invoice))
+        invoice_event(request, invoice, Event.Action.VIEWED, "HTML")
+        return sandboxed(html)
 
 
 # --- invoices in ---------------------------------------------------------------------------------
@@ -411,4 +416,6 @@ class IncomingAnswerApi(APIView):
         answer = AnswerIn(data=request.data)
         answer.is_valid(raise_exception=True)
         invoice_answer(tenant=request.auth.tenant, invoice_uuid=uuid, code=answer.validated_data["code"], reason=answer.validated_data["reason"])
-        return Response(IncomingDetailOut(_found(request, IN, uuid)).data)
+        invoice = _found(request, IN, uuid)
+        invoice_event(request, invoice, Event.Action.ANSWERED, answer.validated_data["code"])
+        return Response(IncomingDetailOut(invoice).data)

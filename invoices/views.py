@@ -17,8 +17,10 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from archive.models import Event
 from integrator.errors import DomainError
 from invoices import documents, selectors
+from invoices.audit import invoice_event
 from invoices.display import DisplayError, render_html, sandboxed
 from invoices.models import Invoice
 from invoices.portal_forms import AnswerForm, IncomingFilter, OutgoingFilter, SearchForm
@@ -118,7 +120,9 @@ def invoice_detail(request, identifier: str, direction: str, uuid):
         can_answer=state.open and membership.can(Permission.RESPOND), answer_form=AnswerForm(),
         customer_may_answer=invoice.direction == Invoice.Direction.OUTGOING and needs_answer(invoice.profile) and not invoice.answer,
     )
+    invoice_event(request, invoice, Event.Action.VIEWED)
     return render(request, "portal/invoices/detail.html", context)
+
 
 
 def _document(invoice: Invoice, document: str) -> bytes:
@@ -137,6 +141,7 @@ def invoice_xml(request, identifier: str, direction: str, uuid, document: str = 
     response = HttpResponse(_document(invoice, document), content_type="application/xml")
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
     response["X-Content-Type-Options"] = "nosniff"
+    invoice_event(request, invoice, Event.Action.DOWNLOADED, "XML" if document == "invoice" else f"{invoice.answer} XML")
     return response
 
 
@@ -149,8 +154,8 @@ def invoice_view(request, identifier: str, direction: str, uuid, document: str =
     except DisplayError as exc:
         messages.error(request, str(exc))
         return redirect("portal:invoice", identifier=identifier, direction=direction, uuid=invoice.uuid)
-    response = sandboxed(html)
-    return response
+    invoice_event(request, invoice, Event.Action.VIEWED, "HTML" if document == "invoice" else f"{invoice.answer} HTML")
+    return sandboxed(html)
 
 
 @require_POST
@@ -175,4 +180,5 @@ def _answer(request, membership: Membership, invoice: Invoice, code: str, reason
     except (DomainError, ParseError) as exc:
         messages.error(request, str(exc))
         return
+    invoice_event(request, invoice, Event.Action.ANSWERED, code)
     messages.success(request, ANSWERED[code] % {"number": invoice.number})
