@@ -16,8 +16,8 @@ from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from integrator.api import PAGE, PROBLEMS, ApiProblem, Cursor, paginated
 from archive.models import Event
+from integrator.api import PAGE, PROBLEMS, ApiProblem, Cursor, paginated
 from invoices import idempotency
 from invoices.audit import invoice_event
 from invoices.documents import invoice_xml

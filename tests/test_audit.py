@@ -9,8 +9,8 @@ from django.urls import reverse
 from archive.models import Event
 from exports.services import export_build, export_request
 from invoices.models import Invoice
-from tests.test_exports import END, START
 from tests.test_api_invoices import auth, key
+from tests.test_exports import END, START
 from tests.test_search import invoice
 
 
