@@ -10,7 +10,8 @@ from ubl.document import INVOICE_TYPES, PROFILES
 from ubl.response import ANSWERS
 
 OUTGOING_STATUSES = [(value, label) for value, label in Status.choices if value != Status.RECEIVED]
-INCOMING_STATUSES = [(value, label) for value, label in Status.choices if value in (Status.RECEIVED, Status.ACCEPTED, Status.REJECTED)]
+INCOMING_STATUSES = [(value, label) for value, label in Status.choices
+                     if value in (Status.RECEIVED, Status.ACCEPTED, Status.REJECTED, Status.MIGRATED)]
 ANY = [("", _("All"))]
 
 
@@ -99,3 +100,31 @@ class AnswerForm(forms.Form):
     code = forms.ChoiceField(choices=[(code, code) for code in ANSWERS])
     reason = forms.CharField(label=_("Reason (required for RED)"), required=False, max_length=500,
                              widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class _Files(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class _FilesField(forms.FileField):
+    """Many files in one field, as Django's guide to uploads does it."""
+
+    def __init__(self, **kwargs):
+        super().__init__(widget=_Files(attrs={"accept": ".xml,.zip"}), **kwargs)
+
+    def clean(self, data, initial=None):
+        return [super(_FilesField, self).clean(item, initial) for item in (data if isinstance(data, (list, tuple)) else [data])]
+
+
+class MoveInForm(forms.Form):
+    """Signed invoices from another integrator: XML files, or ZIPs of them."""
+
+    MAX_BYTES = 100 * 1024 * 1024  # per upload; a larger archive goes through manage.py archive_move_in
+
+    files = _FilesField(label=_("XML or ZIP files"))
+
+    def clean_files(self):
+        files = self.cleaned_data["files"]
+        if sum(upload.size for upload in files) > self.MAX_BYTES:
+            raise forms.ValidationError(_("At most %(limit)s MB at once; send the rest in another upload.") % {"limit": self.MAX_BYTES // 2**20})
+        return files

@@ -158,8 +158,11 @@ def _untrusted_invoice(xml: bytes):
         root = parse_untrusted(xml).tree.getroot()
     except UnsafeOrBroken as exc:
         raise NotUbl(reason=exc) from None
-    if root.tag != f"{{{parse.NS['inv']}}}Invoice":
-        raise NotUbl(reason=parse.ParseError(_("the root element is %(root)s, not %(expected)s"), root=etree.QName(root).localname, expected="Invoice"))
+    expected = f"{{{parse.NS['inv']}}}Invoice"
+    if root.tag != expected:
+        local = etree.QName(root).localname
+        raise NotUbl(reason=parse.ParseError(_("the root element is %(root)s, not %(expected)s"), root=root.tag if local == "Invoice" else local,
+                                             expected=expected if local == "Invoice" else "Invoice"))
     return root
 
 

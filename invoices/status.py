@@ -18,6 +18,7 @@ class Status(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
     REJECTED = "rejected", _("Rejected")
     RECEIVED = "received", _("Received")  # an incoming invoice
+    MIGRATED = "migrated", _("Moved in")  # issued or received at another integrator, brought here to be kept
 
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -35,4 +36,5 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.ACCEPTED: frozenset(),
     Status.REJECTED: frozenset(),
     Status.RECEIVED: frozenset({Status.ACCEPTED, Status.REJECTED}),
+    Status.MIGRATED: frozenset(),  # kept as it was brought: never issued, sent or answered here
 }

@@ -17,13 +17,15 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from archive.audit import request_event
 from archive.models import Event
 from integrator.errors import DomainError
 from invoices import documents, selectors
 from invoices.audit import invoice_event
 from invoices.display import DisplayError, render_html, sandboxed
 from invoices.models import Invoice
-from invoices.portal_forms import AnswerForm, IncomingFilter, OutgoingFilter, SearchForm
+from invoices.moving_in import ALREADY_HERE, MOVED_IN, REFUSED, files_move_in
+from invoices.portal_forms import AnswerForm, IncomingFilter, MoveInForm, OutgoingFilter, SearchForm
 from pipeline.flow import invoice_answer as answer_service
 from tenants.models import Membership
 from tenants.roles import Permission
@@ -182,3 +184,23 @@ def _answer(request, membership: Membership, invoice: Invoice, code: str, reason
         return
     invoice_event(request, invoice, Event.Action.ANSWERED, code)
     messages.success(request, ANSWERED[code] % {"number": invoice.number})
+
+
+@login_required
+def move_in(request, identifier: str):
+    """Signed invoices brought from another integrator, archived as they came; the page says what became of each file."""
+    membership = membership_or_404(request, identifier)
+    if not membership.can(Permission.CONFIGURE):
+        raise PermissionDenied
+    form, outcomes = MoveInForm(), []
+    if request.method == "POST":
+        form = MoveInForm(request.POST, request.FILES)
+        if form.is_valid():
+            for upload in form.cleaned_data["files"]:
+                outcomes += files_move_in(tenant=membership.tenant, name=upload.name, data=upload.read())
+            moved = [outcome for outcome in outcomes if outcome.result == MOVED_IN]
+            if moved:
+                request_event(request, tenant=membership.tenant, action=Event.Action.MOVED_IN, subject=("upload", len(moved)),
+                              detail=", ".join(outcome.number for outcome in moved)[:500])
+    counts = {result: sum(outcome.result == result for outcome in outcomes) for result in (MOVED_IN, ALREADY_HERE, REFUSED)}
+    return render(request, "portal/invoices/move_in.html", _context(request, membership, form=form, outcomes=outcomes, counts=counts))

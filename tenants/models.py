@@ -125,6 +125,10 @@ class Membership(models.Model):
     def can_export(self) -> bool:  # for the templates, which cannot pass an argument
         return self.can(Permission.EXPORT)
 
+    @property
+    def can_configure(self) -> bool:
+        return self.can(Permission.CONFIGURE)
+
 
 class ApiKey(models.Model):
     """A tenant's key for the REST API. Only its SHA-256 hash is stored; the prefix stays visible

@@ -1,6 +1,7 @@
 """Invoice numbers: gap-free, never repeated, consumed only with the invoice that takes them."""
 
 import datetime
+import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -52,3 +53,19 @@ def number_allocate(*, series: NumberSeries, issue_date: datetime.date) -> str:
     counter.last_value += 1
     counter.save(update_fields=["last_value"])
     return number_format(prefix=series.prefix, year=issue_date.year, sequence=counter.last_value)
+
+
+def number_taken_elsewhere(*, tenant: Tenant, number: str) -> None:
+    """An invoice ID the tenant used at another integrator (moved in here): the series of its prefix,
+    if the tenant has one, continues after it that year, so no number is given twice."""
+    match = re.fullmatch(r"([A-Z0-9]{3})(20\d\d)(\d{9})", number)
+    if match is None:
+        return
+    prefix, year, sequence = match.group(1), int(match.group(2)), int(match.group(3))
+    series = NumberSeries.objects.select_for_update().filter(tenant=tenant, prefix=prefix).first()
+    if series is None:
+        return
+    counter, _created = NumberCounter.objects.get_or_create(series=series, year=year)
+    if counter.last_value < sequence:
+        counter.last_value = sequence
+        counter.save(update_fields=["last_value"])

@@ -29,6 +29,7 @@ urlpatterns = [
     path("t/<str:identifier>/invoices/", invoice_views.outgoing_list, name="invoices"),
     path("t/<str:identifier>/inbox/", invoice_views.inbox, name="inbox"),
     path("t/<str:identifier>/search/", invoice_views.search, name="search"),
+    path("t/<str:identifier>/move-in/", invoice_views.move_in, name="move-in"),
     path("t/<str:identifier>/exports/", export_views.exports_page, name="exports"),
     path("t/<str:identifier>/exports/<int:export_id>/status/", export_views.export_status, name="export-status"),
     path("t/<str:identifier>/exports/<int:export_id>/download/", export_views.export_download, name="export-download"),
