@@ -116,6 +116,14 @@ def document_open(document: Document):
     return store().open(document.key)
 
 
+def document_bytes(document: Document | None) -> bytes:
+    """A small document's bytes whole (an invoice, an answer); empty for none."""
+    if document is None:
+        return b""
+    with document_open(document) as stream:
+        return stream.read()
+
+
 @dataclass
 class Problem:
     document: int | None

@@ -3,14 +3,9 @@ as received), else in the row (packed and not sent yet, or written before the ar
 
 from __future__ import annotations
 
-from archive.services import document_open
+from archive.services import document_bytes
 from envelopes.models import Envelope
 
 
 def envelope_zip(envelope: Envelope) -> bytes:
-    if envelope.data:
-        return bytes(envelope.data)
-    if envelope.document_id is None:
-        return b""
-    with document_open(envelope.document) as stream:
-        return stream.read()
+    return bytes(envelope.data) if envelope.data else document_bytes(envelope.document)

@@ -4,25 +4,15 @@ written before the archive held it and not moved yet)."""
 
 from __future__ import annotations
 
-from archive.services import document_open
+from archive.services import document_bytes
 from invoices.models import Invoice
 
 
 def invoice_xml(invoice: Invoice) -> bytes:
     """The invoice's current document: as sealed once sealed, as built before; as received for an incoming one."""
-    if invoice.xml:
-        return bytes(invoice.xml)
-    if invoice.document_id is None:
-        return b""
-    with document_open(invoice.document) as stream:
-        return stream.read()
+    return bytes(invoice.xml) if invoice.xml else document_bytes(invoice.document)
 
 
 def answer_xml(invoice: Invoice) -> bytes:
     """The KABUL/RED of the invoice (ours for an incoming one, the customer's for an outgoing one); empty when none."""
-    if invoice.answer_xml:
-        return bytes(invoice.answer_xml)
-    if invoice.answer_document_id is None:
-        return b""
-    with document_open(invoice.answer_document) as stream:
-        return stream.read()
+    return bytes(invoice.answer_xml) if invoice.answer_xml else document_bytes(invoice.answer_document)
