@@ -137,15 +137,11 @@ def _build(export: Export) -> Path:
 def _invoice_entries(archive: zipfile.ZipFile, index: Index, invoice: Invoice, seen_envelopes: set[int]) -> None:
     folder = "invoices/outgoing" if invoice.direction == Invoice.Direction.OUTGOING else "invoices/incoming"
     name = f"{folder}/{invoice.number}_{invoice.uuid}.xml"
-    if invoice.document is not None:
-        with document_open(invoice.document) as stream:
-            sha256 = index.entry(archive, name, stream)
-        key = invoice.document.key
-    else:  # not archived yet: the row's own bytes
-        sha256, key = index.entry(archive, name, _bytes_of(invoice, "xml")), ""
+    sha256 = _entry(index, archive, name, invoice.document, lambda: _bytes_of(invoice, "xml"))
+    key = invoice.document.key if invoice.document is not None else ""  # "": not archived yet, from its row
     if invoice.answer_uuid:
-        name = f"answers/{invoice.number}_{invoice.answer_uuid}.xml"
-        _entry(index, archive, name, invoice.answer_document, lambda: _bytes_of(invoice, "answer_xml"))
+        answer = f"answers/{invoice.number}_{invoice.answer_uuid}.xml"
+        _entry(index, archive, answer, invoice.answer_document, lambda: _bytes_of(invoice, "answer_xml"))
     if invoice.envelope_id and invoice.envelope_id not in seen_envelopes:
         seen_envelopes.add(invoice.envelope_id)
         for envelope in _envelopes(invoice.tenant_id, invoice.envelope_id):

@@ -114,6 +114,8 @@ def test_an_export_holds_the_period_with_its_index_and_a_manifest_that_checks(ar
     assert by_number["AAA2026000000001"]["sha256"] == first.document.sha256 and by_number["AAA2026000000001"]["gib_code"] == "1300"
     assert by_number["AAA2026000000002"]["payable_amount"] == "2500.50" and by_number["AAA2026000000002"]["currency"] == "EUR"
     assert by_number["CCC2026000000003"]["answer"] == "KABUL" and by_number["CCC2026000000003"]["counterparty"] == "Şişli Gıda Ltd. Şti."
+    assert all(row["file"] == f"invoices/{'outgoing' if row['direction'] in ('Outgoing', 'Giden') else 'incoming'}/{row['number']}_{row['ettn']}.xml"
+               for row in rows)  # each row names its invoice's file, answered or not
     assert by_number["AAA2026000000004"]["storage_key"] == ""  # from its row: not archived yet
     sheet = load_workbook(io.BytesIO(archive.read("index.xlsx")), read_only=True).active
     table = [list(row) for row in sheet.iter_rows(values_only=True)]
