@@ -26,6 +26,15 @@ class MoveRefused(DomainError):
     message = _("%(subject)s: its row's bytes (SHA-256 %(row)s) are not those of its archived document (%(archived)s); nothing was cleared")
 
 
+def in_batches(rows, size: int):
+    """*rows* (a queryset) in id order, *size* at a time, each batch read fresh: a migration's walk
+    over a large table without holding it all, nor a cursor across the writes it makes."""
+    last = 0
+    while batch := list(rows.filter(id__gt=last).order_by("id")[:size]):
+        yield from batch
+        last = batch[-1].id
+
+
 def move_out(*, Document, row, field: str, document_field: str, tenant, kind: str, subject: tuple[str, int],
              media_type: str = "application/xml", written_at: dt.datetime | None = None) -> bool:
     """Move *row*'s bytes in *field* to the archive as *tenant*'s document of *kind*, named by

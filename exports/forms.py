@@ -5,17 +5,12 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-
-class _DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self):
-        super().__init__(format="%Y-%m-%d")
+from invoices.portal_forms import DateInput
 
 
 class ExportForm(forms.Form):
-    period_from = forms.DateField(label=_("From"), widget=_DateInput(), input_formats=["%Y-%m-%d"])
-    period_to = forms.DateField(label=_("To"), widget=_DateInput(), input_formats=["%Y-%m-%d"])
+    period_from = forms.DateField(label=_("From"), widget=DateInput(), input_formats=["%Y-%m-%d"])
+    period_to = forms.DateField(label=_("To"), widget=DateInput(), input_formats=["%Y-%m-%d"])
 
     @classmethod
     def last_month(cls, today: dt.date) -> "ExportForm":

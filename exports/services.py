@@ -35,9 +35,11 @@ from django.utils.translation import gettext_lazy as _
 from archive.handover import handover_put, handover_remove, scratch_dir
 from archive.services import document_open
 from archive.storage import CHUNK, sha256_of
+from envelopes.documents import envelope_zip
 from envelopes.models import Envelope
 from exports.models import Export
 from integrator.errors import DomainError
+from invoices.documents import answer_xml, invoice_xml
 from invoices.models import Invoice
 from tenants.models import Tenant
 
@@ -137,32 +139,28 @@ def _build(export: Export) -> Path:
 def _invoice_entries(archive: zipfile.ZipFile, index: Index, invoice: Invoice, seen_envelopes: set[int]) -> None:
     folder = "invoices/outgoing" if invoice.direction == Invoice.Direction.OUTGOING else "invoices/incoming"
     name = f"{folder}/{invoice.number}_{invoice.uuid}.xml"
-    sha256 = _entry(index, archive, name, invoice.document, lambda: _bytes_of(invoice, "xml"))
+    sha256 = _entry(index, archive, name, invoice.document, lambda: invoice_xml(invoice))
     key = invoice.document.key if invoice.document is not None else ""  # "": not archived yet, from its row
     if invoice.answer_uuid:
         answer = f"answers/{invoice.number}_{invoice.answer_uuid}.xml"
-        _entry(index, archive, answer, invoice.answer_document, lambda: _bytes_of(invoice, "answer_xml"))
+        _entry(index, archive, answer, invoice.answer_document, lambda: answer_xml(invoice))
     if invoice.envelope_id and invoice.envelope_id not in seen_envelopes:
         seen_envelopes.add(invoice.envelope_id)
         for envelope in _envelopes(invoice.tenant_id, invoice.envelope_id):
-            _entry(index, archive, f"envelopes/{envelope.file_name}", envelope.document, lambda e=envelope: bytes(e.data))
-    party = "customer" if invoice.direction == Invoice.Direction.OUTGOING else "supplier"
+            _entry(index, archive, f"envelopes/{envelope.file_name}", envelope.document, lambda e=envelope: envelope_zip(e))
     index.row([invoice.number, str(invoice.uuid), invoice.get_direction_display(), invoice.issue_date.isoformat(), invoice.profile,
-               invoice.type_code, getattr(invoice, f"{party}_identifier"), getattr(invoice, f"{party}_name"), invoice.currency,
+               invoice.type_code, *invoice.counterparty, invoice.currency,
                invoice.tax_amount, invoice.payable_amount, invoice.get_status_display(),
                "" if invoice.gib_code is None else invoice.gib_code, invoice.answer, name, sha256, key])
 
 
 def _entry(index: Index, archive: zipfile.ZipFile, name: str, document, row_bytes) -> str:
-    """The archived document streamed into the ZIP; one not archived (older rows) from its row."""
+    """The archived document streamed into the ZIP; one not archived (a draft, an older row) from its
+    row (*row_bytes*: the deferred column is read only then)."""
     if document is None:
         return index.entry(archive, name, row_bytes())
     with document_open(document) as stream:
         return index.entry(archive, name, stream)
-
-
-def _bytes_of(invoice: Invoice, field: str) -> bytes:
-    return bytes(Invoice.objects.filter(id=invoice.id).values_list(field, flat=True).get() or b"")
 
 
 def _envelopes(tenant_id: int, envelope_id: int) -> Iterator[Envelope]:

@@ -113,10 +113,16 @@ class Invoice(models.Model):
             update_fields = None if update_fields is None else {*update_fields, "search_text"}
         super().save(*args, update_fields=update_fields, **kwargs)
 
+    @property
+    def counterparty(self) -> tuple[str, str]:
+        """(VKN/TCKN, name) of the other party: the customer of an outgoing invoice, the supplier of an incoming one."""
+        if self.direction == self.Direction.OUTGOING:
+            return self.customer_identifier, self.customer_name
+        return self.supplier_identifier, self.supplier_name
+
     def searchable(self) -> str:
-        party = "customer" if self.direction == self.Direction.OUTGOING else "supplier"
-        return search_text(number=self.number, uuid=self.uuid, identifier=getattr(self, f"{party}_identifier"),
-                           name=getattr(self, f"{party}_name"))
+        identifier, name = self.counterparty
+        return search_text(number=self.number, uuid=self.uuid, identifier=identifier, name=name)
 
 
 class StatusChange(models.Model):

@@ -19,7 +19,7 @@ from archive.services import document_put, document_record
 from integrator import zips
 from integrator.errors import DomainError
 from invoices.models import Invoice, StatusChange
-from invoices.services import NotUbl, _untrusted_invoice, party_name
+from invoices.services import NotUbl, party_name, untrusted_invoice
 from invoices.status import Status
 from signing.verify import verify
 from tenants.models import Tenant
@@ -64,7 +64,7 @@ def files_move_in(*, tenant: Tenant, name: str, data: bytes) -> list[Outcome]:
 
 def invoice_move_in(*, tenant: Tenant, name: str, xml: bytes) -> Outcome:
     try:
-        root = _untrusted_invoice(xml)
+        root = untrusted_invoice(xml)
         document = parse.parse_invoice(root)
     except NotUbl as exc:
         return Outcome(name, REFUSED, reason=_("it is not a UBL-TR invoice: %(reason)s") % {"reason": exc.params["reason"]})

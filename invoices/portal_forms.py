@@ -15,7 +15,7 @@ INCOMING_STATUSES = [(value, label) for value, label in Status.choices
 ANY = [("", _("All"))]
 
 
-class _DateInput(forms.DateInput):
+class DateInput(forms.DateInput):
     input_type = "date"
 
     def __init__(self):
@@ -26,8 +26,8 @@ class _Filter(forms.Form):
     """A list's filters: invalid values are dropped, never an error page (they come from a URL)."""
 
     search = forms.CharField(label=_("Search"), required=False, max_length=100)
-    date_from = forms.DateField(label=_("From"), required=False, widget=_DateInput(), input_formats=["%Y-%m-%d"])
-    date_to = forms.DateField(label=_("To"), required=False, widget=_DateInput(), input_formats=["%Y-%m-%d"])
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput(), input_formats=["%Y-%m-%d"])
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput(), input_formats=["%Y-%m-%d"])
 
     def filters(self) -> InvoiceFilter:
         self.is_valid()

@@ -134,7 +134,7 @@ def draft_from_payload(*, tenant: Tenant, data: dict) -> Draft:
 def draft_from_xml(*, tenant: Tenant, xml: bytes, receiver_alias: str = "", series: str = "") -> Draft:
     """A UBL-TR invoice an ERP wrote, to issue as the tenant's: the platform numbers it (its ID is
     replaced) and keeps its ETTN, lines, totals and design; its supplier must be the tenant."""
-    root = _untrusted_invoice(xml)
+    root = untrusted_invoice(xml)
     try:
         document = parse.parse_invoice(root)
     except (parse.ParseError, ValueError, ArithmeticError) as exc:
@@ -153,7 +153,8 @@ def draft_from_xml(*, tenant: Tenant, xml: bytes, receiver_alias: str = "", seri
     return Draft(document, decision, series_row, xslt=parse.embedded_xslt(root) or tenant.display_xslt.encode() or None)
 
 
-def _untrusted_invoice(xml: bytes):
+def untrusted_invoice(xml: bytes):
+    """The root of a UBL-TR invoice read from untrusted bytes; NotUbl for anything else."""
     try:
         root = parse_untrusted(xml).tree.getroot()
     except UnsafeOrBroken as exc:

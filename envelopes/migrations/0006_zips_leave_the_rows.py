@@ -4,7 +4,7 @@ packed and not sent yet keeps its zip until it goes. Safe to run again."""
 
 from django.db import migrations, models
 
-from archive.moving import move_out
+from archive.moving import in_batches, move_out
 
 BATCH = 200
 
@@ -19,14 +19,11 @@ def envelope_kind(envelope) -> str | None:
 
 def move(apps, schema_editor):
     Envelope, Document = apps.get_model("envelopes", "Envelope"), apps.get_model("archive", "Document")
-    last = 0
-    while batch := list(Envelope.objects.filter(id__gt=last).select_related("tenant", "document").order_by("id")[:BATCH]):
-        for envelope in batch:
-            kind = envelope_kind(envelope)
-            if kind:
-                move_out(Document=Document, row=envelope, field="data", document_field="document", tenant=envelope.tenant, kind=kind,
-                         subject=("envelope", envelope.id), media_type="application/zip", written_at=envelope.created_at)
-        last = batch[-1].id
+    for envelope in in_batches(Envelope.objects.select_related("tenant", "document"), BATCH):
+        kind = envelope_kind(envelope)
+        if kind:
+            move_out(Document=Document, row=envelope, field="data", document_field="document", tenant=envelope.tenant, kind=kind,
+                     subject=("envelope", envelope.id), media_type="application/zip", written_at=envelope.created_at)
 
 
 class Migration(migrations.Migration):

@@ -5,7 +5,7 @@ keep their XML in the row: they are not documents yet. Safe to run again."""
 
 from django.db import migrations, models
 
-from archive.moving import move_out
+from archive.moving import in_batches, move_out
 
 BATCH = 500
 NOT_YET = {"issued", "invalid"}  # drafts: not documents yet
@@ -22,17 +22,14 @@ def invoice_kind(invoice) -> str | None:
 
 def move(apps, schema_editor):
     Invoice, Document = apps.get_model("invoices", "Invoice"), apps.get_model("archive", "Document")
-    last = 0
-    while batch := list(Invoice.objects.filter(id__gt=last).select_related("tenant", "document", "answer_document").order_by("id")[:BATCH]):
-        for invoice in batch:
-            kind = invoice_kind(invoice)
-            if kind:
-                move_out(Document=Document, row=invoice, field="xml", document_field="document", tenant=invoice.tenant, kind=kind,
-                         subject=("invoice", invoice.id), written_at=invoice.created_at)
-            move_out(Document=Document, row=invoice, field="answer_xml", document_field="answer_document", tenant=invoice.tenant,
-                     kind="answer_sent" if invoice.direction == "in" else "answer_received", subject=("invoice", invoice.id),
-                     written_at=invoice.answered_at or invoice.created_at)
-        last = batch[-1].id
+    for invoice in in_batches(Invoice.objects.select_related("tenant", "document", "answer_document"), BATCH):
+        kind = invoice_kind(invoice)
+        if kind:
+            move_out(Document=Document, row=invoice, field="xml", document_field="document", tenant=invoice.tenant, kind=kind,
+                     subject=("invoice", invoice.id), written_at=invoice.created_at)
+        move_out(Document=Document, row=invoice, field="answer_xml", document_field="answer_document", tenant=invoice.tenant,
+                 kind="answer_sent" if invoice.direction == "in" else "answer_received", subject=("invoice", invoice.id),
+                 written_at=invoice.answered_at or invoice.created_at)
 
 
 class Migration(migrations.Migration):
