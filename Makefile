@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run test install lock clean system-packages
+.PHONY: run test install lock clean system-packages run-packages
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed; set PYTHON=/path/to/python3.11")'
@@ -20,22 +20,36 @@ install: $(STAMP)
 # The platform talks to the local GİB hub it serves itself (GIB_SERVICE_URL names GİB's service in production).
 run: export GIB_SERVICE_URL ?= http://127.0.0.1:$(PORT)/gibhub/services/EFatura
 run: export GIB_POLL_FIRST ?= 5
-run: install
+# Likewise the local SMS gateway, and the address buyers' links are built on.
+run: export SMS_URL ?= http://127.0.0.1:$(PORT)/smsgateway/netgsm
+run: export PUBLIC_URL ?= http://$(HOST):$(PORT)
+run: install run-packages
 	python manage.py gib_package install --if-missing
 	python manage.py migrate --noinput
 	python manage.py collectstatic --noinput --verbosity 0
 	python manage.py load_demo --address http://$(HOST):$(PORT)/
 	HOST=$(HOST) honcho --procfile Procfile start --port $(PORT)
 
-# The tests use Debian's SoftHSM2 (a PKCS#11 token), xmlsec1 (an independent signature check) and
-# gettext (the translation catalogue checked against the texts the code marks).
-system-packages:
-	@missing=""; command -v softhsm2-util >/dev/null || missing="softhsm2"; command -v xmlsec1 >/dev/null || missing="$$missing xmlsec1"; \
-	command -v msgattrib >/dev/null || missing="$$missing gettext"; \
+# Debian's packages, installed with apt-get when missing (as root; otherwise the command is named).
+# The platform draws PDFs with weasyprint, which needs Pango, and Debian's DejaVu fonts (every Turkish
+# letter). The tests also use SoftHSM2 (a PKCS#11 token), xmlsec1 (an independent signature check),
+# gettext (the translation catalogue checked against the texts the code marks), poppler's pdftotext
+# and pdftoppm (reading the PDFs back) and zbar's zbarimg (reading their karekod).
+RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+TEST_PACKAGES := $(RUN_PACKAGES) softhsm2 xmlsec1 gettext poppler-utils zbar-tools
+define apt_install
+	@missing=""; for package in $(1); do dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get install -y -q $$missing || { apt-get update -q && apt-get install -y -q $$missing; }; \
-		else echo "The tests need Debian's$$missing: sudo apt-get install$$missing" >&2; exit 1; fi; \
+		else echo "The platform needs Debian's$$missing: sudo apt-get install$$missing" >&2; exit 1; fi; \
 	fi
+endef
+
+run-packages:
+	$(call apt_install,$(RUN_PACKAGES))
+
+system-packages:
+	$(call apt_install,$(TEST_PACKAGES))
 
 test: install system-packages
 	python -m pytest $(PYTEST_ARGS)

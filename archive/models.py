@@ -131,6 +131,7 @@ class Event(models.Model):
         EXPORTED = "exported", _("asked for an export")
         EXPORT_DOWNLOADED = "export_downloaded", _("downloaded an export")
         MOVED_IN = "moved_in", _("moved invoices in")
+        SENT = "sent", _("sent to the buyer")
 
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"))

@@ -1,10 +1,11 @@
 """Django settings, read from the environment (see ``integrator.env`` and the README).
 
 Without any environment the platform runs on its embedded default: SQLite under ``var/``, a Celery
-broker on the local file system, local file storage and console e-mail. ``DATABASE_URL`` and
+broker on the local file system, local file storage, e-mails written as files. ``DATABASE_URL`` and
 ``REDIS_URL`` switch it to PostgreSQL and Redis, the production shape.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "invoices",
     "envelopes",
     "exports",
+    "delivery",
     "signing",
     "archive",
     "pipeline",
@@ -105,9 +107,10 @@ if _database["ENGINE"] not in ("django.db.backends.postgresql", "django.db.backe
     raise ImproperlyConfigured("DATABASE_URL must name PostgreSQL (postgres://) or SQLite (sqlite://).")
 if _database["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take SQLite's write lock at BEGIN: writers queue, as row locks make
-    # them do on PostgreSQL. The test database is a file too, so threads in tests really contend.
+    # them do on PostgreSQL. The test database is a file too, so threads in tests really contend; one
+    # per test run (by process), so two runs side by side do not share it.
     _database["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"}
-    _database["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    _database["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -212,8 +215,9 @@ GIB_PACKAGES_ROOT = Path(env_str("GIB_PACKAGES_ROOT", str(VAR_DIR / "gib")))
 # Larger documents are refused before parsing (GİB's own envelope limit is 5 MB).
 UBL_VALIDATION_MAX_BYTES = env_int("UBL_VALIDATION_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 
-# --- E-mail: console unless an SMTP host is named ---------------------------------------------
+# --- E-mail: by SMTP when a host is named, else written as .eml files under MAIL_DIR -------------
 EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)  # seconds, for connecting and for each reply
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
@@ -221,8 +225,44 @@ if EMAIL_HOST:
     EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    EMAIL_BACKEND = "delivery.mail.EmlBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "e-fatura@localhost")
+
+# --- Delivery: the PDF, e-mail and SMS to the buyer, the buyer's link (delivery) ---------------
+# Where the embedded default writes the e-mails it would send (one .eml file each) when no SMTP host
+# is named; with EMAIL_HOST they go by SMTP.
+MAIL_DIR = Path(env_str("MAIL_DIR", str(VAR_DIR / "mail")))
+# The address the buyer's link (/e/<token>) is built on, as buyers reach the portal.
+PUBLIC_URL = (env_url("PUBLIC_URL", ("http", "https")) or "http://127.0.0.1:8000").rstrip("/")
+# A delivery claimed by a worker that has not recorded a result after this many seconds is taken up
+# again (the worker died); beat looks for due deliveries every DELIVERY_TICK seconds.
+DELIVERY_CLAIM_SECONDS = env_int("DELIVERY_CLAIM_SECONDS", 300, minimum=1)
+DELIVERY_TICK = env_int("DELIVERY_TICK", 30, minimum=1)
+CELERY_BEAT_SCHEDULE["deliveries-due"] = {"task": "delivery.tasks.deliveries_due", "schedule": float(DELIVERY_TICK)}
+# Drawing one PDF (the invoice's XSLT, then the layout) may take this many seconds and this much memory.
+PDF_RENDER_SECONDS = env_int("PDF_RENDER_SECONDS", 20, minimum=1)
+PDF_RENDER_MEMORY_MB = env_int("PDF_RENDER_MEMORY_MB", 1024, minimum=128)
+# The buyer's link: an address that tried this many wrong tokens within the window (seconds) is refused for a while.
+LINK_MISSES_ALLOWED = env_int("LINK_MISSES_ALLOWED", 20, minimum=1)
+LINK_MISSES_WINDOW = env_int("LINK_MISSES_WINDOW", 600, minimum=1)
+# SMS: the provider (netgsm, verimor, iletimerkezi), its API's address and the account. Unset, the
+# local SMS gateway this project serves (at LOCAL_SMS_PATH on the platform's own address, as `make run`
+# sets it), which speaks Netgsm's API.
+LOCAL_SMS_PATH = "smsgateway"
+SMS_PROVIDER = env_choice("SMS_PROVIDER", "netgsm", ("netgsm", "verimor", "iletimerkezi"))
+SMS_URL = (env_url("SMS_URL", ("http", "https")) or f"http://127.0.0.1:8000/{LOCAL_SMS_PATH}/netgsm").rstrip("/")
+SMS_USERNAME = env_str("SMS_USERNAME", "demo")
+SMS_PASSWORD = env_str("SMS_PASSWORD", "demo")
+SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10, minimum=1)  # seconds, for connecting and for each read
+# The sender name (başlık) an SMS goes out with when its tenant names none: registered with the
+# provider, 1–11 letters, digits, spaces and . - characters.
+SMS_HEADER = env_str("SMS_HEADER", "ENTEGRATOR")
+if len(SMS_HEADER) > 11 or not SMS_HEADER.strip() or not all(c.isalnum() or c in " .-" for c in SMS_HEADER):
+    raise ImproperlyConfigured(f"SMS_HEADER={SMS_HEADER!r}: a sender name is 1 to 11 letters, digits, spaces, dots or dashes.")
+# The local SMS gateway is on unless SMS_URL names another service.
+SMS_GATEWAY_ENABLED = env_bool("SMS_GATEWAY_ENABLED", env_str("SMS_URL") is None or f"/{LOCAL_SMS_PATH}/" in SMS_URL + "/")
+if SMS_GATEWAY_ENABLED:
+    INSTALLED_APPS.append("smsgateway")
 
 # --- Seals ------------------------------------------------------------------------------------
 # Keys and PINs are stored encrypted with this key (Fernet: 32 url-safe base64 bytes). Unset, it is

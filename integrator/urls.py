@@ -6,6 +6,7 @@ from django.urls import include, path, register_converter
 
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from delivery import apis as delivery
 from envelopes.apis import RecipientApi
 from envelopes.views import gib_service
 from exports import apis as exports
@@ -37,10 +38,13 @@ api_v1 = [
     path("invoices/<ettn:uuid>", invoices.InvoiceApi.as_view(), name="api-invoice"),
     path("invoices/<ettn:uuid>/xml", invoices.DocumentXmlApi.as_view(), name="api-invoice-xml"),
     path("invoices/<ettn:uuid>/html", invoices.DocumentHtmlApi.as_view(), name="api-invoice-html"),
+    path("invoices/<ettn:uuid>/pdf", delivery.InvoicePdfApi.as_view(), name="api-invoice-pdf"),
+    path("invoices/<ettn:uuid>/deliveries", delivery.DeliveriesApi.as_view(), name="api-invoice-deliveries"),
     path("incoming", invoices.IncomingListApi.as_view(), name="api-incoming-list"),
     path("incoming/<ettn:uuid>", invoices.IncomingApi.as_view(), name="api-incoming"),
     path("incoming/<ettn:uuid>/xml", invoices.IncomingXmlApi.as_view(), name="api-incoming-xml"),
     path("incoming/<ettn:uuid>/html", invoices.IncomingHtmlApi.as_view(), name="api-incoming-html"),
+    path("incoming/<ettn:uuid>/pdf", delivery.IncomingPdfApi.as_view(), name="api-incoming-pdf"),
     path("incoming/<ettn:uuid>/response", invoices.IncomingAnswerApi.as_view(), name="api-incoming-response"),
     path("exports", exports.ExportsApi.as_view(), name="api-exports"),
     path("exports/<int:export_id>", exports.ExportApi.as_view(), name="api-export"),
@@ -58,9 +62,12 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
+    path("e/", include("delivery.urls")),  # the buyer's link
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("tenants.urls")),
 ]
 if settings.GIB_HUB_ENABLED:
     urlpatterns.insert(0, path("gibhub/", include("gibhub.urls")))
+if settings.SMS_GATEWAY_ENABLED:
+    urlpatterns.insert(0, path(f"{settings.LOCAL_SMS_PATH}/", include("smsgateway.urls")))

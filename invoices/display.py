@@ -68,11 +68,14 @@ def render_html(*, xml: bytes, fallback_xslt: bytes | None = None) -> bytes:
     return _transform(compiled(stylesheet), document)
 
 
-def sandboxed(html: bytes) -> HttpResponse:
+def sandboxed(html: bytes, *, framed: bool = False) -> HttpResponse:
     """*html* from ``render_html`` as a page that may run nothing, load nothing and go nowhere: an
-    incoming invoice's stylesheet is a stranger's."""
+    incoming invoice's stylesheet is a stranger's. *framed*: it may be shown in a frame of the
+    platform's own pages (the buyer's page), and of no one else's."""
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
-    response["Content-Security-Policy"] = SANDBOX_CSP
+    response["Content-Security-Policy"] = SANDBOX_CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'") if framed else SANDBOX_CSP
+    if framed:
+        response["X-Frame-Options"] = "SAMEORIGIN"
     response["X-Content-Type-Options"] = "nosniff"
     response["Referrer-Policy"] = "no-referrer"
     response["Cache-Control"] = "private, no-store"

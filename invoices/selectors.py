@@ -82,7 +82,7 @@ def invoice_get(*, tenant: Tenant, direction: str, uuid) -> Invoice | None:
     """The tenant's invoice with this ETTN in this direction, with its history; None otherwise."""
     return (
         Invoice.objects.filter(tenant=tenant, direction=direction, uuid=uuid)
-        .select_related("envelope")
+        .select_related("envelope", "document")
         .prefetch_related("status_changes")
         .first()
     )

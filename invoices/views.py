@@ -19,6 +19,8 @@ from django.views.decorators.http import require_POST
 
 from archive.audit import request_event
 from archive.models import Event
+from delivery import services as delivery_services
+from delivery.forms import DeliveryForm
 from integrator.errors import DomainError
 from invoices import documents, selectors
 from invoices.audit import invoice_event
@@ -26,6 +28,7 @@ from invoices.display import DisplayError, render_html, sandboxed
 from invoices.models import Invoice
 from invoices.moving_in import ALREADY_HERE, MOVED_IN, REFUSED, files_move_in
 from invoices.portal_forms import AnswerForm, IncomingFilter, MoveInForm, OutgoingFilter, SearchForm
+from invoices.status import Status
 from pipeline.flow import invoice_answer as answer_service
 from tenants.models import Membership
 from tenants.roles import Permission
@@ -121,10 +124,24 @@ def invoice_detail(request, identifier: str, direction: str, uuid):
         request, membership, invoice=invoice, history=invoice.status_changes.all(), answer=state,
         can_answer=state.open and membership.can(Permission.RESPOND), answer_form=AnswerForm(),
         customer_may_answer=invoice.direction == Invoice.Direction.OUTGOING and needs_answer(invoice.profile) and not invoice.answer,
+        **_delivery(membership, invoice),
     )
     invoice_event(request, invoice, Event.Action.VIEWED)
     return render(request, "portal/invoices/detail.html", context)
 
+
+def _delivery(membership: Membership, invoice: Invoice) -> dict:
+    """What the page shows of the invoice's way to its buyer: the PDF, the buyer's link, each delivery
+    with its tries, and "send again" for those who may."""
+    sealed = invoice.document_id is not None and invoice.document.kind in delivery_services.READABLE
+    outgoing = invoice.direction == Invoice.Direction.OUTGOING
+    deliverable = outgoing and sealed and invoice.status != Status.MIGRATED
+    return {
+        "pdf_ready": sealed,
+        "deliveries": invoice.deliveries.prefetch_related("tries") if outgoing else [],
+        "buyer_link": delivery_services.link_url(delivery_services.link_for(invoice=invoice)) if deliverable else "",
+        "can_deliver": deliverable and membership.can(Permission.ISSUE), "delivery_form": DeliveryForm(),
+    }
 
 
 def _document(invoice: Invoice, document: str) -> bytes:

@@ -6,6 +6,7 @@ the app that owns the step, and enqueues the next (``pipeline.tasks``)::
     issue     flow.draft_submit        invoices.services.draft_issue      the API, the portal, a command
     validate  tasks.invoice_validate   invoices.steps.invoice_validate    ISSUED → VALID | INVALID
     seal      tasks.invoice_seal       invoices.steps.invoice_seal        VALID → SEALED (e-Arşiv: → KEPT) | HELD
+    deliver   delivery.tasks.deliveries_plan  delivery.services.deliveries_plan   e-Arşiv, KEPT: by e-mail and SMS to the buyer
     pack      tasks.envelopes_pack     envelopes.sending.envelopes_pack   SEALED → QUEUED, per receiver postbox
     send      tasks.envelope_send      envelopes.sending.envelope_send    QUEUED → SENT
     poll      tasks.envelopes_poll     envelopes.polling.poll_due         SENT → DELIVERED | FAILED; 1215/1230: pack again

@@ -11,6 +11,7 @@ import logging
 from celery import shared_task
 from django.db import transaction
 
+from delivery.tasks import deliveries_plan
 from envelopes import answers as answer_envelopes
 from envelopes import polling, sending
 from envelopes.codes import Action
@@ -55,6 +56,8 @@ def invoice_seal(self, invoice_id: int) -> None:
         invoice_seal.delay(invoice_id)
     elif invoice.status == Status.SEALED and invoice.channel == Invoice.Channel.EFATURA:
         envelopes_pack.delay(invoice.tenant_id)
+    elif invoice.status == Status.KEPT:
+        deliveries_plan.delay(invoice_id)
 
 
 @shared_task

@@ -1,5 +1,6 @@
 from django.urls import path, register_converter
 
+from delivery import views as delivery_views
 from exports import views as export_views
 from invoices import views as invoice_views
 from tenants import views
@@ -31,11 +32,15 @@ urlpatterns = [
     path("t/<str:identifier>/search/", invoice_views.search, name="search"),
     path("t/<str:identifier>/move-in/", invoice_views.move_in, name="move-in"),
     path("t/<str:identifier>/exports/", export_views.exports_page, name="exports"),
+    path("t/<str:identifier>/delivery/", delivery_views.preferences, name="delivery-preferences"),
     path("t/<str:identifier>/exports/<int:export_id>/status/", export_views.export_status, name="export-status"),
     path("t/<str:identifier>/exports/<int:export_id>/download/", export_views.export_download, name="export-download"),
     path(INVOICE, invoice_views.invoice_detail, name="invoice"),
     path(INVOICE + "xml/", invoice_views.invoice_xml, name="invoice-xml"),
     path(INVOICE + "view/", invoice_views.invoice_view, name="invoice-view"),
+    path(INVOICE + "pdf/", delivery_views.invoice_pdf, name="invoice-pdf"),
+    path("t/<str:identifier>/invoices/out/<uuid:uuid>/deliver/", delivery_views.invoice_deliver, name="invoice-deliver"),
+    path("t/<str:identifier>/invoices/out/<uuid:uuid>/link/revoke/", delivery_views.invoice_link_revoke, name="invoice-link-revoke"),
     path(INVOICE + "response/xml/", invoice_views.invoice_xml, {"document": "response"}, name="invoice-response-xml"),
     path(INVOICE + "response/view/", invoice_views.invoice_view, {"document": "response"}, name="invoice-response-view"),
     path("t/<str:identifier>/invoices/in/<uuid:uuid>/answer/", invoice_views.invoice_answer, name="invoice-answer"),

@@ -1,8 +1,8 @@
-"""Webhooks: a tenant's URLs are told, by a signed POST, of every status change of its invoices and of
-every invoice it receives.
+"""Webhooks: a tenant's URLs are told, by a signed POST, of every status change of its invoices, of
+every invoice it receives, and of each delivery of an invoice to its buyer (e-mail, SMS) that ends.
 
-Events (``EVENTS``): ``invoice.status_changed`` and ``invoice.received``; a webhook subscribed to
-none gets them all. Each event is one POST of JSON (UTF-8)::
+Events (``EVENTS``): ``invoice.status_changed``, ``invoice.received``, ``invoice.delivered`` and
+``invoice.delivery_failed``; a webhook subscribed to none gets them all. Each event is one POST of JSON (UTF-8)::
 
     {"id": "<event id>", "type": "invoice.status_changed", "created_at": "2026-11-21T09:30:00.123456+00:00",
      "tenant": "<VKN/TCKN>", "data": {...}}
@@ -57,7 +57,9 @@ from tenants.models import Tenant, Webhook, WebhookAttempt, WebhookDelivery
 
 INVOICE_STATUS_CHANGED = "invoice.status_changed"
 INVOICE_RECEIVED = "invoice.received"
-EVENTS = (INVOICE_STATUS_CHANGED, INVOICE_RECEIVED)
+INVOICE_DELIVERED = "invoice.delivered"
+INVOICE_DELIVERY_FAILED = "invoice.delivery_failed"
+EVENTS = (INVOICE_STATUS_CHANGED, INVOICE_RECEIVED, INVOICE_DELIVERED, INVOICE_DELIVERY_FAILED)
 
 SECRET_MARK = "whsec_"
 TOLERANCE = 300  # seconds a signature's timestamp may be from the receiver's clock

@@ -21,10 +21,25 @@
           .parties { display: flex; justify-content: space-between; gap: 2em; }
           .box { border: 1px solid #999; padding: .6em; flex: 1; }
           h1 { font-size: 18px; }
+          table.head, table.head td { border: 0; margin: 0; padding: 0; vertical-align: top; }
+          table.head td.qr { width: 130px; text-align: right; }
         </style>
       </head>
       <body>
-        <h1><xsl:value-of select="cbc:ProfileID"/> · <xsl:value-of select="cbc:InvoiceTypeCode"/></h1>
+        <table class="head">
+          <tr>
+            <td>
+              <h1>
+                <xsl:choose>
+                  <xsl:when test="cbc:ProfileID = 'EARSIVFATURA'">e-Arşiv Fatura</xsl:when>
+                  <xsl:otherwise>e-Fatura</xsl:otherwise>
+                </xsl:choose>
+              </h1>
+              <p>Senaryo: <xsl:value-of select="cbc:ProfileID"/> · Fatura Tipi: <xsl:value-of select="cbc:InvoiceTypeCode"/></p>
+            </td>
+            <td class="qr"><div id="qrcode"/></td>
+          </tr>
+        </table>
         <div class="parties">
           <div class="box"><strong>Satıcı</strong><xsl:apply-templates select="cac:AccountingSupplierParty/cac:Party"/></div>
           <div class="box"><strong>Alıcı</strong><xsl:apply-templates select="cac:AccountingCustomerParty/cac:Party"/></div>
@@ -49,10 +64,24 @@
         </table>
         <table>
           <xsl:for-each select="cac:LegalMonetaryTotal/*">
-            <tr><th><xsl:value-of select="local-name()"/></th><td class="n"><xsl:value-of select="."/><xsl:text> </xsl:text><xsl:value-of select="@currencyID"/></td></tr>
+            <tr>
+              <th>
+                <xsl:choose>
+                  <xsl:when test="local-name() = 'LineExtensionAmount'">Mal Hizmet Toplam Tutarı</xsl:when>
+                  <xsl:when test="local-name() = 'TaxExclusiveAmount'">Vergiler Hariç Tutar</xsl:when>
+                  <xsl:when test="local-name() = 'TaxInclusiveAmount'">Vergiler Dahil Toplam Tutar</xsl:when>
+                  <xsl:when test="local-name() = 'AllowanceTotalAmount'">Toplam İskonto</xsl:when>
+                  <xsl:when test="local-name() = 'ChargeTotalAmount'">Toplam Artırım</xsl:when>
+                  <xsl:when test="local-name() = 'PayableRoundingAmount'">Yuvarlama</xsl:when>
+                  <xsl:when test="local-name() = 'PayableAmount'">Ödenecek Tutar</xsl:when>
+                  <xsl:otherwise><xsl:value-of select="local-name()"/></xsl:otherwise>
+                </xsl:choose>
+              </th>
+              <td class="n"><xsl:value-of select="."/><xsl:text> </xsl:text><xsl:value-of select="@currencyID"/></td>
+            </tr>
           </xsl:for-each>
           <xsl:for-each select="cac:TaxTotal/cac:TaxSubtotal">
-            <tr><th>Vergi <xsl:value-of select="cac:TaxCategory/cac:TaxScheme/cbc:Name"/> (<xsl:value-of select="cac:TaxCategory/cac:TaxScheme/cbc:TaxTypeCode"/>) %<xsl:value-of select="cbc:Percent"/></th><td class="n"><xsl:value-of select="cbc:TaxAmount"/></td></tr>
+            <tr><th>Hesaplanan <xsl:value-of select="cac:TaxCategory/cac:TaxScheme/cbc:Name"/> (%<xsl:value-of select="cbc:Percent"/>), matrah <xsl:value-of select="cbc:TaxableAmount"/></th><td class="n"><xsl:value-of select="cbc:TaxAmount"/><xsl:text> </xsl:text><xsl:value-of select="cbc:TaxAmount/@currencyID"/></td></tr>
           </xsl:for-each>
         </table>
         <xsl:for-each select="cbc:Note"><p><xsl:value-of select="."/></p></xsl:for-each>
