@@ -124,6 +124,7 @@ else:
     # A broker that needs no server: kombu's filesystem transport, one folder shared by all processes.
     (BROKER_DIR / "control").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://localhost/"  # the host names nothing; without one kombu warns at every start
+    CELERY_BROKER_TRANSPORT = "integrator.broker:Transport"  # kombu's, each message written whole (integrator.broker)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),

@@ -12,11 +12,12 @@ def test_healthz_reports_database_and_broker(client, db):
 
 @pytest.fixture
 def unreachable_broker():
-    saved = celery_app.conf.broker_url
+    saved = celery_app.conf.broker_url, celery_app.conf.broker_transport
     celery_app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    celery_app.conf.broker_transport = None  # the URL's own (the embedded default names its own transport)
     celery_app.close()  # the connection pool and the producer pool, made again for the new URL
     yield
-    celery_app.conf.broker_url = saved
+    celery_app.conf.broker_url, celery_app.conf.broker_transport = saved
     celery_app.close()
 
 
