@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import requests
@@ -71,7 +72,7 @@ def temporary_status(status: int) -> bool:
     return status == 429 or status >= 500
 
 
-class Transport:
+class Transport(ABC):
     """One SMS provider's sending API at *url* (its base address), with its account; *timeout*
     seconds for connecting and for each read. Subclasses say what to post and what an answer means."""
 
@@ -96,15 +97,17 @@ class Transport:
                     result.code, result.reply[:200], (time.monotonic() - started) * 1000)
         return result
 
+    @abstractmethod
     def payload(self, *, number: str, text: str, header: str) -> dict:
-        raise NotImplementedError
+        """The request's JSON body, in the provider's shape."""
 
     def auth(self) -> tuple[bytes, bytes] | None:
         """HTTP Basic auth's user and password, for a provider that takes the account so; None: in the body."""
         return None
 
+    @abstractmethod
     def answer(self, status: int, body: bytes) -> SmsResult:
-        raise NotImplementedError
+        """What the provider's answer (HTTP status and body) means."""
 
     def _post(self, payload: dict) -> tuple[int, bytes]:
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")  # the providers read UTF-8
