@@ -32,7 +32,7 @@ from archive.services import document_put, document_record, document_store
 from delivery import mail, sms
 from delivery.messages import email_for, sms_for
 from delivery.models import Attempt, Delivery, Link, Plan, Preferences
-from delivery.paper import pdf_render
+from delivery.pdf import pdf_render
 from integrator.errors import DomainError
 from invoices.documents import invoice_xml
 from invoices.models import Invoice

@@ -19,6 +19,14 @@ The shape (every amount a decimal string or number; dates ``YYYY-MM-DD``)::
                                "postal_code": "...", "country": "Türkiye", "country_code": "TR"}},
       "buyer": {... same as customer ...},       # IHRACAT/KAMU: the buyer behind the customer
       "payment": {"iban": "TR...", "due_date": "2026-12-21"},
+      "internet_sale": {                  # e-Arşiv: a sale made on the internet (VUK General Communiqué 509)
+        "website": "https://magaza.example.com.tr",
+        "payment_method": "KREDIKARTI/BANKAKARTI",   # EFT/HAVALE, KAPIDAODEME, ODEMEARACISI, DIGER, "DIGER - <how>"
+        "payment_agent": "...",                      # required for ODEMEARACISI
+        "payment_date": "2026-11-21",                # required but for KAPIDAODEME and DIGER
+        "carrier": {"vkn": "..." | "tckn": "...", "name": "..."},
+        "despatch_date": "2026-11-21"},
+      "replaces_despatch": true,          # the invoice stands in for the despatch note (İrsaliye yerine geçer)
       "allowances": [{"amount": "10.00", "reason": "..."}], "charges": [...],   # document level
       "lines": [{
         "name": "...", "quantity": "2", "unit": "C62", "unit_price": "100.00",
@@ -32,6 +40,7 @@ The shape (every amount a decimal string or number; dates ``YYYY-MM-DD``)::
     }
 """
 
+import re
 from decimal import Decimal
 
 from django.utils import timezone
@@ -43,11 +52,13 @@ from tenants.identifiers import tckn_is_valid, vkn_is_valid
 from ubl.document import (
     INVOICE_TYPES,
     KDV,
+    PAYMENT_METHODS,
     PROFILES,
     Address,
     AllowanceCharge,
     DocumentReference,
     Export,
+    InternetSale,
     Invoice,
     Line,
     Party,
@@ -192,6 +203,56 @@ class LineSerializer(serializers.Serializer):
         return data
 
 
+class CarrierSerializer(serializers.Serializer):
+    vkn = serializers.RegexField(r"^\d{10}$", required=False, error_messages={"invalid": _("A VKN has exactly 10 digits.")})
+    tckn = serializers.RegexField(r"^\d{11}$", required=False, error_messages={"invalid": _("A TCKN has exactly 11 digits.")})
+    name = serializers.CharField(max_length=250)
+
+    def validate_vkn(self, value):
+        if not vkn_is_valid(value):
+            raise serializers.ValidationError(_("%(value)s is not a valid VKN: its check digit is wrong.") % {"value": value})
+        return value
+
+    def validate_tckn(self, value):
+        if not tckn_is_valid(value):
+            raise serializers.ValidationError(_("%(value)s is not a valid TCKN: its check digits are wrong.") % {"value": value})
+        return value
+
+    def validate(self, data):
+        if bool(data.get("vkn")) == bool(data.get("tckn")):
+            raise serializers.ValidationError(_("Give exactly one of vkn and tckn."))
+        return data
+
+
+# GİB's e-Arşiv report: a payment "DIGER" may say how, as "DIGER - <how>".
+OTHER_PAYMENT = re.compile(r"^DIGER - \S.*$")
+UNDATED_PAYMENTS = ("KAPIDAODEME", "DIGER")
+
+
+class InternetSaleSerializer(serializers.Serializer):
+    """What GİB's e-Arşiv report asks of an internet sale (its internetSatisBilgi)."""
+
+    website = serializers.RegexField(r"^\S{2,}$", max_length=250, error_messages={"invalid": _("The web address of the sale, such as https://magaza.example.com.tr.")})
+    payment_method = serializers.CharField(max_length=100)
+    payment_agent = serializers.CharField(max_length=250, required=False, allow_blank=True, default="")
+    payment_date = serializers.DateField(required=False, allow_null=True, default=None)
+    carrier = CarrierSerializer(error_messages={"required": _("An internet sale names who carries the goods (carrier: vkn or tckn, and name).")})
+    despatch_date = serializers.DateField(error_messages={"required": _("An internet sale says when the goods were sent (despatch_date).")})
+
+    def validate_payment_method(self, value):
+        if value not in PAYMENT_METHODS and not OTHER_PAYMENT.match(value):
+            raise serializers.ValidationError(_("payment_method is one of %(methods)s, or \"DIGER - \" and how.") % {"methods": ", ".join(PAYMENT_METHODS)})
+        return value
+
+    def validate(self, data):
+        method = data["payment_method"]
+        if data["payment_date"] is None and not method.startswith(UNDATED_PAYMENTS):
+            raise serializers.ValidationError({"payment_date": _("A sale paid by %(method)s needs its payment_date.") % {"method": method}})
+        if method == "ODEMEARACISI" and not data["payment_agent"]:
+            raise serializers.ValidationError({"payment_agent": _("A sale paid through an intermediary (ODEMEARACISI) names it in payment_agent.")})
+        return data
+
+
 class PaymentSerializer(serializers.Serializer):
     iban = serializers.RegexField(r"^TR\d{7}[A-Z0-9]{17}$", required=False, default="", error_messages={"invalid": _("A Turkish IBAN is TR followed by 24 characters.")})
     due_date = serializers.DateField(required=False, default=None)
@@ -215,6 +276,8 @@ class InvoicePayloadSerializer(serializers.Serializer):
     buyer = PartySerializer(required=False, allow_null=True, default=None)
     export = ExportSerializer(required=False, allow_null=True, default=None)
     payment = PaymentSerializer(required=False, allow_null=True, default=None)
+    internet_sale = InternetSaleSerializer(required=False, allow_null=True, default=None)
+    replaces_despatch = serializers.BooleanField(required=False, default=False)
     allowances = AllowanceSerializer(many=True, required=False, default=list)
     charges = AllowanceSerializer(many=True, required=False, default=list)
     lines = LineSerializer(many=True, allow_empty=False, max_length=10000)
@@ -223,10 +286,19 @@ class InvoicePayloadSerializer(serializers.Serializer):
         """GİB's rules for the profile and the type, on the invoice this payload makes (``invoices.rules``,
         which XML passes through too); a customer, but for IHRACAT (addressed to the customs)."""
         errors = {} if data["profile"] == "IHRACAT" or data["customer"] is not None else {"customer": _("This field is required.")}
+        if data["internet_sale"] is not None and data["profile"] not in INTERNET_SALE_PROFILES:
+            errors["internet_sale"] = _("An internet sale is told on an e-Arşiv invoice: EARSIVFATURA, or TEMELFATURA or TICARIFATURA to a customer who gets e-Arşiv.")
+        if data["replaces_despatch"] and data["despatches"]:
+            errors["replaces_despatch"] = _("An invoice that stands in for the despatch note refers to no despatch note (despatches).")
         errors.update(rule_errors(payload_to_invoice(data, supplier=Party(identifier=""))))
         if errors:
             raise serializers.ValidationError(errors)
         return data
+
+
+# An internet sale is e-Arşiv's (GİB's e-Arşiv report carries it); TEMELFATURA and TICARIFATURA become
+# e-Arşiv for a customer not on GİB's list (directory.routing), so they may carry one too.
+INTERNET_SALE_PROFILES = ("EARSIVFATURA", "TEMELFATURA", "TICARIFATURA")
 
 
 def _party(data: dict) -> Party:
@@ -280,6 +352,20 @@ def _reference(data: dict, type_code: str = "") -> DocumentReference:
     return DocumentReference(id=data["id"], issue_date=data["issue_date"], type_code=type_code)
 
 
+def _internet_sale(data: dict | None) -> InternetSale | None:
+    if data is None:
+        return None
+    carrier = data["carrier"]
+    return InternetSale(
+        website=data["website"],
+        payment_method=data["payment_method"],
+        payment_agent=data["payment_agent"],
+        payment_date=data["payment_date"],
+        carrier=Party(identifier=carrier.get("vkn") or carrier.get("tckn"), name=carrier["name"]),
+        despatch_date=data["despatch_date"],
+    )
+
+
 def payload_to_invoice(data: dict, *, supplier: Party) -> Invoice:
     """Invoice data from a payload already checked by ``InvoicePayloadSerializer``."""
     export, buyer = _export(data["export"]) if data["export"] else (None, _party(data["buyer"]) if data["buyer"] else None)
@@ -303,4 +389,6 @@ def payload_to_invoice(data: dict, *, supplier: Party) -> Invoice:
         + [AllowanceCharge(True, c["amount"], c["reason"]) for c in data["charges"]],
         payment_iban=(data["payment"] or {}).get("iban", ""),
         payment_due=(data["payment"] or {}).get("due_date"),
+        internet_sale=_internet_sale(data["internet_sale"]),
+        replaces_despatch=data["replaces_despatch"],
     )

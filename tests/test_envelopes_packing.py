@@ -211,7 +211,7 @@ def test_batches_keep_each_envelope_readable_by_our_validator(invoices):
 
 
 def test_one_document_too_large_for_any_envelope_is_said(invoices, tenant_a, seal_a, test_root):
-    large = sealed_invoices(tenant_a, seal_a, test_root, 1, lines=150)[0]
+    large = sealed_invoices(tenant_a, seal_a, test_root, 1, lines=400)[0]
     with pytest.raises(packing.DocumentTooLarge) as caught:
         packing.batch([*invoices, large], max_bytes=packed_size([large]))
     number = etree.fromstring(large).findtext("{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}ID")

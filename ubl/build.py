@@ -1,15 +1,49 @@
 """Invoice data → UBL-TR 1.2 XML. One function per section, each writing its elements in the order
 GİB's schema (UBL-Invoice-2.1.xsd, UBL-TR 1.2.1 package) requires; the GİB rule a line satisfies is
-named beside it."""
+named beside it.
+
+Two things UBL-TR has no element of its own for are written as Turkish integrators write them (and as
+``ubl.parse`` and the PDF, ``delivery.pdf``, read them back):
+
+- **An internet sale** (e-Arşiv, VUK General Communiqué 509; ``Invoice.internet_sale``): the web
+  address is the supplier's ``cbc:WebsiteURI``; each detail is one ``cac:AdditionalDocumentReference``
+  whose ``cbc:DocumentType`` names it and whose ``cbc:ID`` holds its value (its ``cbc:IssueDate``,
+  which the schema requires and GİB's rules keep from the future, is the invoice's own)::
+
+      INTERNET_SATIS  the web address of the sale        https://magaza.example.com.tr
+      ODEME_SEKLI     how it was paid (GİB's odemeSekli)  KREDIKARTI/BANKAKARTI, EFT/HAVALE, KAPIDAODEME,
+                                                          ODEMEARACISI, DIGER or "DIGER - <how>"
+      ODEME_ARACISI   the payment intermediary            iyzico
+      ODEME_TARIHI    the day it was paid, YYYY-MM-DD     2026-11-20
+
+  The carrier is ``cac:Delivery/cac:CarrierParty`` (its VKN or TCKN and its name; the schema's
+  required address left empty) and the despatch date ``cac:Delivery/cac:Despatch/cbc:ActualDespatchDate``.
+- **"İrsaliye yerine geçer"** (``Invoice.replaces_despatch``): the ``cbc:Note`` "İrsaliye yerine geçer.",
+  after the invoice's other notes.
+"""
 
 import base64
+import dataclasses
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
 from lxml import etree
 
-from ubl.document import AllowanceCharge, DocumentReference, Export, Invoice, Line, Party, TaxSubtotal
+from ubl.document import (
+    INTERNET_SALE,
+    PAYMENT_AGENT,
+    PAYMENT_DATE,
+    PAYMENT_METHOD,
+    REPLACES_DESPATCH,
+    AllowanceCharge,
+    DocumentReference,
+    Export,
+    Invoice,
+    Line,
+    Party,
+    TaxSubtotal,
+)
 from ubl.names import EXT, INVOICE_NS, NSMAP, SLOT_NS, cac, cbc
 from ubl.words import amount_in_words
 
@@ -67,6 +101,8 @@ def _header(root, inv: Invoice) -> None:
     _el(root, cbc("InvoiceTypeCode"), inv.type_code)  # InvoiceTypeCodeList
     for note in inv.notes:
         _el(root, cbc("Note"), note)
+    if inv.replaces_despatch and REPLACES_DESPATCH not in inv.notes:
+        _el(root, cbc("Note"), REPLACES_DESPATCH)
     _el(root, cbc("DocumentCurrencyCode"), inv.currency)  # CurrencyCodeList
     _el(root, cbc("LineCountNumeric"), str(len(inv.lines)))  # LineCountNumeric = count(cac:InvoiceLine)
 
@@ -108,6 +144,34 @@ def _xslt(root, inv: Invoice, xslt: bytes) -> None:
         filename=f"{inv.id}.xslt",
         mimeCode="application/xml",
     )
+
+
+def _internet_sale(root, inv: Invoice) -> None:
+    sale = inv.internet_sale
+    if sale is None:
+        return
+    details = ((INTERNET_SALE, sale.website), (PAYMENT_METHOD, sale.payment_method), (PAYMENT_AGENT, sale.payment_agent),
+               (PAYMENT_DATE, sale.payment_date.isoformat() if sale.payment_date else ""))
+    for kind, value in details:
+        if value:
+            ref = _el(root, cac("AdditionalDocumentReference"))
+            _el(ref, cbc("ID"), value)
+            _el(ref, cbc("IssueDate"), inv.issue_date.isoformat())  # TimeCheck: never after today
+            _el(ref, cbc("DocumentType"), kind)
+
+
+def _delivery(root, inv: Invoice) -> None:
+    sale = inv.internet_sale
+    if sale is None or not (sale.carrier or sale.despatch_date):
+        return
+    delivery = _el(root, cac("Delivery"))
+    if sale.carrier is not None:
+        carrier = _el(delivery, cac("CarrierParty"))
+        _el(_el(carrier, cac("PartyIdentification")), cbc("ID"), sale.carrier.identifier, schemeID=sale.carrier.scheme)
+        _el(_el(carrier, cac("PartyName")), cbc("Name"), sale.carrier.name)  # PartyIdentificationPartyNamePersonCheck
+        _address(carrier, sale.carrier)  # the schema requires one; the e-Arşiv report asks no address
+    if sale.despatch_date is not None:
+        _el(_el(delivery, cac("Despatch")), cbc("ActualDespatchDate"), sale.despatch_date.isoformat())
 
 
 def _signature(root, inv: Invoice) -> None:
@@ -180,7 +244,10 @@ def party_content(element, party: Party) -> None:
 
 
 def _parties(root, inv: Invoice) -> None:
-    _party(_el(root, cac("AccountingSupplierParty")), inv.supplier)
+    supplier = inv.supplier
+    if inv.internet_sale is not None and not supplier.website:
+        supplier = dataclasses.replace(supplier, website=inv.internet_sale.website)  # the sale's web address
+    _party(_el(root, cac("AccountingSupplierParty")), supplier)
     _party(_el(root, cac("AccountingCustomerParty")), inv.customer)
     if inv.buyer_customer is not None:
         _party(_el(root, cac("BuyerCustomerParty")), inv.buyer_customer)
@@ -328,8 +395,10 @@ def build_invoice(inv: Invoice, *, xslt: bytes | None = None) -> etree._Element:
     _header(root, inv)
     _references(root, inv)
     _xslt(root, inv, xslt if xslt is not None else default_xslt())
+    _internet_sale(root, inv)
     _signature(root, inv)
     _parties(root, inv)
+    _delivery(root, inv)
     _payment(root, inv)
     for ac in inv.allowances_charges:
         _allowance_charge(root, ac, inv.currency)

@@ -12,6 +12,13 @@ from decimal import Decimal
 PROFILES = ("TEMELFATURA", "TICARIFATURA", "EARSIVFATURA", "IHRACAT", "KAMU")
 INVOICE_TYPES = ("SATIS", "IADE", "TEVKIFAT", "TEVKIFATIADE", "ISTISNA", "OZELMATRAH", "IHRACKAYITLI")
 KDV = "0015"  # GİB's tax type code for KDV (VAT)
+# How an internet sale was paid: the odemeSekli values of GİB's e-Arşiv report ("DIGER - <how>" too).
+PAYMENT_METHODS = ("KREDIKARTI/BANKAKARTI", "EFT/HAVALE", "KAPIDAODEME", "ODEMEARACISI", "DIGER")
+# An internet sale's details travel as cac:AdditionalDocumentReference entries of these DocumentTypes
+# (the convention is in ubl.build's docstring).
+INTERNET_SALE, PAYMENT_METHOD, PAYMENT_AGENT, PAYMENT_DATE = "INTERNET_SATIS", "ODEME_SEKLI", "ODEME_ARACISI", "ODEME_TARIHI"
+# The note that makes an invoice stand in for the despatch note (VUK art. 230: the invoice goes with the goods).
+REPLACES_DESPATCH = "İrsaliye yerine geçer."
 
 
 @dataclass
@@ -132,6 +139,20 @@ class Export:
 
 
 @dataclass
+class InternetSale:
+    """An e-Arşiv invoice of a sale made on the internet (VUK General Communiqué 509): what GİB's
+    e-Arşiv report asks of it. ``ubl.build`` writes it as ``cac:AdditionalDocumentReference`` entries
+    and ``cac:Delivery``."""
+
+    website: str  # where the sale was made; also the supplier's cbc:WebsiteURI
+    payment_method: str  # one of PAYMENT_METHODS, or "DIGER - <how>"
+    payment_agent: str = ""  # the payment intermediary (iyzico, PayTR, ...)
+    payment_date: datetime.date | None = None
+    carrier: Party | None = None  # who carries the goods: identifier (VKN/TCKN) and name
+    despatch_date: datetime.date | None = None
+
+
+@dataclass
 class Totals:
     line_extension: Decimal = Decimal("0")
     tax_exclusive: Decimal = Decimal("0")
@@ -179,6 +200,8 @@ class Invoice:
     tax_representative: Party | None = None  # YOLCUBERABERFATURA: the intermediary (ARACIKURUMVKN)
     payment_iban: str = ""
     payment_due: datetime.date | None = None
+    internet_sale: InternetSale | None = None
+    replaces_despatch: bool = False  # the invoice carries the REPLACES_DESPATCH note
     # Computed by totals.compute(); filled by the parser from the XML.
     tax_subtotals: list[TaxSubtotal] = field(default_factory=list)
     withholding_subtotals: list[TaxSubtotal] = field(default_factory=list)

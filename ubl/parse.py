@@ -10,11 +10,17 @@ from lxml import etree
 
 from integrator.errors import DomainError
 from ubl.document import (
+    INTERNET_SALE,
     KDV,
+    PAYMENT_AGENT,
+    PAYMENT_DATE,
+    PAYMENT_METHOD,
+    REPLACES_DESPATCH,
     Address,
     AllowanceCharge,
     DocumentReference,
     Export,
+    InternetSale,
     Invoice,
     Line,
     Party,
@@ -218,6 +224,50 @@ def _export(root) -> Export | None:
     )
 
 
+def says_replaces_despatch(note: str) -> bool:
+    """Whether a cbc:Note is "İrsaliye yerine geçer." however it is cased, dotted or spelt in ASCII."""
+    return _folded(note).rstrip(". ") == _folded(REPLACES_DESPATCH).rstrip(". ")
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.translate(_ASCII).lower().split())
+
+
+_ASCII = str.maketrans("çğıİöşüÇĞÖŞÜ", "cgiIosuCGOSU")
+
+
+def _details(root) -> dict[str, str]:
+    """The internet sale's cac:AdditionalDocumentReference entries, by cbc:DocumentType (ubl.build)."""
+    kinds = (INTERNET_SALE, PAYMENT_METHOD, PAYMENT_AGENT, PAYMENT_DATE)
+    details: dict[str, str] = {}
+    for ref in root.findall("cac:AdditionalDocumentReference", NS):
+        kind = _text(ref, "cbc:DocumentType").upper()
+        if kind in kinds:
+            details.setdefault(kind, _text(ref, "cbc:ID"))
+    return details
+
+
+def _internet_sale(root) -> InternetSale | None:
+    details = _details(root)
+    if INTERNET_SALE not in details:
+        return None
+    carrier = root.find("cac:Delivery/cac:CarrierParty", NS)
+    date = details.get(PAYMENT_DATE, "")
+    try:
+        paid = datetime.date.fromisoformat(date) if date else None
+    except ValueError:
+        raise ParseError(_("%(path)s: %(text)r is not a date or time (%(form)s)"), path="ODEME_TARIHI", text=date, form="YYYY-MM-DD") from None
+    return InternetSale(
+        website=details[INTERNET_SALE],
+        payment_method=details.get(PAYMENT_METHOD, ""),
+        payment_agent=details.get(PAYMENT_AGENT, ""),
+        payment_date=paid,
+        carrier=None if carrier is None else Party(identifier=_text(carrier, "cac:PartyIdentification/cbc:ID"),
+                                                   name=_text(carrier, "cac:PartyName/cbc:Name")),
+        despatch_date=_date(root, "cac:Delivery/cac:Despatch/cbc:ActualDespatchDate"),
+    )
+
+
 def embedded_xslt(root) -> bytes | None:
     """The display XSLT the invoice carries, if any."""
     for ref in root.findall("cac:AdditionalDocumentReference", NS):
@@ -243,7 +293,7 @@ def parse_invoice(root: etree._Element) -> Invoice:
         issue_time=_time(root, "cbc:IssueTime"),
         currency=_text(root, "cbc:DocumentCurrencyCode"),
         exchange_rate=_decimal(rate, "cbc:CalculationRate") if rate is not None else None,
-        notes=[(n.text or "") for n in root.findall("cbc:Note", NS)],
+        notes=[(n.text or "") for n in root.findall("cbc:Note", NS) if not says_replaces_despatch(n.text or "")],
         order=_order(root),
         despatches=[_reference(r) for r in root.findall("cac:DespatchDocumentReference", NS)],
         billing_references=[_reference(r) for r in root.findall("cac:BillingReference/cac:InvoiceDocumentReference", NS)],
@@ -259,6 +309,8 @@ def parse_invoice(root: etree._Element) -> Invoice:
     inv.export = _export(root)
     representative = root.find("cac:TaxRepresentativeParty", NS)
     inv.tax_representative = _party(representative) if representative is not None else None
+    inv.replaces_despatch = any(says_replaces_despatch(n.text or "") for n in root.findall("cbc:Note", NS))
+    inv.internet_sale = _internet_sale(root)
     if inv.type_code == "OZELMATRAH":  # the KDV base the law sets travels as the KDV's taxable amount
         for line in inv.lines:
             line.special_base = next((t.taxable for t in line.taxes if t.code == KDV), None)
