@@ -31,12 +31,14 @@ run: install run-packages
 	HOST=$(HOST) honcho --procfile Procfile start --port $(PORT)
 
 # Debian's packages, installed with apt-get when missing (as root; otherwise the command is named).
-# The platform draws PDFs with weasyprint, which needs Pango, and Debian's DejaVu fonts (every Turkish
-# letter). The tests also use SoftHSM2 (a PKCS#11 token), xmlsec1 (an independent signature check),
+# The platform draws PDFs with weasyprint, which needs Pango and HarfBuzz's subsetter (without it
+# weasyprint subsets fonts with fontTools, about 250 ms more a PDF), and Debian's DejaVu fonts (every
+# Turkish letter). The tests also use SoftHSM2 (a PKCS#11 token), xmlsec1 (an independent signature check),
 # gettext (the translation catalogue checked against the texts the code marks), poppler's pdftotext
-# and pdftoppm (reading the PDFs back) and zbar's zbarimg (reading their karekod).
-RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
-TEST_PACKAGES := $(RUN_PACKAGES) softhsm2 xmlsec1 gettext poppler-utils zbar-tools
+# and pdftoppm (reading the PDFs back), zbar's zbarimg (reading their karekod) and Chromium (the
+# portal's pages in a real browser, driven by Playwright; never a browser download).
+RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+TEST_PACKAGES := $(RUN_PACKAGES) softhsm2 xmlsec1 gettext poppler-utils zbar-tools chromium
 define apt_install
 	@missing=""; for package in $(1); do dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
 	if [ -n "$$missing" ]; then \
