@@ -121,4 +121,5 @@ class ExportZipApi(APIView):
 
 def audit(request, export: Export, action: str) -> None:
     request_event(request, tenant=export.tenant, action=action, subject=("export", export.id),
-                  detail=f"{export.period_from.isoformat()}…{export.period_to.isoformat()}")
+                  detail=f"{export.period_from.isoformat()}…{export.period_to.isoformat()}" if export.period_from
+                  else f"{export.described()}, {export.contents}")
