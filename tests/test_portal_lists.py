@@ -245,3 +245,18 @@ def test_a_download_too_large_to_tick_is_refused(client_a, tenant_a):
     response = client_a.post(reverse("portal:list-download", args=[tenant_a.identifier]), {"uuid": many, "direction": "out",
                                                                                             "contents": "xml"}, follow=True)
     assert "En çok 500 fatura" in response.content.decode() and not Export.objects.exists()
+
+
+def test_an_erp_asks_the_api_for_the_xml_of_some_invoices(client, tenant_a, tenant_b, django_capture_on_commit_callbacks):
+    from tests.test_api_invoices import auth, key
+
+    mine, theirs = sealed(tenant_a, "AAA2026000000001"), sealed(tenant_b, "BBB2026000000001")
+    raw = key(tenant_a)
+    with eager(), django_capture_on_commit_callbacks(execute=True):
+        asked = client.post("/api/v1/exports", {"uuids": [str(mine.uuid), str(theirs.uuid)], "direction": "out", "contents": "xml"},
+                            content_type="application/json", **auth(raw))
+    assert asked.status_code == 202 and asked.json()["contents"] == "xml"
+    export = Export.objects.get(id=asked.json()["id"])
+    assert (export.state, export.total) == (Export.State.READY, 1)
+    nothing = client.post("/api/v1/exports", {"contents": "pdf"}, content_type="application/json", **auth(raw))
+    assert nothing.status_code == 400 and "uuids" in nothing.content.decode()
