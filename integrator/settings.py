@@ -208,6 +208,7 @@ CELERY_BEAT_SCHEDULE["archive-verify-sample"] = {"task": "archive.tasks.archive_
 CELERY_BEAT_SCHEDULE["archive-verify-full"] = {"task": "archive.tasks.archive_verify_full", "schedule": crontab(minute=10, hour=2, day_of_week="sun")}
 CELERY_BEAT_SCHEDULE["exports-sweep"] = {"task": "exports.tasks.exports_sweep", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["exports-expire"] = {"task": "exports.tasks.exports_expire", "schedule": crontab(minute=20, hour=4)}
+CELERY_BEAT_SCHEDULE["seals-warn"] = {"task": "signing.tasks.seals_warn", "schedule": crontab(minute=0, hour=9)}  # Istanbul's 09:00
 
 # --- GİB's package (XSDs, schematron, XSLT): installed, never committed ---------------------
 # `manage.py gib_package install [PATH]` installs from PATH, or from this default location.
