@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "envelopes",
     "exports",
     "delivery",
+    "earsiv",
     "signing",
     "archive",
     "pipeline",

@@ -16,7 +16,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FLOORS = ["integrator", "schematron", "ubl", "directory", "tenants", "signing", "archive", "invoices", "envelopes", "exports", "delivery", "pipeline", "gibhub", "smsgateway", "demo"]
+FLOORS = ["integrator", "schematron", "ubl", "directory", "tenants", "signing", "archive", "invoices", "envelopes", "exports", "delivery", "earsiv", "pipeline", "gibhub", "smsgateway", "demo"]
 DOORS = {"views", "apis", "urls", "admin", "templatetags", "management"}  # a module of an app by these names
 ROOF = {"integrator.urls", "integrator.celery", "integrator.settings", "integrator.wsgi", "integrator.asgi", "integrator.health",
         "integrator.middleware"}
