@@ -4,10 +4,15 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 
 from invoices.models import Invoice
 from invoices.status import Status
+from signing import pki
+from tests.clock import NOW
 from tests.exchange_fixtures import today_payload
+from tests.gib import GIB
 from tests.invoice_payloads import PERSON
 
 INVOICES = "/api/v1/invoices"
@@ -29,3 +34,22 @@ def issue(client, key: str, type_: str = "SATIS", **extra) -> Invoice:
 
 def post(client, key: str, path: str, body: dict):
     return client.post(path, json.dumps(body), content_type="application/json", **auth(key))
+
+
+def xmllint_schema(xml: bytes, tmp_path) -> subprocess.CompletedProcess:
+    """Debian's xmllint, an independent validator, on the report against GİB's EArsiv.xsd."""
+    assert shutil.which("xmllint"), "the tests need Debian's libxml2-utils (make test installs it)"
+    path = tmp_path / "report.xml"
+    path.write_bytes(xml)
+    return subprocess.run(["xmllint", "--noout", "--nonet", "--schema", str(GIB / "earsiv" / "EArsiv.xsd"), str(path)],
+                          capture_output=True, text=True)
+
+
+def xmlsec1_verify(xml: bytes, root: pki.Issued, tmp_path, name: str = "report.xml") -> subprocess.CompletedProcess:
+    """Debian's xmlsec1, an independent XMLDSig implementation, on the signed report (trusting *root*)."""
+    assert shutil.which("xmlsec1"), "the tests need Debian's xmlsec1 (make test installs it)"
+    (tmp_path / name).write_bytes(xml)
+    (tmp_path / "root.pem").write_bytes(pki.pem(root.certificate))
+    return subprocess.run(["xmlsec1", "--verify", "--trusted-pem", str(tmp_path / "root.pem"), "--id-attr:Id", "SignedProperties",
+                           "--id-attr:Id", "KeyInfo", "--verification-gmt-time", f"{NOW:%Y-%m-%d %H:%M:%S}", str(tmp_path / name)],
+                          capture_output=True, text=True)
