@@ -84,6 +84,7 @@ class Report(models.Model):
     gib_code = models.CharField(_("GİB's code"), max_length=20, blank=True)
     gib_text = models.TextField(_("GİB's text"), blank=True)
     tries = models.PositiveSmallIntegerField(_("tries"), default=0)
+    polls = models.PositiveSmallIntegerField(_("polls"), default=0)
     invoices = models.PositiveIntegerField(_("invoices"), default=0)
     cancellations = models.PositiveIntegerField(_("cancellations"), default=0)
     objections = models.PositiveIntegerField(_("objections"), default=0)
@@ -94,6 +95,8 @@ class Report(models.Model):
     created_at = models.DateTimeField(_("built at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    flagged_at = models.DateTimeField(_("flagged at"), null=True, blank=True,
+                                      help_text=_("When the tenant was told (webhook) that it failed for good or is late."))
     next_at = models.DateTimeField(_("next step at"), null=True, blank=True,
                                    help_text=_("When it is to be sent or polled next; a worker's claim moves it forward."))
 

@@ -211,6 +211,14 @@ def report_seal(*, tenant: Tenant, xml: bytes, now: dt.datetime | None = None) -
     return xades.sign_report(xml, key, signing_time=moment, timestamper=timestamper())
 
 
+def soap_seal(*, tenant: Tenant, envelope, now: dt.datetime | None = None):
+    """Sign a SOAP call to GİB's e-Arşiv service for *tenant* (WS-Security) with the seal that seals its reports."""
+    from signing.wssecurity import wsse_sign
+
+    key = key_for(seal_for(tenant=tenant))
+    return wsse_sign(envelope, key, now=now or timezone.now())
+
+
 def timestamper() -> xades.Timestamper:
     """The configured TSA as a function from a digest to a verified token."""
     from signing import timestamp

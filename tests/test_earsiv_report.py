@@ -23,6 +23,7 @@ from invoices.models import Invoice
 from invoices.status import Status
 from invoices.steps import invoice_seal, invoice_validate
 from schematron.earsiv import validate_report
+from signing.verify import verify
 from tests.clock import ISTANBUL, TODAY
 from tests.delivery_fixtures import earsiv  # noqa: F401  (fixture)
 from tests.earsiv_fixtures import INVOICES, auth, issue, xmllint_schema, xmlsec1_verify
@@ -67,6 +68,8 @@ def test_a_day_with_several_types_a_cancellation_and_an_objection_makes_one_vali
     verified = xmlsec1_verify(signed, test_root, tmp_path)
     assert verified.returncode == 0, verified.stderr
     assert "SignedInfo References (ok/all): 3/3" in verified.stderr
+    ours = verify(signed, report_seal=True)
+    assert ours.valid and ours.identifier == tenant_a.identifier and ours.timestamp_time is not None, ours.failed
 
     root = etree.fromstring(signed)
     assert root.find("e:baslik/ds:Signature", E) is not None  # enveloped, inside baslik
