@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -42,7 +43,7 @@ class Header:
 class IssuedInvoice:
     number: str
     uuid: str
-    signed: bytes  # the archived sealed document
+    read: Callable[[], bytes]  # the archived sealed document, read when its turn comes (a day's are not held at once)
     url: str = ""  # where the buyer sees it (the buyer's link)
 
 
@@ -77,7 +78,7 @@ def _identified(parent, identifier: str) -> None:
     _e(parent, "vkn" if len(identifier) == 10 else "tckn", identifier)
 
 
-def build_report(header: Header, invoices: list[IssuedInvoice], cancelled: list[Cancelled], objected: list[Objected]) -> bytes:
+def build_report(header: Header, invoices: Iterable[IssuedInvoice], cancelled: Iterable[Cancelled], objected: Iterable[Objected]) -> bytes:
     root = etree.Element(f"{{{NS}}}eArsivRaporu", nsmap={None: NS})
     _header(root, header)
     for invoice in invoices:
@@ -111,18 +112,19 @@ def _header(root, header: Header) -> None:
 def read_signed(signed: bytes) -> tuple[UblInvoice, str]:
     """The sealed invoice as data, and its seal's SigningTime."""
     root = etree.fromstring(signed, _PARSER)
-    return ubl_parse.parse_invoice(root), root.findtext(XADES_SIGNING_TIME) or ""
+    return ubl_parse.parse_summary(root), root.findtext(XADES_SIGNING_TIME) or ""
 
 
 def _invoice(root, issued: IssuedInvoice) -> None:
-    document, signed_at = read_signed(issued.signed)
+    signed = issued.read()
+    document, signed_at = read_signed(signed)
     element = _e(root, "fatura")
     _e(element, "faturaNo", issued.number)
     _e(element, "faturaUUID", issued.uuid.upper())
     _e(element, "faturaTip", document.type_code)
     _e(element, "gonderimSekli", "ELEKTRONIK")
     _e(element, "dosyaAdi", f"{issued.uuid.upper()}.xml")
-    _e(element, "ozetDeger", hashlib.md5(issued.signed).hexdigest().upper())  # noqa: S324 (GİB's choice, not ours)
+    _e(element, "ozetDeger", hashlib.md5(signed).hexdigest().upper())  # noqa: S324 (GİB's choice, not ours)
     _e(element, "duzenlenmeTarihi", document.issue_date.isoformat())
     _e(element, "duzenlenmeZamani", (document.issue_time or dt.time()).strftime("%H:%M:%S"))
     totals = document.totals

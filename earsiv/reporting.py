@@ -120,7 +120,7 @@ def report_xml(report: Report) -> bytes:
     urls = _links(invoices)
     header = Header(taxpayer=report.tenant.identifier, preparer=settings.INTEGRATOR_VKN, number=str(report.number).upper(),
                     day=report.day, part=report.part)
-    issued = [IssuedInvoice(number=i.number, uuid=str(i.uuid), signed=document_bytes(i.document), url=urls[i.id]) for i in invoices]
+    issued = (IssuedInvoice(number=i.number, uuid=str(i.uuid), read=lambda d=i.document: document_bytes(d), url=urls[i.id]) for i in invoices)
     cancelled = [Cancelled(number=item.invoice.number, day=item.cancellation.day, amount=item.invoice.payable_amount)
                  for item in items if item.kind == Item.Kind.CANCELLATION]
     objected = [Objected(number=item.invoice.number, method=item.objection.method, document_number=item.objection.document_number,

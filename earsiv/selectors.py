@@ -27,3 +27,13 @@ def reports_of(*, tenant: Tenant) -> QuerySet[Report]:
 
 def report_get(*, tenant: Tenant, number) -> Report | None:
     return Report.objects.filter(tenant=tenant, number=number).select_related("document").first()
+
+
+def reports_needing_attention(*, tenant: Tenant, now) -> dict[str, list[Report]]:
+    """The tenant's reports a person must look at: failed ones nothing corrects, and late ones
+    (not done by the end of the day ``EARSIV_REPORT_DEADLINE_DAYS`` after their day)."""
+    from earsiv.sending import deadline_of
+
+    failed = list(Report.objects.filter(tenant=tenant, state=Report.State.FAILED, corrections__isnull=True).order_by("-day", "part"))
+    open_ = Report.objects.filter(tenant=tenant).exclude(state__in=[Report.State.DONE, Report.State.FAILED]).order_by("day", "part")
+    return {"failed": failed, "late": [report for report in open_ if deadline_of(report.day) <= now]}

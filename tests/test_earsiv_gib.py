@@ -203,3 +203,22 @@ def test_the_hub_can_be_told_from_the_command_line(hub):
     from gibhub.models import ForcedCode
 
     assert ForcedCode.objects.get().remaining == 2
+
+
+def test_the_dashboard_shows_a_failed_report_nothing_corrects(client, hub, tenant_a, settings, user_a):
+    settings.EARSIV_CORRECTIONS = 0
+    webhook_create(tenant=tenant_a, url="https://erp.example.com.tr/hooks", events=["earsiv.report_failed"])
+    issue(client, hub)
+    (report,) = day_report(tenant=tenant_a, day=istanbul_today())
+    hub_force_earsiv(code=50)
+    assert to_done(report).state == Report.State.FAILED
+    assert not Report.objects.filter(corrects=report).exists()  # no corrections allowed: a person must look
+    assert WebhookDelivery.objects.get(event="earsiv.report_failed").payload["data"]["code"] == "50"
+
+    client.force_login(user_a)
+    page = client.get(f"/t/{tenant_a.identifier}/").content.decode()  # the portal speaks Turkish first
+    assert "1 e-Arşiv raporu GİB" in page and "başarısız oldu: birinin bakması gerekiyor" in page
+    reports = client.get(f"/t/{tenant_a.identifier}/earsiv/").content.decode()
+    assert str(report.number) in reports and "50" in reports
+    download = client.get(f"/t/{tenant_a.identifier}/earsiv/{report.number}/xml/")
+    assert download.status_code == 200 and b"eArsivRaporu" in download.content
