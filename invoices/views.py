@@ -23,6 +23,7 @@ from archive.audit import request_event
 from archive.models import Event
 from delivery import services as delivery_services
 from delivery.forms import DeliveryForm
+from earsiv.views import invoice_panel
 from exports.forms import DownloadForm
 from integrator.errors import DomainError
 from invoices import documents, selectors
@@ -162,7 +163,7 @@ def invoice_detail(request, identifier: str, direction: str, uuid):
         request, membership, invoice=invoice, history=invoice.status_changes.all(), answer=state,
         can_answer=state.open and membership.can(Permission.RESPOND), answer_form=AnswerForm(),
         customer_may_answer=invoice.direction == Invoice.Direction.OUTGOING and needs_answer(invoice.profile) and not invoice.answer,
-        **_delivery(membership, invoice),
+        **_delivery(membership, invoice), **invoice_panel(membership, invoice),
     )
     invoice_event(request, invoice, Event.Action.VIEWED)
     return render(request, "portal/invoices/detail.html", context)

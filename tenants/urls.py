@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from delivery import views as delivery_views
+from earsiv import views as earsiv_views
 from exports import views as export_views
 from invoices import views as invoice_views
 from tenants import views
@@ -43,6 +44,10 @@ urlpatterns = [
     path(INVOICE + "pdf/", delivery_views.invoice_pdf, name="invoice-pdf"),
     path("t/<str:identifier>/invoices/out/<uuid:uuid>/deliver/", delivery_views.invoice_deliver, name="invoice-deliver"),
     path("t/<str:identifier>/invoices/out/<uuid:uuid>/link/revoke/", delivery_views.invoice_link_revoke, name="invoice-link-revoke"),
+    path("t/<str:identifier>/invoices/out/<uuid:uuid>/cancel/", earsiv_views.cancel, name="invoice-cancel"),
+    path("t/<str:identifier>/invoices/out/<uuid:uuid>/objection/", earsiv_views.objection, name="invoice-objection"),
+    path("t/<str:identifier>/earsiv/", earsiv_views.reports, name="earsiv-reports"),
+    path("t/<str:identifier>/earsiv/<uuid:number>/xml/", earsiv_views.report_xml, name="earsiv-report-xml"),
     path(INVOICE + "response/xml/", invoice_views.invoice_xml, {"document": "response"}, name="invoice-response-xml"),
     path(INVOICE + "response/view/", invoice_views.invoice_view, {"document": "response"}, name="invoice-response-view"),
     path("t/<str:identifier>/invoices/in/<uuid:uuid>/answer/", invoice_views.invoice_answer, name="invoice-answer"),
