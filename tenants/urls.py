@@ -1,4 +1,4 @@
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from delivery import views as delivery_views
 from exports import views as export_views
@@ -32,6 +32,7 @@ urlpatterns = [
     path("t/<str:identifier>/search/", invoice_views.search, name="search"),
     path("t/<str:identifier>/move-in/", invoice_views.move_in, name="move-in"),
     path("t/<str:identifier>/exports/", export_views.exports_page, name="exports"),
+    path("t/<str:identifier>/uploads/", include("uploads.urls")),
     path("t/<str:identifier>/delivery/", delivery_views.preferences, name="delivery-preferences"),
     path("t/<str:identifier>/exports/<int:export_id>/status/", export_views.export_status, name="export-status"),
     path("t/<str:identifier>/exports/<int:export_id>/download/", export_views.export_download, name="export-download"),
