@@ -343,6 +343,8 @@ API_RATE = env_str("API_RATE", "1200/min")
 # The largest body the API reads (an invoice's XML, a payload): larger ones get 413 unread.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", UBL_VALIDATION_MAX_BYTES, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+# Files one portal form may send (the bulk upload's many XML files; more go in a ZIP); Django's default is 100.
+DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 API_UNAUDITED_PATHS = ["/api/schema/", "/api/docs/"]
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.api_auth.ApiKeyAuthentication"],

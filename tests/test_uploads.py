@@ -234,6 +234,48 @@ def test_a_sheet_invoice_that_does_not_pass_is_refused_beside_its_field(clerk_a,
     assert "#3" in files[1].name
 
 
+def _sheet(client, tenant, *rows: dict) -> bytes:
+    """The portal's template with *rows* (over its example row) in place of the example."""
+    book = load_workbook(io.BytesIO(client.get(reverse("portal:upload-template", args=[tenant.identifier])).content))
+    sheet = book.active
+    keys = [cell.value.rsplit("[", 1)[1].rstrip("]") for cell in sheet[1]]
+    example = {key: cell.value for key, cell in zip(keys, sheet[2])}
+    sheet.delete_rows(2)
+    for row in rows:
+        sheet.append([{**example, **row}.get(key, "") for key in keys])
+    filled = io.BytesIO()
+    book.save(filled)
+    return filled.getvalue()
+
+
+def test_a_sheet_with_ettns_sent_again_issues_nothing_new(clerk_a, tenant_a):
+    ettn = "5B0F2C1E-7A44-4E2B-9C3D-2F1A0B9C8D7E"
+    data = _sheet(clerk_a, tenant_a, {"invoice_key": "1", "ettn": ettn.lower()}, {"invoice_key": "2", "ettn": "yok"})
+    send(clerk_a, tenant_a, ("s.xlsx", data))
+    first, bad = UploadFile.objects.filter(upload=last_upload(tenant_a)).order_by("position")
+    assert first.state == "issued" and first.uuid == ettn and str(Invoice.objects.get(tenant=tenant_a).uuid).upper() == ettn
+    assert bad.state == "refused" and bad.errors[0]["rule"] == "ettn_invalid"
+    assert "yok" in bad.errors[0]["message_tr"] and bad.errors[0]["message_tr"] != bad.errors[0]["message_en"]
+    send(clerk_a, tenant_a, ("s.xlsx", data))
+    again = UploadFile.objects.filter(upload=last_upload(tenant_a)).order_by("position").first()
+    assert again.state == "refused" and again.duplicate and Invoice.objects.filter(tenant=tenant_a).count() == 1
+
+
+def test_a_reason_is_kept_in_turkish_and_in_english(clerk_a, tenant_a, tenant_b):
+    send(clerk_a, tenant_a, ("s.xlsx", _sheet(clerk_a, tenant_a, {"invoice_key": "1", "line_kdv_rate": "250"})),
+         ("b.xml", ubl_file(tenant_b, 1)))
+    sheet, other = UploadFile.objects.filter(upload=last_upload(tenant_a)).order_by("position")
+    for file, rule in ((sheet, "payload_invalid"), (other, "supplier_mismatch")):
+        (error,) = file.errors
+        assert error["rule"] == rule and error["message_tr"] != error["message_en"], error
+    assert "100" in sheet.errors[0]["message_en"] and "lines" in sheet.errors[0]["message_en"]
+
+
+def test_many_files_go_in_one_request(clerk_a, tenant_a):
+    answer = send(clerk_a, tenant_a, *[(f"{n}.xml", b"") for n in range(150)])  # more than Django's default 100
+    assert answer.status_code == 302 and last_upload(tenant_a).total == 150
+
+
 # --- progress, the report, and a run that dies ---------------------------------------------------
 
 

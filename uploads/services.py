@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid as uuidlib
 from collections.abc import Callable, Iterable, Iterator
 
 from django.db import transaction
@@ -52,6 +53,11 @@ class UploadTooLarge(DomainError):
     message = _("At most %(limit)s invoices can be uploaded at once; send the rest in another upload.")
 
 
+class EttnInvalid(DomainError):
+    code = "ettn_invalid"
+    message = _("The ETTN %(value)s is not a UUID.")
+
+
 class Refused(Exception):
     """A file refused, with its reasons (as ``ValidationIssue.as_dict`` keeps them, both languages)."""
 
@@ -73,10 +79,28 @@ def _worded(rule: str, turkish: str, english: str) -> dict:
     return {"layer": "upload", "rule": rule, "message_tr": turkish, "message_en": english, "xpath": None, "line": None}
 
 
-def _domain_reason(exc: DomainError) -> dict:
+def _text(exc: DomainError) -> str:
     if isinstance(exc, PayloadInvalid):
-        return reason(exc.code, lambda: f"{exc} " + "; ".join(f"{field}: {_flat(message)}" for field, message in exc.errors.items()))
-    return reason(exc.code, lambda: exc)
+        return f"{exc} " + "; ".join(f"{field}: {_flat(message)}" for field, message in exc.errors.items())
+    return str(exc)
+
+
+def _step(make: Callable):
+    """What *make* returns; a DomainError it raises refuses the file, worded in both languages by
+    making it again in each (the checks word their reasons as they find them, in the language then active)."""
+    try:
+        return make()
+    except DomainError as exc:
+        worded = {}
+        for language in ("tr", "en"):
+            with translation.override(language):
+                try:
+                    make()
+                except DomainError as again:
+                    worded[language] = _text(again)
+                else:  # the same check of the same bytes: not expected to pass the second time
+                    worded[language] = _text(exc)
+        raise Refused([_worded(exc.code, worded["tr"], worded["en"])]) from None
 
 
 def _flat(message) -> str:
@@ -127,27 +151,33 @@ def _files(sources: list[tuple[str, bytes]]) -> Iterator[tuple[str, str, bytes |
 
 
 def _zip(name: str, data: bytes) -> Iterator[tuple]:
-    english: dict[str, str] | None = None
+    worded: dict[str, dict[str, str]] | None = None
     try:
-        with translation.override("tr"):
-            found = zips.entries(data, max_entries=MAX_FILES)
-            for entry in found:
-                inside = f"{name}/{entry.name}"
-                if entry.data is None:
-                    english = _english_refusals(data) if english is None else english
-                    yield inside, UploadFile.Kind.XML, None, None, _worded("zip_entry_refused", entry.refused, english.get(entry.name, entry.refused))
-                elif not entry.data:
-                    yield inside, UploadFile.Kind.XML, None, None, reason("empty", lambda: _("The file is empty."))
-                else:
-                    yield inside, UploadFile.Kind.XML, entry.data, None, None
+        for entry in zips.entries(data, max_entries=MAX_FILES):
+            inside = f"{name}/{entry.name}"
+            if entry.data is None:
+                worded = _refusals(data) if worded is None else worded
+                texts = worded.get(entry.name, {})
+                yield inside, UploadFile.Kind.XML, None, None, _worded("zip_entry_refused", texts.get("tr", entry.refused),
+                                                                       texts.get("en", entry.refused))
+            elif not entry.data:
+                yield inside, UploadFile.Kind.XML, None, None, reason("empty", lambda: _("The file is empty."))
+            else:
+                yield inside, UploadFile.Kind.XML, entry.data, None, None
     except zips.ZipRefused:
         yield name, UploadFile.Kind.XML, None, None, reason(zips.ZipRefused.code, lambda: _zip_refusal(data))
 
 
-def _english_refusals(data: bytes) -> dict[str, str]:
-    """The entries the ZIP refuses, with their reasons in English (read again: rarely needed, and bounded as the first read)."""
-    with translation.override("en"):
-        return {entry.name: entry.refused for entry in zips.entries(data, max_entries=MAX_FILES) if entry.data is None}
+def _refusals(data: bytes) -> dict[str, dict[str, str]]:
+    """The entries the ZIP refuses, with their reasons in Turkish and English (the ZIP read again in
+    each language: only when an entry is refused, and bounded as the first read)."""
+    worded: dict[str, dict[str, str]] = {}
+    for language in ("tr", "en"):
+        with translation.override(language):
+            for entry in zips.entries(data, max_entries=MAX_FILES):
+                if entry.data is None:
+                    worded.setdefault(entry.name, {})[language] = entry.refused
+    return worded
 
 
 def _zip_refusal(data: bytes) -> str:
@@ -235,8 +265,6 @@ def file_process(*, upload: Upload, file: UploadFile) -> UploadFile:
         _refuse(file, Refused([reason("duplicate", lambda exc=exc: exc)], duplicate=True, uuid=exc.params["uuid"]))
     except Refused as refused:
         _refuse(file, refused)
-    except DomainError as exc:
-        _refuse(file, Refused([_domain_reason(exc)]))
     except Exception as exc:  # a file that breaks something below refuses itself, not the upload
         logger.exception("upload %s: file %s (%s) failed", upload.id, file.id, file.name)
         kind = type(exc).__name__
@@ -252,19 +280,32 @@ def _refuse(file: UploadFile, refused: Refused) -> None:
 def _checked(tenant: Tenant, file: UploadFile):
     """The draft of a file that passes every check, ready to issue; Refused otherwise."""
     if file.kind == UploadFile.Kind.SHEET:
-        draft = draft_from_payload(tenant=tenant, data=file.payload)
+        data = {**file.payload}
+        ettn = data.pop(sheets.ETTN, "")
+        draft = _step(lambda: draft_from_payload(tenant=tenant, data=data))
+        if ettn:
+            draft.document.uuid = _step(lambda: ettn_of(ettn))
     else:
         xml = bytes(file.data)
         report = validate(xml)  # as it came: the rule, XPath and line point into the person's file
         if not report.valid:
             raise Refused([issue.as_dict() for issue in report.errors])
-        draft = draft_from_xml(tenant=tenant, xml=xml)
-        if Invoice.objects.filter(tenant=tenant, direction=Invoice.Direction.OUTGOING, uuid=draft.document.uuid).exists():
-            raise DuplicateEttn(uuid=draft.document.uuid)
+        draft = _step(lambda: draft_from_xml(tenant=tenant, xml=xml))
+    ettn = draft.document.uuid  # a sheet's invoice without one gets its own when it is issued
+    if ettn and Invoice.objects.filter(tenant=tenant, direction=Invoice.Direction.OUTGOING, uuid=ettn).exists():
+        raise DuplicateEttn(uuid=draft.document.uuid)
     preview = draft_preview(draft=draft)  # as it will be issued: numbered here, perhaps routed to e-Arşiv
     if not preview.valid:
         raise Refused([issue.as_dict() for issue in preview.errors])
     return draft
+
+
+def ettn_of(value: str) -> str:
+    """A sheet's ETTN, as the documents write it."""
+    try:
+        return str(uuidlib.UUID(value)).upper()
+    except ValueError:
+        raise EttnInvalid(value=value) from None
 
 
 # --- reading it --------------------------------------------------------------------------------

@@ -22,10 +22,12 @@ from openpyxl.utils import get_column_letter
 from integrator.errors import DomainError
 
 KEY = "invoice_key"
+ETTN = "ettn"  # optional: given, the invoice keeps it, so a sheet sent again issues nothing new
 # (key, label): the invoice's columns, then the line's. A customer is a VKN (10 digits) with its
 # title, or a TCKN (11 digits) with a first and a last name.
 INVOICE_COLUMNS = [
     (KEY, _("Invoice key")),
+    (ETTN, _("ETTN (optional)")),
     ("profile", _("Profile")),
     ("type", _("Type")),
     ("issue_date", _("Issue date")),
@@ -158,7 +160,7 @@ def _invoice(first: dict, rows: list[dict]) -> dict:
     customer["address"] = _given({"street": first.get("customer_street", ""), "district": first.get("customer_district", ""),
                                   "city": first.get("customer_city", "")})
     payload = _given({
-        "profile": first.get("profile", ""), "type": first.get("type", "") or "SATIS", "issue_date": first.get("issue_date", ""),
+        ETTN: first.get(ETTN, ""), "profile": first.get("profile", ""), "type": first.get("type", "") or "SATIS", "issue_date": first.get("issue_date", ""),
         "currency": first.get("currency", ""), "exchange_rate": first.get("exchange_rate", ""),
         "receiver_alias": first.get("receiver_alias", ""),
     })
