@@ -44,7 +44,8 @@ MAX_FILES = 5_000  # invoices in one upload: a larger batch goes in several
 MAX_BYTES = 100 * 1024 * 1024  # sent at once
 MAX_ERRORS = 50  # reasons kept per file
 STALE_AFTER = dt.timedelta(minutes=5)
-BATCH = 200
+BATCH = 200  # files written or read at once
+BATCH_BYTES = 16 * 1024 * 1024
 STATES = [UploadFile.State.WAITING, UploadFile.State.CHECKED, UploadFile.State.ISSUED, UploadFile.State.REFUSED]
 
 
@@ -119,7 +120,7 @@ def upload_create(*, tenant: Tenant, user, sources: Iterable[tuple[str, bytes]])
     sources = list(sources)
     with transaction.atomic():
         upload = Upload.objects.create(tenant=tenant, uploaded_by=user, names=[name for name, _data in sources])
-        total, batch = 0, []
+        total, batch, held = 0, [], 0
         for name, kind, data, payload, refusal in _files(sources):
             total += 1
             if total > MAX_FILES:
@@ -128,9 +129,10 @@ def upload_create(*, tenant: Tenant, user, sources: Iterable[tuple[str, bytes]])
             batch.append(UploadFile(upload=upload, position=total, name=name[:500], kind=kind, data=None if refused else data,
                                     payload=None if refused else payload, errors=[refusal] if refused else [],
                                     state=UploadFile.State.REFUSED if refused else UploadFile.State.WAITING))
-            if len(batch) == BATCH:
+            held += len(data or b"")
+            if len(batch) == BATCH or held > BATCH_BYTES:  # memory stays bounded by the batch, not the upload
                 UploadFile.objects.bulk_create(batch)
-                batch = []
+                batch, held = [], 0
         UploadFile.objects.bulk_create(batch)
         upload.total = total
         upload.save(update_fields=["total"])
@@ -223,11 +225,11 @@ def upload_run(*, upload_id: int, now: dt.datetime | None = None) -> Upload | No
         return None
     while True:
         pending = list(UploadFile.objects.filter(upload=upload, state__in=[UploadFile.State.WAITING, UploadFile.State.CHECKED])
-                       .order_by("position")[:BATCH])
+                       .order_by("position").values_list("id", flat=True)[:BATCH])
         if not pending:
             break
-        for file in pending:
-            file_process(upload=upload, file=file)
+        for file_id in pending:  # each read with its bytes alone: memory stays bounded by the largest file
+            file_process(upload=upload, file=UploadFile.objects.get(id=file_id))
             Upload.objects.filter(id=upload.id).update(beat_at=timezone.now())
     with transaction.atomic():
         Upload.objects.filter(id=upload.id).update(state=Upload.State.DONE, finished_at=timezone.now())
