@@ -378,3 +378,14 @@ def test_an_uploaded_invoice_goes_down_the_apis_way(clerk_a, tenant_a):
     assert moves[:2] == [Status.ISSUED, Status.VALID]  # validated by the pipeline, then on to its seal (none here: held)
     file = UploadFile.objects.get(upload=last_upload(tenant_a))
     assert (file.state, file.invoice_id, file.number, file.uuid) == ("issued", invoice.id, invoice.number, ettn)
+
+
+def test_operators_read_an_upload_in_the_admin_and_change_nothing(client, tenant_a, gib_package):
+    from django.contrib.auth import get_user_model
+
+    upload = services.upload_create(tenant=tenant_a, user=None, sources=[("a.xml", ubl_file(tenant_a, 1)), ("b.xml", b"")])
+    client.force_login(get_user_model().objects.create_superuser("operator", password="x" * 12))
+    page = client.get(reverse("admin:uploads_upload_change", args=[upload.id]))
+    assert page.status_code == 200 and "b.xml" in page.content.decode()
+    assert client.get(reverse("admin:uploads_upload_delete", args=[upload.id])).status_code == 403
+    assert client.get(reverse("admin:uploads_upload_add")).status_code == 403
