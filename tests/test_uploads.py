@@ -389,3 +389,13 @@ def test_operators_read_an_upload_in_the_admin_and_change_nothing(client, tenant
     assert page.status_code == 200 and "b.xml" in page.content.decode()
     assert client.get(reverse("admin:uploads_upload_delete", args=[upload.id])).status_code == 403
     assert client.get(reverse("admin:uploads_upload_add")).status_code == 403
+
+
+def test_without_gibs_package_the_files_wait_and_none_is_refused(tenant_a, gib_package, settings, tmp_path):
+    upload = services.upload_create(tenant=tenant_a, user=None, sources=[("a.xml", ubl_file(tenant_a, 1))])
+    settings.GIB_PACKAGES_ROOT = tmp_path / "none"
+    services.upload_run(upload_id=upload.id)
+    assert outcomes(upload) == [("a.xml", "waiting")] and Upload.objects.get(id=upload.id).state == Upload.State.RUNNING
+    settings.GIB_PACKAGES_ROOT = gib_package
+    later = timezone.now() + services.STALE_AFTER + dt.timedelta(seconds=1)
+    assert services.upload_run(upload_id=upload.id, now=later).state == Upload.State.DONE and outcomes(upload) == [("a.xml", "issued")]

@@ -34,6 +34,7 @@ from integrator.errors import DomainError
 from invoices.models import Invoice
 from invoices.services import DuplicateEttn, PayloadInvalid, draft_from_payload, draft_from_xml, draft_preview
 from pipeline.flow import draft_submit
+from schematron.package import PackageNotInstalled
 from schematron.validation import validate
 from tenants.models import Tenant
 from uploads import sheets
@@ -229,7 +230,11 @@ def upload_run(*, upload_id: int, now: dt.datetime | None = None) -> Upload | No
         if not pending:
             break
         for file_id in pending:  # each read with its bytes alone: memory stays bounded by the largest file
-            file_process(upload=upload, file=UploadFile.objects.get(id=file_id))
+            try:
+                file_process(upload=upload, file=UploadFile.objects.get(id=file_id))
+            except PackageNotInstalled:  # the operator's to fix, not the files' fault: they wait, and the sweeper tries again
+                logger.error("upload %s stopped: no GİB package is installed to validate with", upload.id)
+                return Upload.objects.get(id=upload.id)
             Upload.objects.filter(id=upload.id).update(beat_at=timezone.now())
     with transaction.atomic():
         Upload.objects.filter(id=upload.id).update(state=Upload.State.DONE, finished_at=timezone.now())
@@ -267,6 +272,8 @@ def file_process(*, upload: Upload, file: UploadFile) -> UploadFile:
         _refuse(file, Refused([reason("duplicate", lambda exc=exc: exc)], duplicate=True, uuid=exc.params["uuid"]))
     except Refused as refused:
         _refuse(file, refused)
+    except PackageNotInstalled:
+        raise
     except Exception as exc:  # a file that breaks something below refuses itself, not the upload
         logger.exception("upload %s: file %s (%s) failed", upload.id, file.id, file.name)
         kind = type(exc).__name__
