@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "signing",
     "archive",
     "pipeline",
+    "uploads",
     "demo",
 ]
 
@@ -208,6 +209,7 @@ EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7, minimum=1)
 CELERY_BEAT_SCHEDULE["archive-verify-sample"] = {"task": "archive.tasks.archive_verify_sample", "schedule": crontab(minute=40, hour=3)}
 CELERY_BEAT_SCHEDULE["archive-verify-full"] = {"task": "archive.tasks.archive_verify_full", "schedule": crontab(minute=10, hour=2, day_of_week="sun")}
 CELERY_BEAT_SCHEDULE["exports-sweep"] = {"task": "exports.tasks.exports_sweep", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["uploads-sweep"] = {"task": "uploads.tasks.uploads_sweep", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["exports-expire"] = {"task": "exports.tasks.exports_expire", "schedule": crontab(minute=20, hour=4)}
 CELERY_BEAT_SCHEDULE["seals-warn"] = {"task": "signing.tasks.seals_warn", "schedule": crontab(minute=0, hour=9)}  # Istanbul's 09:00
 
@@ -369,6 +371,8 @@ API_RATE = env_str("API_RATE", "1200/min")
 # The largest body the API reads (an invoice's XML, a payload): larger ones get 413 unread.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", UBL_VALIDATION_MAX_BYTES, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+# Files one portal form may send (the bulk upload's many XML files; more go in a ZIP); Django's default is 100.
+DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 API_UNAUDITED_PATHS = ["/api/schema/", "/api/docs/"]
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.api_auth.ApiKeyAuthentication"],

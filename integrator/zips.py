@@ -61,16 +61,16 @@ def _refusal(info: zipfile.ZipInfo, name: str) -> str:
     return ""
 
 
-def entries(data: bytes) -> Iterator[Entry]:
+def entries(data: bytes, *, max_entries: int = MAX_ENTRIES) -> Iterator[Entry]:
     """The files of the ZIP *data*, each read or refused with its reason; raises ZipRefused when the
-    ZIP as a whole cannot be read or exceeds its limits (nothing of it is read then)."""
+    ZIP as a whole cannot be read or exceeds its limits (*max_entries* files; nothing of it is read then)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError):
         raise ZipRefused(reason=_("it is not a ZIP file")) from None
     files = [info for info in archive.infolist() if not info.is_dir()]
-    if len(files) > MAX_ENTRIES:
-        raise ZipRefused(reason=_("it holds %(count)s files; at most %(limit)s are read") % {"count": len(files), "limit": MAX_ENTRIES})
+    if len(files) > max_entries:
+        raise ZipRefused(reason=_("it holds %(count)s files; at most %(limit)s are read") % {"count": len(files), "limit": max_entries})
     total = sum(info.file_size for info in files)
     if total > MAX_TOTAL_BYTES:
         raise ZipRefused(reason=_("its files come to %(size)s bytes; at most %(limit)s are read") % {"size": total, "limit": MAX_TOTAL_BYTES})

@@ -12,9 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 from ubl import document as ubl
 
-WITHHOLDING_TYPES = {"TEVKIFAT", "TEVKIFATIADE"}
-RETURN_TYPES = {"IADE", "TEVKIFATIADE"}
-RETURN_PROFILES = ("TEMELFATURA", "EARSIVFATURA")
+# The investment-incentive (YATIRIMTESVIK) types are GİB's too: YTBTEVKIFAT withholds as TEVKIFAT does.
+# A withholding's return (TEVKIFATIADE) may carry the withholding again or not: GİB asks neither.
+WITHHOLDING_TYPES = {"TEVKIFAT", "TEVKIFATIADE", "YTBTEVKIFAT", "YTBTEVKIFATIADE"}
+WITHHELD_TYPES = {"TEVKIFAT", "YTBTEVKIFAT"}
+RETURN_TYPES = {"IADE", "TEVKIFATIADE", "YTBIADE", "YTBTEVKIFATIADE"}
+RETURN_PROFILES = ("TEMELFATURA", "EARSIVFATURA", "ILAC_TIBBICIHAZ", "YATIRIMTESVIK", "IDIS")  # GİB's InvoiceTypeCodeCheck
 
 
 def rule_errors(document: ubl.Invoice) -> dict[str, str]:
@@ -26,9 +29,9 @@ def rule_errors(document: ubl.Invoice) -> dict[str, str]:
     if kind in RETURN_TYPES and not document.billing_references:
         errors["returns"] = _("A return invoice (IADE) names the invoices it returns.")
     if kind in RETURN_TYPES and profile not in RETURN_PROFILES:
-        errors["profile"] = _("GİB allows a return invoice (IADE) only as TEMELFATURA or EARSIVFATURA.")
+        errors["profile"] = _("GİB allows a return invoice (IADE) only as TEMELFATURA, EARSIVFATURA, ILAC_TIBBICIHAZ, YATIRIMTESVIK or IDIS.")
     withheld = any(line.withholdings for line in lines)
-    if kind in WITHHOLDING_TYPES and not withheld:
+    if kind in WITHHELD_TYPES and not withheld:
         errors["lines"] = _("A TEVKIFAT invoice needs a withholding on at least one line.")
     if kind not in WITHHOLDING_TYPES | RETURN_TYPES and withheld:
         errors["type"] = _("Only TEVKIFAT invoices carry withholdings.")

@@ -1,4 +1,4 @@
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from delivery import views as delivery_views
 from earsiv import views as earsiv_views
@@ -35,6 +35,7 @@ urlpatterns = [
     path("t/<str:identifier>/move-in/", invoice_views.move_in, name="move-in"),
     path("t/<str:identifier>/exports/", export_views.exports_page, name="exports"),
     path("t/<str:identifier>/downloads/", export_views.list_download, name="list-download"),
+    path("t/<str:identifier>/uploads/", include("uploads.urls")),
     path("t/<str:identifier>/delivery/", delivery_views.preferences, name="delivery-preferences"),
     path("t/<str:identifier>/exports/<int:export_id>/status/", export_views.export_status, name="export-status"),
     path("t/<str:identifier>/exports/<int:export_id>/download/", export_views.export_download, name="export-download"),

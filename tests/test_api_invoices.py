@@ -108,7 +108,7 @@ def test_an_xml_invoice_of_another_supplier_is_refused(client, key_a):
 
 
 @pytest.mark.parametrize("profile, type_, field", [
-    ("TICARIFATURA", "IADE", "profile"),  # GİB allows IADE only as TEMELFATURA or EARSIVFATURA
+    ("TICARIFATURA", "IADE", "profile"),  # GİB allows IADE as TEMELFATURA, EARSIVFATURA and three others, never TICARIFATURA
     ("TEMELFATURA", "TEVKIFAT", "lines"),  # a TEVKIFAT invoice with no withholding
 ])
 def test_gibs_profile_and_type_rules_refuse_json_and_xml_alike(client, tenant_a, key_a, profile, type_, field):

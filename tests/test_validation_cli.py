@@ -201,10 +201,29 @@ def test_consistent_totals_pass(gib_package):
     assert _platform_rules(fixed) == set()
 
 
+def test_gibs_own_convention_passes_where_it_reconciles(gib_package):
+    # GİB's sample writes the total before the lines' discounts (25216.50 + 786.90) and the discounts
+    # in AllowanceTotalAmount: its amounts reconcile that way, as ours do the other.
+    assert _platform_rules(TICARI.read_bytes()) == set()
+
+
+@pytest.mark.parametrize("change", [
+    (b">26003.40<", b">26003.50<"),  # neither the lines' total nor the total before their discounts
+    (b'<cbc:TaxExclusiveAmount currencyID="TRY">25216.50', b'<cbc:TaxExclusiveAmount currencyID="TRY">26003.40'),  # the discounts not off
+    (b"<cbc:Amount currencyID=\"TRY\">495.3<", b"<cbc:Amount currencyID=\"TRY\">495.4<"),  # a line's discount that does not add up
+], ids=["total", "tax-exclusive", "line-discount"])
+def test_totals_that_add_up_neither_way_fail(gib_package, change):
+    original = TICARI.read_bytes()
+    assert change[0] in original
+    report = validate(original.replace(*change), today=TICARI_DAY)
+    (issue,) = [issue for issue in report.errors if issue.layer == "platform"]
+    assert issue.rule == "PLT-TOTAL-LINES" and issue.line == 140
+    assert "25216.5" in issue.message_en and "before their discounts" in issue.message_en and "iskontolarından önceki" in issue.message_tr
+
+
 def test_altered_totals_fail_with_our_rule_ids(gib_package):
     original = TICARI.read_bytes()
-    assert _platform_rules(original) == {"PLT-TOTAL-LINES"}  # GİB's sample itself does not add up
-    altered = original.replace(b">26003.40<", b">25216.50<").replace(
+    altered = original.replace(
         b'<cbc:PayableAmount currencyID="TRY">29755.47', b'<cbc:PayableAmount currencyID="TRY">29755.49'
     )
     report = validate(altered, today=TICARI_DAY)
