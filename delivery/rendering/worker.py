@@ -144,8 +144,7 @@ def _start() -> _Worker:
     if pid == 0:
         status = 1
         try:
-            os.close(job_write)
-            os.close(answer_read)
+            _only_own(job_read, answer_write)
             _serve(job_read, answer_write)
             status = 0
         except BaseException:  # noqa: BLE001  (whatever happens here ends in _exit, never in the caller's code)
@@ -156,6 +155,17 @@ def _start() -> _Worker:
     os.close(answer_write)
     logger.info("PDF worker %s started", pid)
     return _Worker(pid, job_write, answer_read)
+
+
+def _only_own(*keep: int) -> None:
+    """The worker keeps its two pipes and the standard streams, and closes every other descriptor it
+    was forked with: a socket of the caller's server, a pipe to another of its children (a browser's
+    driver, a worker's), kept open here, would never let its other end see it close."""
+    last = 2
+    for fd in sorted(keep):
+        os.closerange(last + 1, fd)
+        last = fd
+    os.closerange(last + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
 
 
 def _stop(worker: _Worker) -> str:
