@@ -4,7 +4,12 @@ Each invoice is read from its archived sealed document, never from the row besid
 taxes, buyer and internet sale as the signed bytes say them, ``ozetDeger`` the MD5 of those bytes
 (GİB's e-Arşiv guide: the hash of the invoice file, in hexadecimal), ``imzaZamani`` the seal's
 SigningTime. Elements follow the schema's order; each is written once, from data. The report
-leaves here unsigned, without ``ds:Signature`` in ``baslik``: ``signing`` seals it."""
+leaves here unsigned, without ``ds:Signature`` in ``baslik``: ``signing`` seals it.
+
+A busy day's report is large: it is written element by element (each invoice's ``fatura`` made as
+a small tree and written out before the next is read), already in canonical XML 1.0 (C14N) after
+its declaration, so that the seal's digest is taken over the bytes as they are, with no tree of
+the whole report ever held (``signing.xades.sign_report``)."""
 
 from __future__ import annotations
 
@@ -63,6 +68,23 @@ class Objected:
     description: str
 
 
+ROOT_OPEN, ROOT_CLOSE = f'<eArsivRaporu xmlns="{NS}">'.encode(), b"</eArsivRaporu>"
+DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+_INHERITED = f' xmlns="{NS}"'.encode()
+
+
+def _top(name: str):
+    """A child of the report, made on its own: its canonical form declares the namespace it inherits."""
+    return etree.Element(f"{{{NS}}}{name}", nsmap={None: NS})
+
+
+def _canonical(element) -> bytes:
+    """*element*'s C14N 1.0 as a child of the report (the root declares the namespace, so it does not)."""
+    text = etree.tostring(element, method="c14n")
+    start = text.index(b">")
+    return text[:start].replace(_INHERITED, b"", 1) + text[start:]
+
+
 def _e(parent, name: str, text=None):
     element = etree.SubElement(parent, f"{{{NS}}}{name}")
     if text is not None:
@@ -79,27 +101,28 @@ def _identified(parent, identifier: str) -> None:
 
 
 def build_report(header: Header, invoices: Iterable[IssuedInvoice], cancelled: Iterable[Cancelled], objected: Iterable[Objected]) -> bytes:
-    root = etree.Element(f"{{{NS}}}eArsivRaporu", nsmap={None: NS})
-    _header(root, header)
-    for invoice in invoices:
-        _invoice(root, invoice)
+    parts = [DECLARATION, ROOT_OPEN, _canonical(_header(header))]
+    parts += (_canonical(_invoice(invoice)) for invoice in invoices)
     for each in cancelled:
-        element = _e(root, "faturaIptal")
+        element = _top("faturaIptal")
         _e(element, "faturaNo", each.number)
         _e(element, "iptalTarihi", each.day.isoformat())
         _e(element, "toplamTutar", _money(each.amount))
+        parts.append(_canonical(element))
     for each in objected:
-        element = _e(root, "faturaItiraz")
+        element = _top("faturaItiraz")
         _e(element, "belgeNo", each.number)
         _e(element, "itirazBelgeTarihi", each.document_date.isoformat())
         _e(element, "itirazBelgeNo", each.document_number)
         _e(element, "itirazYontemi", each.method)
         _e(element, "aciklama", each.description[:255])
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+        parts.append(_canonical(element))
+    parts.append(ROOT_CLOSE)
+    return b"".join(parts)
 
 
-def _header(root, header: Header) -> None:
-    baslik = _e(root, "baslik")
+def _header(header: Header):
+    baslik = _top("baslik")
     _e(baslik, "versiyon", VERSION)
     _identified(_e(baslik, "mukellef"), header.taxpayer)
     _identified(_e(baslik, "hazirlayan"), header.preparer)
@@ -107,6 +130,7 @@ def _header(root, header: Header) -> None:
     for name in ("donemBaslangicTarihi", "donemBitisTarihi", "bolumBaslangicTarihi", "bolumBitisTarihi"):
         _e(baslik, name, header.day.isoformat())
     _e(baslik, "bolumNo", header.part)
+    return baslik
 
 
 def read_signed(signed: bytes) -> tuple[UblInvoice, str]:
@@ -115,10 +139,10 @@ def read_signed(signed: bytes) -> tuple[UblInvoice, str]:
     return ubl_parse.parse_summary(root), root.findtext(XADES_SIGNING_TIME) or ""
 
 
-def _invoice(root, issued: IssuedInvoice) -> None:
+def _invoice(issued: IssuedInvoice):
     signed = issued.read()
     document, signed_at = read_signed(signed)
-    element = _e(root, "fatura")
+    element = _top("fatura")
     _e(element, "faturaNo", issued.number)
     _e(element, "faturaUUID", issued.uuid.upper())
     _e(element, "faturaTip", document.type_code)
@@ -139,6 +163,7 @@ def _invoice(root, issued: IssuedInvoice) -> None:
     if document.internet_sale is not None:
         _internet_sale(_e(element, "internetSatisBilgi"), document)
     _e(element, "imzaZamani", signed_at)
+    return element
 
 
 def _taxes(parent, document: UblInvoice) -> None:

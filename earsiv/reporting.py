@@ -75,9 +75,12 @@ def pending(*, tenant: Tenant, day: dt.date) -> list[tuple[str, int, int | None]
             + [(Item.Kind.OBJECTION, invoice_id, row) for invoice_id, row in objections])
 
 
-def report_claim(*, tenant: Tenant, day: dt.date, corrects: Report | None = None, now: dt.datetime | None = None) -> list[Report]:
+def report_claim(*, tenant: Tenant, day: dt.date, corrects: Report | None = None, now: dt.datetime | None = None,
+                 ready: bool = False) -> list[Report]:
     """The reports (one per bölüm) of what *day* has pending, with their items, in one transaction;
-    none when nothing is pending or another worker claimed it first."""
+    none when nothing is pending or another worker claimed it first. The claimer builds them under
+    a lease (``EARSIV_CLAIM_SECONDS``), or, *ready*, leaves them due at once to whoever sends them
+    (``earsiv.sending.report_send`` builds what it is given unbuilt)."""
     things = pending(tenant=tenant, day=day)
     if not things:
         return []
@@ -92,7 +95,7 @@ def report_claim(*, tenant: Tenant, day: dt.date, corrects: Report | None = None
                                                invoices=sum(k == Item.Kind.INVOICE for k, _i, _r in chunk),
                                                cancellations=sum(k == Item.Kind.CANCELLATION for k, _i, _r in chunk),
                                                objections=sum(k == Item.Kind.OBJECTION for k, _i, _r in chunk),
-                                               next_at=moment + dt.timedelta(seconds=settings.EARSIV_CLAIM_SECONDS))
+                                               next_at=moment if ready else moment + dt.timedelta(seconds=settings.EARSIV_CLAIM_SECONDS))
                 Item.objects.bulk_create([Item(report=report, kind=kind, invoice_id=invoice_id,
                                                cancellation_id=row if kind == Item.Kind.CANCELLATION else None,
                                                objection_id=row if kind == Item.Kind.OBJECTION else None)

@@ -53,7 +53,8 @@ def report_send(*, report_id: int, now: dt.datetime | None = None) -> Report:
     report = Report.objects.select_related("tenant", "document").get(id=report_id)
     if report.document_id is None:  # claimed before it was built (its builder died): build it first
         report = report_build(report_id=report.id, now=now)
-        if report.state != Report.State.BUILT:
+        if report.state != Report.State.BUILT:  # it does not pass GİB's schema and rules: a person must look
+            _flag(report, EARSIV_REPORT_FAILED, now)
             return report
     number = str(report.number).upper()
     try:
@@ -163,7 +164,7 @@ def earsiv_due(*, now: dt.datetime | None = None) -> tuple[list[int], list[int]]
     since = dt.datetime.combine(days[0], dt.time(), tzinfo=ISTANBUL)
     for tenant in _active_tenants(since):
         for day in days:
-            report_claim(tenant=tenant, day=day, now=now)
+            report_claim(tenant=tenant, day=day, now=now, ready=True)
     reports_flag_late(now=now)
     due = Q(next_at__lte=now) | Q(next_at__isnull=True)
     send = list(Report.objects.filter(due, state=Report.State.BUILT).order_by("id").values_list("id", flat=True))

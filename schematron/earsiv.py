@@ -8,6 +8,7 @@ package version."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -19,6 +20,7 @@ from schematron import engine
 from schematron.package import InstalledPackage, active_package
 from schematron.parsing import DOCTYPE_MARKERS, syntax_error
 
+NS = "http://earsiv.efatura.gov.tr"
 SCHEMA = "EArsiv.xsd"
 SCHEMATRON = "earsiv_schematron.xsl"
 
@@ -59,18 +61,77 @@ def _rules(path: Path):
 
 
 def validate_report(xml: bytes) -> list[ReportIssue]:
-    """Every way *xml* falls short of GİB's e-Arşiv report schema and rules; empty when it passes."""
+    """Every way *xml* falls short of GİB's e-Arşiv report schema and rules; empty when it passes.
+
+    A report may hold thousands of invoices: the schema is checked as the report is parsed (libxml2
+    validates while it reads, identity constraints too), each of the root's children let go once
+    read, so no tree of the whole report is held. GİB's schematron then runs on the whole report,
+    or, when its rules are the ones GİB's package v1.1_6 ships (``WINDOWED_RULES``: one on the root,
+    asking for at least one document, the others each about one ``fatura``), on windows of the
+    report (its root, its ``baslik`` and up to ``WINDOW`` of its documents), which give the same
+    messages with Saxon holding one window at a time."""
     package = active_package()
     if any(marker in xml for marker in DOCTYPE_MARKERS):
         return [ReportIssue("parse", _("a report has no DOCTYPE"))]
-    try:  # a report of a busy day is larger than an invoice: bounded by its bölüm size, not UBL's limit
-        tree = etree.ElementTree(etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)))
+    rules = earsiv_file(SCHEMATRON, package)
+    windowed = _windowable(rules)
+    header, documents, messages, windows = b"", [], [], 0
+    parser = etree.iterparse(io.BytesIO(xml), events=("end",), schema=_schema(earsiv_file(SCHEMA, package)), resolve_entities=False,
+                             no_network=True, load_dtd=False, remove_comments=False)
+    try:
+        for _event, element in parser:
+            parent = element.getparent()
+            if parent is None or parent.getparent() is not None:
+                continue  # the root, or inside one of its children
+            if header:
+                documents.append(etree.tostring(element))
+            else:
+                header = etree.tostring(element)
+            element.clear()
+            while element.getprevious() is not None:
+                del parent[0]
+            if windowed and len(documents) >= WINDOW:
+                messages += _schematron(rules, _window(header, documents))
+                documents, windows = [], windows + 1
     except etree.XMLSyntaxError as exc:
-        return [ReportIssue("parse", syntax_error(exc), exc.lineno)]
-    schema = _schema(earsiv_file(SCHEMA, package))
-    if not schema.validate(tree):
-        return [ReportIssue("xsd", error.message, error.line) for error in schema.error_log]
-    return [ReportIssue("gib", message) for message in _schematron(earsiv_file(SCHEMATRON, package), xml)]
+        found = exc.error_log.last_error if getattr(exc, "error_log", None) else None
+        layer = "xsd" if found is not None and found.domain == etree.ErrorDomains.SCHEMASV else "parse"
+        return [ReportIssue(layer, exc.msg if layer == "xsd" else syntax_error(exc), exc.lineno or None)]
+    if not windowed:
+        return [ReportIssue("gib", message) for message in _schematron(rules, xml)]
+    if documents or not windows:  # the last window; or the only one, of a report with no document at all
+        messages += _schematron(rules, _window(header, documents))
+    return [ReportIssue("gib", message) for message in messages]
+
+
+WINDOW = 500
+# GİB's e-Arşiv schematron (package v1.1_6) as (rule context, test): the root's rule, and rules each
+# about one fatura or what it holds. Another package's rules are run on the whole report.
+WINDOWED_RULES = frozenset({
+    ("earsiv:eArsivRaporu", "earsiv:fatura or earsiv:faturaIptal or earsiv:faturaItiraz or earsiv:mustahsilMakbuz or "
+     "earsiv:mustahsilMakbuzIptal or earsiv:serbestMeslekMakbuz or earsiv:serbestMeslekMakbuzIptal or "
+     "earsiv:serbestMeslekMakbuzItiraz or earsiv:mRapor or earsiv:ymRapor"),
+    ("earsiv:eArsivRaporu/earsiv:fatura/earsiv:internetSatisBilgi",
+     "earsiv:odemeSekli = 'KAPIDAODEME' or starts-with(earsiv:odemeSekli,'DIGER') or earsiv:odemeTarihi"),
+    ("earsiv:eArsivRaporu/earsiv:fatura", "not(earsiv:ytbBilgileri) and (earsiv:faturaTip = 'YTBSATIS' or earsiv:faturaTip = "
+     "'YTBISTISNA' or earsiv:faturaTip = 'YTBIADE')"),
+})
+_XSL = "http://www.w3.org/1999/XSL/Transform"
+
+
+@cache
+def _windowable(path: Path) -> bool:
+    stylesheet = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+    rules = set()
+    for template in stylesheet.iterfind(f"{{{_XSL}}}template[@mode='M1']"):
+        tests = [" ".join(when.get("test", "").split()) for when in template.iter(f"{{{_XSL}}}when")]
+        if tests:
+            rules |= {(template.get("match"), test) for test in tests}
+    return rules == WINDOWED_RULES
+
+
+def _window(header: bytes, documents: list[bytes]) -> bytes:
+    return b"".join([f'<eArsivRaporu xmlns="{NS}">'.encode(), header, *documents, b"</eArsivRaporu>"])
 
 
 def _schematron(path: Path, xml: bytes) -> list[str]:

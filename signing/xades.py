@@ -18,6 +18,8 @@ from base64 import b64encode
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding as paddings
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.utils.translation import gettext_lazy as _
 from lxml import etree
@@ -169,17 +171,32 @@ REPORT_SIGNATURE_ID = "Signature"
 
 def sign_report(xml: bytes, key: KeyProvider, *, signing_time: dt.datetime, timestamper: Timestamper) -> bytes:
     """Seal GİB's e-Arşiv report *xml* with *key*: enveloped XAdES-T, as for an invoice, placed as
-    the last child of ``baslik`` (where EArsiv.xsd wants ``ds:Signature``), with its timestamp."""
-    root = parse(xml)
-    header = root.find(f"{{{EARSIV}}}baslik")
-    if header is None or header.find(_ds("Signature")) is not None:
+    the last child of ``baslik`` (where EArsiv.xsd wants ``ds:Signature``), with its timestamp.
+
+    A day's report may hold thousands of invoices, so no tree of it is made: *xml* is its canonical
+    form (C14N 1.0) after the XML declaration, as ``earsiv.building`` writes it, and the document's
+    digest (its one Reference, ``URI=""`` with the enveloped-signature transform: the document
+    without the signature, canonical) is the SHA-256 of those bytes. signxml signs a skeleton of
+    the report (its root and ``baslik``, so every other digest sees the namespaces it sees in the
+    report); the document's digest is then put in, SignedInfo signed again, the timestamp taken
+    over that signature, and the signature written into the report's bytes."""
+    start, close = xml.find(f"<eArsivRaporu xmlns=\"{EARSIV}\">".encode()), xml.find(b"</baslik>")
+    if start < 0 or close < 0 or xml.find(b"<ds:Signature") >= 0 or xml.find(_ds("Signature").encode()) >= 0:
         raise NotSignable(reason=_("it is not an unsigned e-Arşiv report"))
+    skeleton = etree.Element(f"{{{EARSIV}}}eArsivRaporu", nsmap={None: EARSIV})
+    header = etree.SubElement(skeleton, f"{{{EARSIV}}}baslik")
     header.append(etree.Element(_ds("Signature"), nsmap={"ds": DS}, Id="placeholder"))
     signer = GibXAdESSigner(signing_time=signing_time.astimezone(ISTANBUL).replace(microsecond=0), signature_id=REPORT_SIGNATURE_ID,
                             description="eArsivRaporu")
-    signed = signer.sign(root, key=key, cert=[key.certificate, *key.chain], exclude_c14n_transform_element=True)
-    add_timestamp(signed.find(f"{{{EARSIV}}}baslik/{{{DS}}}Signature"), timestamper)
-    return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+    signed = signer.sign(skeleton, key=key, cert=[key.certificate, *key.chain], exclude_c14n_transform_element=True)
+    signature = signed.find(f"{{{EARSIV}}}baslik/{{{DS}}}Signature")
+    document = next(r for r in signature.findall("ds:SignedInfo/ds:Reference", NS) if r.get("URI") == "")
+    document.find("ds:DigestValue", NS).text = b64encode(hashlib.sha256(xml[start:]).digest()).decode()
+    signed_info = signature.find("ds:SignedInfo", NS)
+    value = key.sign(etree.tostring(signed_info, method="c14n"), paddings.PKCS1v15(), hashes.SHA256())
+    signature.find("ds:SignatureValue", NS).text = b64encode(value).decode()
+    add_timestamp(signature, timestamper)
+    return xml[:close] + etree.tostring(signature) + xml[close:]
 
 
 def signature_value_digest(signature: etree._Element) -> bytes:

@@ -158,3 +158,27 @@ def test_the_day_is_istanbuls_not_utcs(client, earsiv, tenant_a):
     assert list(issued_on(tenant=tenant_a, day=TODAY - dt.timedelta(days=1))) == [sealed["before"]]
     (report,) = report_claim(tenant=tenant_a, day=TODAY)
     assert [item.invoice_id for item in report.items.all()] == [sealed["after"].id]
+
+
+def test_gibs_rules_give_the_same_messages_on_windows_as_on_the_whole_report(client, earsiv, tenant_a, monkeypatch):
+    import re
+
+    from schematron import earsiv as rules
+
+    for _ in range(3):
+        issue(client, earsiv, internet_sale=SALE)
+    (report,) = day_report(tenant=tenant_a, day=istanbul_today())
+    signed = document_bytes(report.document)
+    # Break GİB's second rule in one fatura (a card payment with no date) and its third in another (YTB without ytbBilgileri).
+    broken = re.sub(rb"<odemeTarihi>[^<]*</odemeTarihi>", b"", signed, count=1)
+    broken = broken.replace(b"<faturaTip>SATIS</faturaTip>", b"<faturaTip>YTBSATIS</faturaTip>", 3).replace(
+        b"<faturaTip>YTBSATIS</faturaTip>", b"<faturaTip>SATIS</faturaTip>", 2)
+    monkeypatch.setattr(rules, "WINDOW", 1)
+    windowed = rules.validate_report(broken)
+    monkeypatch.setattr(rules, "_windowable", lambda path: False)
+    whole = rules.validate_report(broken)
+    assert [i.message for i in windowed] == [i.message for i in whole]
+    assert len(whole) == 2 and {i.layer for i in whole} == {"gib"}
+    assert "ödeme tarihi" in whole[0].message and "ytbBilgileri" in whole[1].message
+    monkeypatch.undo()
+    assert rules.validate_report(signed) == []
