@@ -38,7 +38,7 @@ run: install run-packages
 # and pdftoppm (reading the PDFs back), zbar's zbarimg (reading their karekod) and Chromium (the
 # portal's pages in a real browser, driven by Playwright; never a browser download).
 RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-TEST_PACKAGES := $(RUN_PACKAGES) softhsm2 xmlsec1 gettext poppler-utils zbar-tools chromium
+TEST_PACKAGES := $(RUN_PACKAGES) softhsm2 xmlsec1 libxml2-utils gettext poppler-utils zbar-tools chromium
 define apt_install
 	@missing=""; for package in $(1); do dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
 	if [ -n "$$missing" ]; then \

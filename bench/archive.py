@@ -1,5 +1,7 @@
 """Benchmark: documents stored in the archive per second, on the file system and on an S3-protocol
-server (moto's, started here on loopback), and the rate ``archive_verify`` reads them back.
+server (moto's, started here on loopback), the rate ``archive_verify`` reads them back, and the
+export of them all (one invoice row per document, ``exports.services.export_build``): MB/s of the ZIP
+and the peak of Python's heap while it is built (tracemalloc).
 
 Run from the checkout:  .venv/bin/python bench/archive.py [--documents 500] [--size 20000]
 
@@ -50,18 +52,45 @@ def run(store: str, tenant, documents: int, size: int, settings) -> dict:
     if store == "s3":
         storage.bucket_prepare(client=storage.s3_client(), bucket=settings.ARCHIVE_S3_BUCKET, region=settings.ARCHIVE_S3_REGION)
     padding = os.urandom(size)
-    times = []
+    times, stored = [], []
     for number in range(documents):
         data = f"<Invoice n='{store}-{number}'>".encode() + padding
         started = time.perf_counter()
-        document_store(tenant=tenant, kind=Document.Kind.INVOICE_SEALED, data=data, subject=("invoice", number))
+        stored.append(document_store(tenant=tenant, kind=Document.Kind.INVOICE_SEALED, data=data, subject=("invoice", number)))
         times.append(time.perf_counter() - started)
     started = time.perf_counter()
     verified = archive_verify(tenant=tenant)
     verify_seconds = time.perf_counter() - started
     assert verified.clean and verified.checked == documents, verified.problems[:3]
     return {"median_ms": statistics.median(times) * 1000, "p95_ms": sorted(times)[int(len(times) * 0.95)] * 1000,
-            "per_second": documents / sum(times), "verify_per_second": documents / verify_seconds}
+            "per_second": documents / sum(times), "verify_per_second": documents / verify_seconds, **exported(tenant, stored)}
+
+
+def exported(tenant, stored) -> dict:
+    """Every stored document as an invoice of one day, exported: the ZIP's MB/s and the heap's peak."""
+    import datetime as dt
+    import tracemalloc
+    from decimal import Decimal
+
+    from exports.models import Export
+    from exports.services import export_build, export_request
+    from invoices.models import Invoice
+
+    day = dt.date(2026, 11, 20)
+    Invoice.objects.bulk_create([Invoice(
+        tenant=tenant, number=f"{tenant.identifier[:3]}2026{n:09d}", profile="TICARIFATURA", type_code="SATIS", issue_date=day,
+        currency="TRY", supplier_identifier=tenant.identifier, supplier_name=tenant.title, customer_identifier="4840847211",
+        customer_name="Bench Gıda", tax_amount=Decimal("20.00"), payable_amount=Decimal("120.00"), status="delivered", document=document)
+        for n, document in enumerate(stored)], batch_size=1000)
+    export = export_request(tenant=tenant, period_from=day, period_to=day, via="operator")
+    tracemalloc.start()
+    started = time.perf_counter()
+    export = export_build(export_id=export.id)
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert export.state == Export.State.READY, export.error
+    return {"export_mb_per_second": export.size / seconds / 2**20, "export_peak_mb": peak / 2**20, "export_mb": export.size / 2**20}
 
 
 def main() -> None:
@@ -99,10 +128,11 @@ def main() -> None:
             drop()
     database = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
     print(f"\narchive on {database}: {options.documents} documents of {options.size:,} bytes, one at a time\n")
-    print("| store | stored/s | ms per document, median | p95 | goal (added per document) | verify, documents/s |")
-    print("|---|---|---|---|---|---|")
+    print("| store | stored/s | ms per document, median | p95 | goal (added per document) | verify, documents/s | export MB/s | export heap peak MB |")
+    print("|---|---|---|---|---|---|---|---|")
     for store, row in rows:
-        print(f"| {store} | {row['per_second']:,.0f} | {row['median_ms']:.1f} | {row['p95_ms']:.1f} | < {GOAL_MS:.0f} ms | {row['verify_per_second']:,.0f} |")
+        print(f"| {store} | {row['per_second']:,.0f} | {row['median_ms']:.1f} | {row['p95_ms']:.1f} | < {GOAL_MS:.0f} ms "
+              f"| {row['verify_per_second']:,.0f} | {row['export_mb_per_second']:.1f} ({row['export_mb']:.0f} MB) | {row['export_peak_mb']:.1f} |")
 
 
 if __name__ == "__main__":

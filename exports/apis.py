@@ -18,20 +18,32 @@ from archive.audit import request_event
 from archive.handover import handover_open
 from archive.models import Event
 from archive.storage import CHUNK
+from exports.forms import MOST_TICKED
 from exports.models import Export
 from exports.services import export_get, exports_of
 from exports.tasks import export_ask
 from integrator.api import PAGE, PROBLEMS, Cursor, paginated
+from invoices.models import Invoice
 from tenants.api_auth import scope_required
 
 READ = scope_required("read")
 
 
 class ExportIn(serializers.Serializer):
-    period_from = serializers.DateField(help_text=_("The first issue date of the period."))
-    period_to = serializers.DateField(help_text=_("The last issue date of the period."))
+    period_from = serializers.DateField(required=False, help_text=_("The first issue date of the period."))
+    period_to = serializers.DateField(required=False, help_text=_("The last issue date of the period."))
+    uuids = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=MOST_TICKED,
+                                  help_text=_("Instead of a period: these invoices (ETTNs), of the direction given."))
+    direction = serializers.ChoiceField(choices=Invoice.Direction.choices, required=False, default="",
+                                        help_text=_("out or in: the direction of the invoices named by uuids (both when absent)."))
+    contents = serializers.ChoiceField(choices=Export.Contents.choices, required=False, default=Export.Contents.ARCHIVE,
+                                       help_text=_("archive (the signed documents, answers and envelopes), xml, pdf or both."))
 
     def validate(self, data):
+        if data.get("uuids"):
+            return data
+        if "period_from" not in data or "period_to" not in data:
+            raise serializers.ValidationError(_("Give a period (period_from and period_to) or the invoices (uuids)."))
         if data["period_to"] < data["period_from"]:
             raise serializers.ValidationError({"period_to": _("The period ends before it starts.")})
         return data
@@ -43,7 +55,7 @@ class ExportOut(serializers.ModelSerializer):
 
     class Meta:
         model = Export
-        fields = ["id", "period_from", "period_to", "state", "total", "done", "percent", "size", "sha256", "error",
+        fields = ["id", "period_from", "period_to", "contents", "state", "total", "done", "percent", "size", "sha256", "error",
                   "created_at", "finished_at", "expires_at", "download"]
 
     def get_download(self, export) -> str | None:
@@ -70,7 +82,8 @@ class ExportsApi(APIView):
     @extend_schema(
         operation_id="exports_create", request=ExportIn, responses={202: ExportOut, **PROBLEMS},
         description=_("Ask for every document of a period (by issue date) as one ZIP: the signed invoices as sent or received, "
-                      "their answers and envelopes, an index (CSV and XLSX) and manifest.sha256. It is built in the background: "
+                      "their answers and envelopes, an index (CSV and XLSX) and manifest.sha256; or, with uuids and contents "
+                      "xml, pdf or both, the XML and PDFs of those invoices. It is built in the background: "
                       "follow it at its Location."),
     )
     def post(self, request):
@@ -121,4 +134,5 @@ class ExportZipApi(APIView):
 
 def audit(request, export: Export, action: str) -> None:
     request_event(request, tenant=export.tenant, action=action, subject=("export", export.id),
-                  detail=f"{export.period_from.isoformat()}…{export.period_to.isoformat()}")
+                  detail=f"{export.period_from.isoformat()}…{export.period_to.isoformat()}" if export.period_from
+                  else f"{export.described()}, {export.contents}")

@@ -1,13 +1,22 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
 class Export(models.Model):
-    """A period of a tenant's documents asked for as one ZIP: every invoice issued or received in it
-    (the signed XML as sent or received), their answers and envelopes, an index (CSV and XLSX) and a
-    ``manifest.sha256``. Built in the background; ``done`` of ``total`` invoices is its progress."""
+    """A tenant's documents asked for as one ZIP, with an index (CSV and XLSX) and a ``manifest.sha256``.
+    Which invoices: those issued or received in a period, or the ones a person ticked in a list, or
+    every one a list's filters keep (``selection``). What of them (``contents``): the archive's
+    hand-over (the signed XML as sent or received, answers, envelopes), or the XML, the PDF, or both.
+    Built in the background; ``done`` of ``total`` invoices is its progress."""
+
+    class Contents(models.TextChoices):
+        ARCHIVE = "archive", _("documents, answers and envelopes")
+        XML = "xml", _("XML")
+        PDF = "pdf", _("PDF")
+        BOTH = "both", _("XML and PDF")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("waiting")
@@ -21,8 +30,12 @@ class Export(models.Model):
                                      verbose_name=_("asked by"))
     requested_via = models.CharField(_("asked through"), max_length=10, choices=[("portal", _("the portal")), ("api", _("the API")),
                                                                                 ("operator", _("an operator"))])
-    period_from = models.DateField(_("from"))
-    period_to = models.DateField(_("to"))
+    period_from = models.DateField(_("from"), null=True, blank=True)
+    period_to = models.DateField(_("to"), null=True, blank=True)
+    # {"direction": "out" | "in" | "", "uuids": [...]} (ticked) or {"direction": …, "filters": {...}} (a list's
+    # filters, as exports.services writes them); empty: the period.
+    selection = models.JSONField(_("selection"), default=dict, blank=True)
+    contents = models.CharField(_("contents"), max_length=10, choices=Contents.choices, default=Contents.ARCHIVE)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
     total = models.PositiveIntegerField(_("invoices"), default=0)
     done = models.PositiveIntegerField(_("invoices done"), default=0)
@@ -42,7 +55,15 @@ class Export(models.Model):
         indexes = [models.Index(fields=["state", "expires_at"])]
 
     def __str__(self):
-        return f"{self.tenant} {self.period_from}…{self.period_to} ({self.get_state_display()})"
+        return f"{self.tenant} {self.described()} ({self.get_state_display()})"
+
+    def described(self) -> str:
+        """What the export holds, in a few words."""
+        if self.selection.get("uuids"):
+            return gettext("%(count)s invoices chosen") % {"count": len(self.selection["uuids"])}
+        if "filters" in self.selection:
+            return gettext("a filtered list")
+        return f"{self.period_from:%d.%m.%Y} – {self.period_to:%d.%m.%Y}"
 
     @property
     def percent(self) -> int:
@@ -51,4 +72,6 @@ class Export(models.Model):
         return self.done * 100 // self.total if self.total else 0
 
     def file_name(self) -> str:
+        if self.period_from is None:
+            return f"{self.tenant.identifier}_{self.created_at:%Y%m%d}_{self.id}.zip"
         return f"{self.tenant.identifier}_{self.period_from:%Y%m%d}-{self.period_to:%Y%m%d}.zip"

@@ -15,6 +15,7 @@ worker died (no progress for ``STALE_AFTER``) is claimed again and starts over.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -35,12 +36,14 @@ from django.utils.translation import gettext_lazy as _
 from archive.handover import handover_put, handover_remove, scratch_dir
 from archive.services import document_open
 from archive.storage import CHUNK, sha256_of
+from delivery.services import pdf_document
 from envelopes.documents import envelope_zip
 from envelopes.models import Envelope
 from exports.models import Export
 from integrator.errors import DomainError
 from invoices.documents import answer_xml, invoice_xml
 from invoices.models import Invoice
+from invoices.selectors import InvoiceFilter, invoices_of
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -48,7 +51,7 @@ STALE_AFTER = dt.timedelta(minutes=5)
 PROGRESS_EVERY = 200  # invoices between two progress writes
 MAX_DAYS = 3660 + 366  # the ten years kept, and the year that is running
 INDEX_COLUMNS = ["number", "ettn", "direction", "issue_date", "profile", "type", "counterparty_vkn_tckn", "counterparty",
-                 "currency", "tax_amount", "payable_amount", "status", "gib_code", "answer", "file", "sha256", "storage_key"]
+                 "currency", "tax_amount", "payable_amount", "status", "gib_code", "answer", "file", "sha256", "storage_key", "note"]
 
 
 class PeriodInvalid(DomainError):
@@ -56,11 +59,46 @@ class PeriodInvalid(DomainError):
     message = _("The period must run forwards and span at most %(days)s days: %(start)s to %(end)s does not.")
 
 
-def export_request(*, tenant: Tenant, period_from: dt.date, period_to: dt.date, via: str, user=None) -> Export:
-    """An export of *tenant*'s period, waiting to be built (``exports.tasks.export_ask`` also starts it)."""
-    if period_to < period_from or (period_to - period_from).days >= MAX_DAYS:
+class NothingChosen(DomainError):
+    code = "export_nothing_chosen"
+    message = _("Say which invoices: a period, the ones ticked, or a list's filters.")
+
+
+def export_request(*, tenant: Tenant, via: str, user=None, period_from: dt.date | None = None, period_to: dt.date | None = None,
+                   direction: str = "", uuids: list[str] | None = None, filters: InvoiceFilter | None = None,
+                   contents: str = Export.Contents.ARCHIVE) -> Export:
+    """An export waiting to be built (``exports.tasks.export_ask`` also starts it): of *tenant*'s
+    period, or of the invoices of *direction* ticked (*uuids*) or kept by a list's *filters*."""
+    if uuids:
+        selection = {"direction": direction, "uuids": [str(ettn) for ettn in uuids]}
+    elif filters is not None:
+        selection = {"direction": direction, "filters": filters_written(filters)}
+    elif period_from is None or period_to is None:
+        raise NothingChosen()
+    else:
+        selection = {}
+    if period_from is not None and period_to is not None and (period_to < period_from or (period_to - period_from).days >= MAX_DAYS):
         raise PeriodInvalid(days=MAX_DAYS, start=period_from.isoformat(), end=period_to.isoformat())
-    return Export.objects.create(tenant=tenant, period_from=period_from, period_to=period_to, requested_via=via, requested_by=user)
+    return Export.objects.create(tenant=tenant, period_from=period_from, period_to=period_to, selection=selection, contents=contents,
+                                 requested_via=via, requested_by=user)
+
+
+def filters_written(filters: InvoiceFilter) -> dict:
+    """A list's filters as JSON (what an export keeps of them), only those that narrow."""
+    written = {}
+    for field in dataclasses.fields(InvoiceFilter):
+        value = getattr(filters, field.name)
+        if value in (None, "", ()):
+            continue
+        written[field.name] = list(value) if isinstance(value, tuple) else value.isoformat() if isinstance(value, dt.date) \
+            else str(value) if isinstance(value, Decimal) else value
+    return written
+
+
+def filters_read(written: dict) -> InvoiceFilter:
+    kinds = {"issued_from": dt.date.fromisoformat, "issued_to": dt.date.fromisoformat, "amount_min": Decimal, "amount_max": Decimal,
+             "statuses": tuple}
+    return InvoiceFilter(**{name: kinds.get(name, lambda v: v)(value) for name, value in written.items()})
 
 
 def export_get(*, tenant: Tenant, export_id: int) -> Export | None:
@@ -111,13 +149,22 @@ def _claim(export_id: int, now: dt.datetime) -> Export | None:
     return export
 
 
-def period_invoices(export: Export):
-    return (Invoice.objects.filter(tenant=export.tenant, issue_date__gte=export.period_from, issue_date__lte=export.period_to)
-            .select_related("document", "answer_document").defer("xml", "answer_xml", "payload", "errors").order_by("issue_date", "id"))
+def export_invoices(export: Export):
+    """The invoices the export holds: those ticked, those a list's filters keep, or the period's."""
+    chosen, direction = export.selection, export.selection.get("direction") or None
+    if chosen.get("uuids"):
+        invoices = Invoice.objects.filter(tenant=export.tenant, uuid__in=chosen["uuids"])
+        invoices = invoices.filter(direction=direction) if direction else invoices
+    elif "filters" in chosen:
+        invoices = invoices_of(tenant=export.tenant, direction=direction, filters=filters_read(chosen["filters"]), now=export.created_at)
+    else:
+        invoices = Invoice.objects.filter(tenant=export.tenant, issue_date__gte=export.period_from, issue_date__lte=export.period_to)
+    return (invoices.select_related("document", "answer_document").defer("xml", "answer_xml", "payload", "errors")
+            .order_by("issue_date", "id"))
 
 
 def _build(export: Export) -> Path:
-    invoices = period_invoices(export)
+    invoices = export_invoices(export)
     export.total = invoices.count()
     Export.objects.filter(id=export.id).update(total=export.total)
     with tempfile.NamedTemporaryFile(dir=scratch_dir(), prefix=f"export-{export.id}-", suffix=".zip", delete=False) as made:
@@ -126,7 +173,10 @@ def _build(export: Export) -> Path:
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive, Index(path) as index:
             seen_envelopes: set[int] = set()
             for done, invoice in enumerate(invoices.iterator(chunk_size=500), start=1):
-                _invoice_entries(archive, index, invoice, seen_envelopes)
+                if export.contents == Export.Contents.ARCHIVE:
+                    _invoice_entries(archive, index, invoice, seen_envelopes)
+                else:
+                    _document_entries(archive, index, invoice, export.contents)
                 if done % PROGRESS_EVERY == 0:
                     Export.objects.filter(id=export.id).update(done=done, started_at=timezone.now())  # progress, and the builder alive
             index.close_into(archive)
@@ -140,7 +190,6 @@ def _invoice_entries(archive: zipfile.ZipFile, index: Index, invoice: Invoice, s
     folder = "invoices/outgoing" if invoice.direction == Invoice.Direction.OUTGOING else "invoices/incoming"
     name = f"{folder}/{invoice.number}_{invoice.uuid}.xml"
     sha256 = _entry(index, archive, name, invoice.document, lambda: invoice_xml(invoice))
-    key = invoice.document.key if invoice.document is not None else ""  # "": not archived yet, from its row
     if invoice.answer_uuid:
         answer = f"answers/{invoice.number}_{invoice.answer_uuid}.xml"
         _entry(index, archive, answer, invoice.answer_document, lambda: answer_xml(invoice))
@@ -148,10 +197,35 @@ def _invoice_entries(archive: zipfile.ZipFile, index: Index, invoice: Invoice, s
         seen_envelopes.add(invoice.envelope_id)
         for envelope in _envelopes(invoice.tenant_id, invoice.envelope_id):
             _entry(index, archive, f"envelopes/{envelope.file_name}", envelope.document, lambda e=envelope: envelope_zip(e))
+    _row(index, invoice, name, sha256)
+
+
+def _document_entries(archive: zipfile.ZipFile, index: Index, invoice: Invoice, contents: str) -> None:
+    """The invoice's XML, its PDF, or both, named by its number and ETTN; a PDF that cannot be drawn
+    (an invoice not sealed yet, a design that fails) is left out, and the index says why."""
+    folder = "outgoing" if invoice.direction == Invoice.Direction.OUTGOING else "incoming"
+    stem = f"{folder}/{invoice.number}_{invoice.uuid}"
+    names, hashes, note = [], [], ""
+    if contents in (Export.Contents.XML, Export.Contents.BOTH):
+        names.append(f"{stem}.xml")
+        hashes.append(_entry(index, archive, names[-1], invoice.document, lambda: invoice_xml(invoice)))
+    if contents in (Export.Contents.PDF, Export.Contents.BOTH):
+        try:
+            pdf = pdf_document(invoice=invoice)
+        except DomainError as exc:
+            note = str(exc)
+        else:
+            names.append(f"{stem}.pdf")
+            hashes.append(_entry(index, archive, names[-1], pdf, None))
+    _row(index, invoice, " ".join(names), " ".join(hashes), note)
+
+
+def _row(index: Index, invoice: Invoice, files: str, sha256: str, note: str = "") -> None:
+    key = invoice.document.key if invoice.document is not None else ""  # "": not archived yet, from its row
     index.row([invoice.number, str(invoice.uuid), invoice.get_direction_display(), invoice.issue_date.isoformat(), invoice.profile,
                invoice.type_code, *invoice.counterparty, invoice.currency,
                invoice.tax_amount, invoice.payable_amount, invoice.get_status_display(),
-               "" if invoice.gib_code is None else invoice.gib_code, invoice.answer, name, sha256, key])
+               "" if invoice.gib_code is None else invoice.gib_code, invoice.answer, files, sha256, key, note])
 
 
 def _entry(index: Index, archive: zipfile.ZipFile, name: str, document, row_bytes) -> str:

@@ -143,6 +143,8 @@ class ForcedCode(models.Model):
         PROCESSING = "processing", _("processing (status code)")
         SEND = "sendDocument", _("sendDocument (fault)")
         QUERY = "getApplicationResponse", _("getApplicationResponse (fault)")
+        EARSIV_SEND = "sendDocumentFile", _("e-Arşiv sendDocumentFile (fault)")
+        EARSIV_STATUS = "earsivStatus", _("e-Arşiv report status (durumKodu)")
 
     code = models.PositiveIntegerField(_("code"))
     receiver_alias = models.CharField(_("receiver alias"), max_length=255, blank=True, help_text=_("Blank: any receiver."))
@@ -160,3 +162,26 @@ class ForcedCode(models.Model):
 
     def __str__(self):
         return f"{self.code} × {self.remaining} ({self.receiver_alias or '*'})"
+
+
+class HubReport(models.Model):
+    """An e-Arşiv report the hub took through EArsivWs.sendDocumentFile, with the durumKodu its checks
+    gave; the first getBatchStatus answers 15 (still processing), the next ones that code."""
+
+    number = models.CharField(_("report number (paketId)"), max_length=36, unique=True)
+    file_name = models.CharField(_("file name"), max_length=100)
+    data = models.BinaryField(_("zip"))
+    taxpayer = models.CharField(_("mükellef VKN/TCKN"), max_length=11, blank=True)
+    caller = models.CharField(_("WS-Security signer"), max_length=250, blank=True)
+    code = models.PositiveIntegerField(_("durumKodu"))
+    text = models.TextField(_("durumAciklama"), blank=True)
+    polls = models.PositiveIntegerField(_("getBatchStatus calls"), default=0)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("hub e-Arşiv report")
+        verbose_name_plural = _("hub e-Arşiv reports")
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self):
+        return f"{self.number} {self.code}"

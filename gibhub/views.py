@@ -5,6 +5,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from envelopes.gib import soap
+from gibhub.earsiv import EarsivHubFault, hub_earsiv_call
+from gibhub.earsiv import fault as earsiv_fault
 from gibhub.receiving import HubFault, hub_application_response, hub_send_document
 from gibhub.userlist import FILE_NAMES, userlist_zip
 
@@ -32,6 +34,16 @@ def efatura_service(request: HttpRequest) -> HttpResponse:
         return _soap(soap.fault(code=None, msg=str(exc)), status=400)
     except HubFault as fault:
         return _soap(soap.fault(code=fault.fault_code, msg=fault.gib_msg), status=500)
+
+
+@csrf_exempt  # as EFatura's: a SOAP service for programs, each call signed (WS-Security)
+@require_POST
+def earsiv_service(request: HttpRequest) -> HttpResponse:
+    """GİB's EArsivWs; a fault is HTTP 500 with GİB's EArsivFault in its detail."""
+    try:
+        return _soap(hub_earsiv_call(request.read(64 * 1024 * 1024 + 1)))
+    except EarsivHubFault as exc:
+        return _soap(earsiv_fault(code=exc.fault_code, text=exc.text), status=500)
 
 
 @require_GET

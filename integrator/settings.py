@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "envelopes",
     "exports",
     "delivery",
+    "earsiv",
     "signing",
     "archive",
     "pipeline",
@@ -212,6 +213,7 @@ CELERY_BEAT_SCHEDULE["exports-sweep"] = {"task": "exports.tasks.exports_sweep", 
 UPLOAD_STALE_SECONDS = env_int("UPLOAD_STALE_SECONDS", 300, minimum=1)
 CELERY_BEAT_SCHEDULE["uploads-sweep"] = {"task": "uploads.tasks.uploads_sweep", "schedule": float(min(UPLOAD_STALE_SECONDS, 60))}
 CELERY_BEAT_SCHEDULE["exports-expire"] = {"task": "exports.tasks.exports_expire", "schedule": crontab(minute=20, hour=4)}
+CELERY_BEAT_SCHEDULE["seals-warn"] = {"task": "signing.tasks.seals_warn", "schedule": crontab(minute=0, hour=9)}  # Istanbul's 09:00
 
 # --- GİB's package (XSDs, schematron, XSLT): installed, never committed ---------------------
 # `manage.py gib_package install [PATH]` installs from PATH, or from this default location.
@@ -337,6 +339,32 @@ CELERY_BEAT_SCHEDULE["envelopes-poll"] = {"task": "pipeline.tasks.envelopes_poll
 CELERY_BEAT_SCHEDULE["pipeline-sweep"] = {"task": "pipeline.tasks.pipeline_sweep", "schedule": float(min(PIPELINE_SWEEP_AFTER, 60))}
 if GIB_HUB_ENABLED:
     INSTALLED_APPS.append("gibhub")
+
+# --- e-Arşiv reports to GİB -------------------------------------------------------------------
+# The integrator's VKN: the report's hazırlayan. Unset, the local test world's.
+INTEGRATOR_VKN = env_str("INTEGRATOR_VKN", "1111111114")
+if not (len(INTEGRATOR_VKN) == 10 and INTEGRATOR_VKN.isdigit()):
+    raise ImproperlyConfigured(f"INTEGRATOR_VKN={INTEGRATOR_VKN!r} is not a 10-digit VKN.")
+# GİB's EArsivWs: test https://test.efatura.gov.tr/earsiv/services/EArsivWsPort (the WSDL's test
+# address), live GİB's address. Unset: the local GİB hub's e-Arşiv service.
+LOCAL_EARSIV_PATH = "gibhub/services/EArsivWs"
+GIB_EARSIV_SERVICE_URL = env_url("GIB_EARSIV_SERVICE_URL", ("http", "https")) or f"http://127.0.0.1:8000/{LOCAL_EARSIV_PATH}"
+GIB_EARSIV_WSDL = env_str("GIB_EARSIV_WSDL")  # unset: earsiv/EArsivWs.wsdl of the installed GİB package
+if GIB_EARSIV_WSDL and not Path(GIB_EARSIV_WSDL).is_file():
+    raise ImproperlyConfigured(f"GIB_EARSIV_WSDL={GIB_EARSIV_WSDL} is not a file.")
+# At most this many invoices, cancellations and objections go into one bölüm of a day's report.
+EARSIV_REPORT_PART_SIZE = env_int("EARSIV_REPORT_PART_SIZE", 5000, minimum=1)
+# A day is reported by the end of the day this many days after it (Istanbul time): 1, the day after.
+EARSIV_REPORT_DEADLINE_DAYS = env_int("EARSIV_REPORT_DEADLINE_DAYS", 1, minimum=0)
+# Polling a report's status: first after, at most apart (doubling between), in seconds; beat's tick.
+EARSIV_POLL_FIRST = env_int("EARSIV_POLL_FIRST", 60, minimum=1)
+EARSIV_POLL_MAX = env_int("EARSIV_POLL_MAX", 3600, minimum=1)
+EARSIV_TICK = env_int("EARSIV_TICK", 60, minimum=1)
+# A report GİB failed is corrected and sent again this many times; then the tenant is told.
+EARSIV_CORRECTIONS = env_int("EARSIV_CORRECTIONS", 3, minimum=0)
+# A report a worker claimed (to build or send) and did not finish is taken up again after this.
+EARSIV_CLAIM_SECONDS = env_int("EARSIV_CLAIM_SECONDS", 300, minimum=1)
+CELERY_BEAT_SCHEDULE["earsiv-tick"] = {"task": "earsiv.tasks.earsiv_tick", "schedule": float(EARSIV_TICK)}
 
 # --- API --------------------------------------------------------------------------------------
 # Calls per API key (DRF's rate syntax: 1200/min, 50/s); counted in the cache, so per process on the

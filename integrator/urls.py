@@ -7,6 +7,7 @@ from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from delivery import apis as delivery
+from earsiv import apis as earsiv
 from envelopes.apis import RecipientApi
 from envelopes.views import gib_service
 from exports import apis as exports
@@ -40,6 +41,10 @@ api_v1 = [
     path("invoices/<ettn:uuid>/html", invoices.DocumentHtmlApi.as_view(), name="api-invoice-html"),
     path("invoices/<ettn:uuid>/pdf", delivery.InvoicePdfApi.as_view(), name="api-invoice-pdf"),
     path("invoices/<ettn:uuid>/deliveries", delivery.DeliveriesApi.as_view(), name="api-invoice-deliveries"),
+    path("invoices/<ettn:uuid>/cancel", earsiv.InvoiceCancelApi.as_view(), name="api-invoice-cancel"),
+    path("invoices/<ettn:uuid>/objections", earsiv.InvoiceObjectionsApi.as_view(), name="api-invoice-objections"),
+    path("earsiv/reports", earsiv.ReportsApi.as_view(), name="api-earsiv-reports"),
+    path("earsiv/reports/<ettn:number>/xml", earsiv.ReportXmlApi.as_view(), name="api-earsiv-report-xml"),
     path("incoming", invoices.IncomingListApi.as_view(), name="api-incoming-list"),
     path("incoming/<ettn:uuid>", invoices.IncomingApi.as_view(), name="api-incoming"),
     path("incoming/<ettn:uuid>/xml", invoices.IncomingXmlApi.as_view(), name="api-incoming-xml"),

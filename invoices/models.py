@@ -97,6 +97,8 @@ class Invoice(models.Model):
         indexes = [
             models.Index(fields=["tenant", "status"]),
             models.Index(fields=["tenant", "issue_date"]),
+            models.Index(fields=["tenant", "direction", "issue_date", "id"], name="invoice_list_by_date"),  # the lists' keyset
+            models.Index(fields=["tenant", "direction", "received_at", "id"], name="invoice_inbox_by_receipt"),
             models.Index(fields=["tenant", "payable_amount"], name="invoice_amount"),  # the search's amount range
             models.Index(fields=["status", "updated_at"]),  # the sweeper's scan for stuck invoices
         ]

@@ -31,6 +31,7 @@ class InvoiceFilter:
     currency: str = ""
     gib_code: int | None = None
     awaiting_answer: bool | None = None  # incoming only: TICARIFATURA still within its 8 days
+    answer_closing: bool = False  # incoming only: of those, the ones whose time to answer ends within ANSWER_CLOSING
 
 
 def _other_party(direction: str) -> str:
@@ -56,9 +57,12 @@ def invoices_of(*, tenant: Tenant, direction: str | None, filters: InvoiceFilter
         invoices = invoices.filter(_party_is(direction, filters.party))
     for term in terms(filters.search):
         invoices = invoices.filter(search_text__contains=term)
+    now = now or dt.datetime.now(dt.UTC)
     if filters.awaiting_answer is not None:
-        awaiting = _awaiting_answer(now or dt.datetime.now(dt.UTC))
+        awaiting = _awaiting_answer(now)
         invoices = invoices.filter(awaiting) if filters.awaiting_answer else invoices.exclude(awaiting)
+    if filters.answer_closing:
+        invoices = invoices.filter(_awaiting_answer(now), _answer_closing(now))
     return invoices
 
 
@@ -72,6 +76,26 @@ def _party_is(direction: str | None, identifier: str) -> Q:
 def _awaiting_answer(now: dt.datetime) -> Q:
     """Incoming TICARIFATURA invoices still unanswered within their 8 days (``answer_open``, as a filter)."""
     return Q(profile="TICARIFATURA", status=Status.RECEIVED, received_at__gte=now - ANSWER_WINDOW)
+
+
+def _answer_closing(now: dt.datetime) -> Q:
+    return Q(received_at__lt=now - ANSWER_WINDOW + ANSWER_CLOSING)
+
+
+ANSWER_CLOSING = dt.timedelta(days=2)
+NEEDS_A_PERSON = (Status.INVALID, Status.HELD, Status.FAILED)  # outgoing invoices that go no further by themselves
+
+
+def attention_of(*, tenant: Tenant, direction: str, now: dt.datetime) -> dict[str, int]:
+    """What needs a person in a list, counted in one query: outgoing, the invoices invalid, held for
+    a seal and failed at GİB (by status); incoming, those awaiting an answer and those whose time
+    to answer ends within two days."""
+    invoices = Invoice.objects.filter(tenant=tenant, direction=direction)
+    if direction == Invoice.Direction.OUTGOING:  # the few that need a person, by the (tenant, status) index
+        counts = dict(invoices.filter(status__in=NEEDS_A_PERSON).values_list("status").annotate(n=Count("id")).order_by())
+        return {status: counts.get(status, 0) for status in NEEDS_A_PERSON}
+    awaiting = _awaiting_answer(now)
+    return invoices.filter(awaiting).aggregate(awaiting=Count("id"), closing=Count("id", filter=_answer_closing(now)))
 
 
 def awaiting_answer_of(*, tenant: Tenant, now: dt.datetime) -> QuerySet[Invoice]:
@@ -107,7 +131,7 @@ def answer_state(invoice: Invoice, now: dt.datetime) -> AnswerState:
 
 def profiles_of(*, tenant: Tenant, direction: str) -> list[str]:
     """The profiles the tenant's invoices of *direction* use: the choices of the portal's profile filter."""
-    return sorted(set(Invoice.objects.filter(tenant=tenant, direction=direction).values_list("profile", flat=True)))
+    return list(Invoice.objects.filter(tenant=tenant, direction=direction).values_list("profile", flat=True).order_by("profile").distinct())
 
 
 def outgoing_counts(*, tenant: Tenant) -> list[tuple[str, str, int]]:

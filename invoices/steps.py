@@ -16,6 +16,7 @@ failed is never missed: either the release sees the invoice held, or the hold se
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.db import transaction
@@ -69,10 +70,12 @@ def invoice_validate(*, invoice_id: int) -> Invoice | None:
         return set_status(invoice=invoice, to=Status.INVALID, code=first.rule[:10], text=first.message_tr)
 
 
-def invoice_seal(*, invoice_id: int) -> Invoice | None:
+def invoice_seal(*, invoice_id: int, now: dt.datetime | None = None) -> Invoice | None:
     """VALID → SEALED with the tenant's seal (XAdES-T with a timestamp for e-Arşiv), then e-Arşiv
     invoices are KEPT for delivery and e-Fatura ones wait for an envelope; or HELD when the seal
-    cannot be used until a person acts. Other errors of the seal (a TSA or a token away) are raised."""
+    cannot be used until a person acts. Other errors of the seal (a TSA or a token away) are raised.
+    Sealed and archived at *now* (the real clock's moment unless given): the moment e-Arşiv's
+    report counts it issued."""
     invoice = Invoice.objects.select_related("tenant").get(id=invoice_id)
     if invoice.status != Status.VALID:
         return None
@@ -80,10 +83,10 @@ def invoice_seal(*, invoice_id: int) -> Invoice | None:
     seal = None
     try:
         seal = seal_for(tenant=invoice.tenant)
-        sealed = seal_with(seal=seal, supplier=invoice.tenant.identifier, xml=invoice_xml(invoice), timestamped=earsiv)
+        sealed = seal_with(seal=seal, supplier=invoice.tenant.identifier, xml=invoice_xml(invoice), timestamped=earsiv, now=now)
     except SEAL_UNUSABLE as exc:
         return _hold(invoice, tried=seal, reason=str(exc))
-    put = document_put(tenant=invoice.tenant, data=sealed)  # no lock held
+    put = document_put(tenant=invoice.tenant, data=sealed, now=now)  # no lock held
     with transaction.atomic():
         document = document_record(put=put, kind=Document.Kind.INVOICE_SEALED, subject=("invoice", invoice_id))
         invoice = _locked(invoice_id, Status.VALID)

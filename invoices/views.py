@@ -11,23 +11,28 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from archive.audit import request_event
 from archive.models import Event
 from delivery import services as delivery_services
 from delivery.forms import DeliveryForm
+from earsiv.views import invoice_panel
+from exports.forms import DownloadForm
 from integrator.errors import DomainError
 from invoices import documents, selectors
 from invoices.audit import invoice_event
 from invoices.display import DisplayError, render_html, sandboxed
+from invoices.listing import COUNT_CAP, Column, KeysetPage, keyset_page
 from invoices.models import Invoice
 from invoices.moving_in import ALREADY_HERE, MOVED_IN, REFUSED, files_move_in
-from invoices.portal_forms import AnswerForm, IncomingFilter, MoveInForm, OutgoingFilter, SearchForm
+from invoices.portal_forms import AnswerForm, BulkAnswerForm, IncomingFilter, MoveInForm, OutgoingFilter, SearchForm
 from invoices.status import Status
 from pipeline.flow import invoice_answer as answer_service
 from tenants.models import Membership
@@ -38,7 +43,6 @@ from ubl.parse import ParseError
 from ubl.response import needs_answer
 
 PER_PAGE = 25
-COUNT_CAP = 1000  # counting every match of a broad search among a million invoices costs more than its page
 # The rendered page is a stranger's HTML (an incoming invoice's XSLT): no script, no request
 # anywhere, no form, its own opaque origin; only inline styles and data: images, as GİB's designs use.
 ANSWERED = {
@@ -78,14 +82,46 @@ def _viewable(membership: Membership) -> Membership:
     return membership
 
 
+OUTGOING_COLUMNS = {"number": Column("number"), "date": Column("issue_date", descending=True), "customer": Column("customer_name"),
+                    "amount": Column("payable_amount", descending=True)}
+INBOX_COLUMNS = {"received": Column("received_at", descending=True), "supplier": Column("supplier_name"), "number": Column("number"),
+                 "date": Column("issue_date", descending=True), "amount": Column("payable_amount", descending=True)}
+
+
+def _keyset(request, invoices, columns: dict[str, Column], default: str) -> KeysetPage:
+    return keyset_page(invoices, columns=columns, sort=request.GET.get("sort", default), default=default,
+                       after=request.GET.get("after", ""), before=request.GET.get("before", ""), per_page=PER_PAGE)
+
+
+def _headers(page: KeysetPage, columns: dict[str, Column]) -> dict[str, dict]:
+    """Each sortable column's link: the other way round when the list is sorted by it, else its own first way."""
+    headers = {}
+    for name, column in columns.items():
+        state = "desc" if page.sort == f"-{name}" else "asc" if page.sort == name else ""
+        first = f"-{name}" if column.descending else name
+        headers[name] = {"sort": {"desc": name, "asc": f"-{name}"}.get(state, first), "state": state}
+    return headers
+
+
+def _list_context(request, membership: Membership, page: KeysetPage, columns: dict[str, Column], **extra) -> dict:
+    query = request.GET.copy()
+    for cursor in ("after", "before"):
+        query.pop(cursor, None)
+    return _context(request, membership, page=page, headers=_headers(page, columns), query=query.urlencode(),
+                    downloads=DownloadForm(initial={"query": query.urlencode()}), **extra)
+
+
 @login_required
 def outgoing_list(request, identifier: str):
     membership = _viewable(membership_or_404(request, identifier))
     tenant = membership.tenant
     form = OutgoingFilter(request.GET, profiles=selectors.profiles_of(tenant=tenant, direction=Invoice.Direction.OUTGOING))
     invoices = selectors.invoices_of(tenant=tenant, direction=Invoice.Direction.OUTGOING, filters=form.filters())
-    page = _page(request, invoices.order_by("-issue_date", "-number", "-id"))
-    return render(request, "portal/invoices/outgoing.html", _context(request, membership, form=form, page=page))
+    page = _keyset(request, invoices, OUTGOING_COLUMNS, "-date")
+    attention = selectors.attention_of(tenant=tenant, direction=Invoice.Direction.OUTGOING, now=timezone.now())
+    needing = [(status, Status(status).label, attention[status]) for status in selectors.NEEDS_A_PERSON if attention[status]]
+    return render(request, "portal/invoices/outgoing.html", _list_context(request, membership, page, OUTGOING_COLUMNS, form=form,
+                                                                          needing=needing))
 
 
 @login_required
@@ -94,9 +130,12 @@ def inbox(request, identifier: str):
     now = timezone.now()
     form = IncomingFilter(request.GET)
     invoices = selectors.invoices_of(tenant=membership.tenant, direction=Invoice.Direction.INCOMING, filters=form.filters(), now=now)
-    page = _page(request, invoices.order_by("-received_at", "-issue_date", "-id"))
+    page = _keyset(request, invoices, INBOX_COLUMNS, "-received")
     rows = [(invoice, selectors.answer_state(invoice, now)) for invoice in page]
-    return render(request, "portal/invoices/inbox.html", _context(request, membership, form=form, page=page, rows=rows))
+    attention = selectors.attention_of(tenant=membership.tenant, direction=Invoice.Direction.INCOMING, now=now)
+    return render(request, "portal/invoices/inbox.html", _list_context(
+        request, membership, page, INBOX_COLUMNS, form=form, rows=rows, attention=attention,
+        can_answer=membership.can(Permission.RESPOND) and any(answer.open for _, answer in rows), answer_form=AnswerForm()))
 
 
 @login_required
@@ -124,7 +163,7 @@ def invoice_detail(request, identifier: str, direction: str, uuid):
         request, membership, invoice=invoice, history=invoice.status_changes.all(), answer=state,
         can_answer=state.open and membership.can(Permission.RESPOND), answer_form=AnswerForm(),
         customer_may_answer=invoice.direction == Invoice.Direction.OUTGOING and needs_answer(invoice.profile) and not invoice.answer,
-        **_delivery(membership, invoice),
+        **_delivery(membership, invoice), **invoice_panel(membership, invoice),
     )
     invoice_event(request, invoice, Event.Action.VIEWED)
     return render(request, "portal/invoices/detail.html", context)
@@ -194,13 +233,54 @@ def invoice_answer(request, identifier: str, uuid):
 
 
 def _answer(request, membership: Membership, invoice: Invoice, code: str, reason: str) -> None:
+    refused = _answered(request, membership, invoice, code, reason)
+    if refused:
+        messages.error(request, refused)
+    else:
+        messages.success(request, ANSWERED[code] % {"number": invoice.number})
+
+
+def _answered(request, membership: Membership, invoice: Invoice, code: str, reason: str) -> str:
+    """The answer given (""), or why it may not be."""
     try:
         answer_service(tenant=membership.tenant, invoice_uuid=invoice.uuid, code=code, reason=reason)
     except (DomainError, ParseError) as exc:
-        messages.error(request, str(exc))
-        return
+        return str(exc)
     invoice_event(request, invoice, Event.Action.ANSWERED, code)
-    messages.success(request, ANSWERED[code] % {"number": invoice.number})
+    return ""
+
+
+@require_POST
+@login_required
+def inbox_answer(request, identifier: str):
+    """KABUL or RED for the invoices ticked in the inbox, each answered on its own: one that may not be
+    answered says why, and the others go on. Back to the same page of the inbox."""
+    membership = membership_or_404(request, identifier)
+    if not membership.can(Permission.RESPOND):
+        raise PermissionDenied
+    form = BulkAnswerForm(request.POST)
+    back = redirect(f"{reverse('portal:inbox', args=[identifier])}?{request.POST.get('query', '')}")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return back
+    code, reason, ticked = form.cleaned_data["code"], form.cleaned_data["reason"], form.cleaned_data["uuid"]
+    found = {str(invoice.uuid): invoice for invoice in Invoice.objects.filter(
+        tenant=membership.tenant, direction=Invoice.Direction.INCOMING, uuid__in=ticked)}
+    answered = []
+    for ettn in ticked:
+        if ettn not in found:
+            messages.error(request, _("Invoice %(ettn)s is not in this inbox.") % {"ettn": ettn.upper()})
+        elif refused := _answered(request, membership, found[ettn], code, reason):
+            messages.error(request, refused)
+        else:
+            answered.append(found[ettn].number)
+    if answered:
+        messages.success(request, ngettext(
+            "%(count)s invoice answered %(code)s: %(numbers)s. The answers are on their way to the suppliers.",
+            "%(count)s invoices answered %(code)s: %(numbers)s. The answers are on their way to the suppliers.",
+            len(answered)) % {"count": len(answered), "code": code, "numbers": ", ".join(answered)})
+    return back
 
 
 @login_required

@@ -6,6 +6,7 @@ Layout of an installed version (independent of how GİB's zip or folder was laid
     <version>/schematron/*.xml, History.txt
     <version>/xslt/...                       (only when the source has it)
     <version>/wsdl/EFatura_Test.wsdl, ...     (only when the source has it)
+    <version>/earsiv/EArsiv.xsd, earsiv_schematron.xsl, EArsivWs.wsdl, ...   (GİB's e-Arşiv report package, likewise)
     <version>/compiled/<compiler>/gib.xsl, gib.json   (our compiler's output, made at install)
 
 ``version`` is the last date in schematron/History.txt plus a short hash of the installed files, so
@@ -44,7 +45,7 @@ FOLDER_MARKERS = {
     "xsd/HRXML": "UserAccount.xsd",
     "schematron": MAIN_SCHEMATRON,
 }
-OPTIONAL_MARKERS = {"xslt": "general.xslt", "wsdl": "EFatura_Test.wsdl"}
+OPTIONAL_MARKERS = {"xslt": "general.xslt", "wsdl": "EFatura_Test.wsdl", "earsiv": "EArsiv.xsd"}
 SCHEMATRON_FILES = (MAIN_SCHEMATRON, "UBL-TR_Common_Schematron.xml", "UBL-TR_Codelist.xml", "History.txt")
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,11 @@ class InstalledPackage:
     @property
     def schematron(self) -> Path:
         return self.path / "schematron" / MAIN_SCHEMATRON
+
+    @property
+    def earsiv_dir(self) -> Path:
+        """GİB's e-Arşiv report package (EArsiv.xsd, its schematron and EArsivWs.wsdl), when installed."""
+        return self.path / "earsiv"
 
     @property
     def compiled_dir(self) -> Path:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from signing.models import Seal
+from signing.models import Seal, SealWarning
 
 
 @admin.register(Seal)
@@ -14,4 +14,19 @@ class SealAdmin(admin.ModelAdmin):
     readonly_fields = ["tenant", "name", "kind", "holder_name", "holder_identifier", "not_after", "certificate", "created_at"]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(SealWarning)
+class SealWarningAdmin(admin.ModelAdmin):
+    """The warnings beat gave that a seal ends (``signing.warnings``): seen, never made or changed here."""
+
+    list_display = ["seal", "days", "sent_at", "recipients"]
+    list_filter = ["days"]
+    search_fields = ["seal__name", "seal__holder_identifier", "recipients"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

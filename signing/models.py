@@ -45,3 +45,20 @@ class Seal(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.holder_name}, {self.holder_identifier})"
+
+
+class SealWarning(models.Model):
+    """A warning given that a seal ends soon, once per seal and per step (30, 7, 1 days before)."""
+
+    seal = models.ForeignKey(Seal, on_delete=models.CASCADE, related_name="warnings", verbose_name=_("seal"))
+    days = models.PositiveSmallIntegerField(_("days before its end"))
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    recipients = models.TextField(_("e-mailed to"), blank=True)
+
+    class Meta:
+        verbose_name = _("seal warning")
+        verbose_name_plural = _("seal warnings")
+        constraints = [models.UniqueConstraint(fields=["seal", "days"], name="seal_warning_once_per_step")]
+
+    def __str__(self):
+        return f"{self.seal}: {self.days}"

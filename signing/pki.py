@@ -8,6 +8,7 @@ holder's VKN/TCKN in the subject's ``serialNumber`` (2.5.4.5), as Turkish seal c
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -53,13 +54,20 @@ def _usage(*, ca: bool = False, signing: bool = False) -> x509.KeyUsage:
     )
 
 
+def _serial() -> int:
+    """A random positive serial of 64 bits (RFC 5280 allows up to 20 octets): short enough that every
+    XML Schema validator reads it as ds:X509SerialNumber's xs:integer (libxml2 2.9 reads at most 24
+    digits)."""
+    return secrets.randbits(63) | 1 << 62
+
+
 def _builder(subject: x509.Name, issuer: x509.Name, public_key, not_before: dt.datetime, not_after: dt.datetime):
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer)
         .public_key(public_key)
-        .serial_number(x509.random_serial_number())
+        .serial_number(_serial())
         .not_valid_before(not_before)
         .not_valid_after(not_after)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)

@@ -202,6 +202,23 @@ def seal_with(*, seal: Seal, supplier: str, xml: bytes, timestamped: bool, now: 
     return xades.sign(xml, key, signing_time=moment, timestamper=timestamper() if timestamped else None)
 
 
+def report_seal(*, tenant: Tenant, xml: bytes, now: dt.datetime | None = None) -> bytes:
+    """Seal *tenant*'s e-Arşiv report with its seal (or the integrator's, when authorised), XAdES-T."""
+    seal = seal_for(tenant=tenant)
+    key = key_for(seal)
+    moment = now or timezone.now()
+    certificates.check_for_use(key.certificate, supplier=tenant.identifier if seal.tenant_id else None, now=moment)
+    return xades.sign_report(xml, key, signing_time=moment, timestamper=timestamper())
+
+
+def soap_seal(*, tenant: Tenant, envelope, now: dt.datetime | None = None):
+    """Sign a SOAP call to GİB's e-Arşiv service for *tenant* (WS-Security) with the seal that seals its reports."""
+    from signing.wssecurity import wsse_sign
+
+    key = key_for(seal_for(tenant=tenant))
+    return wsse_sign(envelope, key, now=now or timezone.now())
+
+
 def timestamper() -> xades.Timestamper:
     """The configured TSA as a function from a digest to a verified token."""
     from signing import timestamp

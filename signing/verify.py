@@ -33,6 +33,8 @@ _DIGESTS = {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA38
 
 # signxml's `location` is the signature's parent path in Clark notation, ending in "/".
 _LOCATION = "./" + "".join(f"{{{NS['ext']}}}{name}/" for name in ("UBLExtensions", "UBLExtension", "ExtensionContent"))
+# An e-Arşiv report's seal: the last child of baslik (signing.xades.sign_report).
+REPORT_PATH, _REPORT_LOCATION = "{http://earsiv.efatura.gov.tr}baslik/ds:Signature", "./{http://earsiv.efatura.gov.tr}baslik/"
 
 
 # Each check's name, as a person reads it.
@@ -107,10 +109,11 @@ def _claimed_time(signature: etree._Element) -> dt.datetime | None:
     return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def _structure(report: Verification, root: etree._Element) -> tuple[etree._Element, x509.Certificate, bool] | None:
-    signatures = root.findall(SIGNATURE_PATH, NS)
+def _structure(report: Verification, root: etree._Element, path: str = SIGNATURE_PATH) -> tuple[etree._Element, x509.Certificate, bool] | None:
+    signatures = root.findall(path, NS)
     if len(signatures) != 1:
-        report.add("structure", False, _("expected one ds:Signature in ext:ExtensionContent, found %(count)s") % {"count": len(signatures)})
+        where = "baslik" if path == REPORT_PATH else "ext:ExtensionContent"
+        report.add("structure", False, _("expected one ds:Signature in %(where)s, found %(count)s") % {"where": where, "count": len(signatures)})
         return None
     signature = signatures[0]
     pool = _certificates(signature)
@@ -126,10 +129,10 @@ def _structure(report: Verification, root: etree._Element) -> tuple[etree._Eleme
     return signature, certificate, named is not None
 
 
-def _signature(report: Verification, xml: bytes, certificate: x509.Certificate, named: bool) -> None:
+def _signature(report: Verification, xml: bytes, certificate: x509.Certificate, named: bool, location: str = _LOCATION) -> None:
     config = XAdESSignatureConfiguration(
         expect_references=True,
-        location=_LOCATION,
+        location=location,
         default_reference_c14n_method=C14N,
         # Certificate dates are our own `validity` check, at the signing moment, reported on its own.
         verification_time=certificate.not_valid_before_utc,
@@ -193,20 +196,21 @@ def _validity(report: Verification, path: list[x509.Certificate]) -> None:
 
 
 def verify(xml: bytes, *, roots: list[x509.Certificate] | None = None, tsa_roots: list[x509.Certificate] | None = None,
-           parsed: etree._Element | None = None) -> Verification:
-    """Verify the seal of one UBL document (invoice or application response); *parsed* is its root
-    when the caller read it already with a safe parser, so it is not parsed again for the structure."""
+           parsed: etree._Element | None = None, report_seal: bool = False) -> Verification:
+    """Verify the seal of one UBL document (invoice or application response), or with *report_seal*
+    of an e-Arşiv report (its seal in baslik); *parsed* is its root when the caller read it already
+    with a safe parser, so it is not parsed again for the structure."""
     report = Verification()
     try:
         root = parse(xml) if parsed is None else parsed
     except NotSignable as exc:
         report.add("structure", False, str(exc))
         return report
-    found = _structure(report, root)
+    found = _structure(report, root, REPORT_PATH if report_seal else SIGNATURE_PATH)
     if found is None:
         return report
     signature, certificate, named = found
-    _signature(report, xml, certificate, named)
+    _signature(report, xml, certificate, named, _REPORT_LOCATION if report_seal else _LOCATION)
     path = _chain(report, signature, certificate, roots if roots is not None else trusted_roots())
     _timestamp(report, signature, tsa_roots)
     _validity(report, path)

@@ -65,12 +65,12 @@ def _xades(name: str) -> str:
 class GibXAdESSigner(XAdESSigner):
     """signxml's XAdES signer with the properties GİB's verifier expects."""
 
-    def __init__(self, *, signing_time: dt.datetime, signature_id: str) -> None:
+    def __init__(self, *, signing_time: dt.datetime, signature_id: str, description: str = "UBL-TR") -> None:
         super().__init__(
             signature_algorithm=SignatureMethod.RSA_SHA256,
             digest_algorithm=DigestAlgorithm.SHA256,
             c14n_algorithm=C14N,
-            data_object_format=XAdESDataObjectFormat(Description="UBL-TR", MimeType="text/xml"),
+            data_object_format=XAdESDataObjectFormat(Description=description, MimeType="text/xml"),
         )
         self.signing_time = signing_time
         self.signature_id = signature_id
@@ -160,6 +160,25 @@ def sign(xml: bytes, key: KeyProvider, *, signing_time: dt.datetime | None = Non
     )
     if timestamper is not None:
         add_timestamp(signed.find(SIGNATURE_PATH, NS), timestamper)
+    return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+
+
+EARSIV = "http://earsiv.efatura.gov.tr"
+REPORT_SIGNATURE_ID = "Signature"
+
+
+def sign_report(xml: bytes, key: KeyProvider, *, signing_time: dt.datetime, timestamper: Timestamper) -> bytes:
+    """Seal GİB's e-Arşiv report *xml* with *key*: enveloped XAdES-T, as for an invoice, placed as
+    the last child of ``baslik`` (where EArsiv.xsd wants ``ds:Signature``), with its timestamp."""
+    root = parse(xml)
+    header = root.find(f"{{{EARSIV}}}baslik")
+    if header is None or header.find(_ds("Signature")) is not None:
+        raise NotSignable(reason=_("it is not an unsigned e-Arşiv report"))
+    header.append(etree.Element(_ds("Signature"), nsmap={"ds": DS}, Id="placeholder"))
+    signer = GibXAdESSigner(signing_time=signing_time.astimezone(ISTANBUL).replace(microsecond=0), signature_id=REPORT_SIGNATURE_ID,
+                            description="eArsivRaporu")
+    signed = signer.sign(root, key=key, cert=[key.certificate, *key.chain], exclude_c14n_transform_element=True)
+    add_timestamp(signed.find(f"{{{EARSIV}}}baslik/{{{DS}}}Signature"), timestamper)
     return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
 
 

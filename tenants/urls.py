@@ -1,6 +1,7 @@
 from django.urls import include, path, register_converter
 
 from delivery import views as delivery_views
+from earsiv import views as earsiv_views
 from exports import views as export_views
 from invoices import views as invoice_views
 from tenants import views
@@ -29,9 +30,11 @@ urlpatterns = [
     path("t/<str:identifier>/", views.dashboard, name="dashboard"),
     path("t/<str:identifier>/invoices/", invoice_views.outgoing_list, name="invoices"),
     path("t/<str:identifier>/inbox/", invoice_views.inbox, name="inbox"),
+    path("t/<str:identifier>/inbox/answer/", invoice_views.inbox_answer, name="inbox-answer"),
     path("t/<str:identifier>/search/", invoice_views.search, name="search"),
     path("t/<str:identifier>/move-in/", invoice_views.move_in, name="move-in"),
     path("t/<str:identifier>/exports/", export_views.exports_page, name="exports"),
+    path("t/<str:identifier>/downloads/", export_views.list_download, name="list-download"),
     path("t/<str:identifier>/uploads/", include("uploads.urls")),
     path("t/<str:identifier>/delivery/", delivery_views.preferences, name="delivery-preferences"),
     path("t/<str:identifier>/exports/<int:export_id>/status/", export_views.export_status, name="export-status"),
@@ -42,6 +45,10 @@ urlpatterns = [
     path(INVOICE + "pdf/", delivery_views.invoice_pdf, name="invoice-pdf"),
     path("t/<str:identifier>/invoices/out/<uuid:uuid>/deliver/", delivery_views.invoice_deliver, name="invoice-deliver"),
     path("t/<str:identifier>/invoices/out/<uuid:uuid>/link/revoke/", delivery_views.invoice_link_revoke, name="invoice-link-revoke"),
+    path("t/<str:identifier>/invoices/out/<uuid:uuid>/cancel/", earsiv_views.cancel, name="invoice-cancel"),
+    path("t/<str:identifier>/invoices/out/<uuid:uuid>/objection/", earsiv_views.objection, name="invoice-objection"),
+    path("t/<str:identifier>/earsiv/", earsiv_views.reports, name="earsiv-reports"),
+    path("t/<str:identifier>/earsiv/<uuid:number>/xml/", earsiv_views.report_xml, name="earsiv-report-xml"),
     path(INVOICE + "response/xml/", invoice_views.invoice_xml, {"document": "response"}, name="invoice-response-xml"),
     path(INVOICE + "response/view/", invoice_views.invoice_view, {"document": "response"}, name="invoice-response-view"),
     path("t/<str:identifier>/invoices/in/<uuid:uuid>/answer/", invoice_views.invoice_answer, name="invoice-answer"),

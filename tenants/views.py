@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from earsiv.selectors import reports_needing_attention
 from invoices.selectors import awaiting_answer_of, incoming_count, outgoing_counts
 from signing.selectors import seal_in_use
 from tenants.ledger import credits_balance
@@ -54,5 +55,6 @@ def dashboard(request, identifier: str):
         "outgoing": outgoing_counts(tenant=tenant),
         "incoming": incoming_count(tenant=tenant),
         "awaiting": awaiting_answer_of(tenant=tenant, now=timezone.now()).count(),
+        "earsiv": reports_needing_attention(tenant=tenant, now=timezone.now()),
     }
     return render(request, "portal/dashboard.html", context)

@@ -1,8 +1,10 @@
 """Webhooks: a tenant's URLs are told, by a signed POST, of every status change of its invoices, of
-every invoice it receives, and of each delivery of an invoice to its buyer (e-mail, SMS) that ends.
+every invoice it receives, of each delivery of an invoice to its buyer (e-mail, SMS) that ends, and
+of its seal ending soon (30, 7 and 1 days before).
 
-Events (``EVENTS``): ``invoice.status_changed``, ``invoice.received``, ``invoice.delivered`` and
-``invoice.delivery_failed``; a webhook subscribed to none gets them all. Each event is one POST of JSON (UTF-8)::
+Events (``EVENTS``): ``invoice.status_changed``, ``invoice.received``, ``invoice.delivered``,
+``invoice.delivery_failed``, ``seal.expiring``, ``earsiv.report_failed`` and ``earsiv.report_late``; a
+webhook subscribed to none gets them all. Each event is one POST of JSON (UTF-8)::
 
     {"id": "<event id>", "type": "invoice.status_changed", "created_at": "2026-11-21T09:30:00.123456+00:00",
      "tenant": "<VKN/TCKN>", "data": {...}}
@@ -59,7 +61,11 @@ INVOICE_STATUS_CHANGED = "invoice.status_changed"
 INVOICE_RECEIVED = "invoice.received"
 INVOICE_DELIVERED = "invoice.delivered"
 INVOICE_DELIVERY_FAILED = "invoice.delivery_failed"
-EVENTS = (INVOICE_STATUS_CHANGED, INVOICE_RECEIVED, INVOICE_DELIVERED, INVOICE_DELIVERY_FAILED)
+SEAL_EXPIRING = "seal.expiring"  # a seal ends within 30, 7 or 1 days (signing.warnings)
+EARSIV_REPORT_FAILED = "earsiv.report_failed"  # GİB failed a day's e-Arşiv report for good (its corrections too)
+EARSIV_REPORT_LATE = "earsiv.report_late"  # a day's e-Arşiv report is not done by its deadline
+EVENTS = (INVOICE_STATUS_CHANGED, INVOICE_RECEIVED, INVOICE_DELIVERED, INVOICE_DELIVERY_FAILED, SEAL_EXPIRING, EARSIV_REPORT_FAILED,
+          EARSIV_REPORT_LATE)
 
 SECRET_MARK = "whsec_"
 TOLERANCE = 300  # seconds a signature's timestamp may be from the receiver's clock

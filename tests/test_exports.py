@@ -231,7 +231,9 @@ def test_only_those_who_may_export_do_and_never_anothers(client_b, tenant_a, per
     export = built(tenant_a)
     clerk = Client()
     clerk.force_login(make_user(tenant=tenant_a, role="clerk"))
-    assert clerk.get(reverse("portal:exports", args=[tenant_a.identifier])).status_code == 403
+    page = clerk.get(reverse("portal:exports", args=[tenant_a.identifier]))  # the downloads, without the period's form
+    assert page.status_code == 200 and 'name="period_from"' not in page.content.decode()
+    assert clerk.post(reverse("portal:exports", args=[tenant_a.identifier]), {"period_from": START, "period_to": END}).status_code == 403
     assert clerk.get(reverse("portal:export-download", args=[tenant_a.identifier, export.id])).status_code == 403
     for name in ("portal:export-status", "portal:export-download"):
         assert client_b.get(reverse(name, args=[tenant_a.identifier, export.id])).status_code == 404

@@ -154,7 +154,7 @@ def _zip_in_gib_layout(target: Path) -> Path:
     archive = target / "e-FaturaPaketi.zip"
     with zipfile.ZipFile(archive, "w") as handle:
         for path in GIB.rglob("*"):
-            if path.is_file() and path.parts[len(GIB.parts)] in {"xsd", "schematron", "xslt", "wsdl"}:
+            if path.is_file() and path.parts[len(GIB.parts)] in {"xsd", "schematron", "xslt", "wsdl", "earsiv"}:
                 handle.write(path, "Paket/" + path.relative_to(GIB).as_posix().replace("xsd/", "xsdrt/", 1))
     return archive
 

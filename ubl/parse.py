@@ -277,6 +277,24 @@ def embedded_xslt(root) -> bytes | None:
     return None
 
 
+def parse_summary(root: etree._Element) -> Invoice:
+    """What a summary of the invoice needs (e-Arşiv's report): its type, dates, currency, customer,
+    tax and withholding subtotals, totals and internet sale; its lines are not read."""
+    if root.tag != f"{{{NS['inv']}}}Invoice":
+        raise ParseError(_("the root element is %(root)s, not %(expected)s"), root=etree.QName(root).localname, expected="Invoice")
+    rate = root.find("cac:PricingExchangeRate", NS)
+    inv = Invoice(
+        profile=_text(root, "cbc:ProfileID"), type_code=_text(root, "cbc:InvoiceTypeCode"), issue_date=_date(root, "cbc:IssueDate"),
+        supplier=Party(identifier=""), customer=_party(root.find("cac:AccountingCustomerParty/cac:Party", NS)), lines=[],
+        id=_text(root, "cbc:ID"), uuid=_text(root, "cbc:UUID"), issue_time=_time(root, "cbc:IssueTime"),
+        currency=_text(root, "cbc:DocumentCurrencyCode"),
+        exchange_rate=_decimal(rate, "cbc:CalculationRate") if rate is not None else None,
+        tax_subtotals=_subtotals(root, "cac:TaxTotal"), withholding_subtotals=_subtotals(root, "cac:WithholdingTaxTotal"), totals=_totals(root),
+    )
+    inv.internet_sale = _internet_sale(root)
+    return inv
+
+
 def parse_invoice(root: etree._Element) -> Invoice:
     if root.tag != f"{{{NS['inv']}}}Invoice":
         raise ParseError(_("the root element is %(root)s, not %(expected)s"), root=etree.QName(root).localname, expected="Invoice")

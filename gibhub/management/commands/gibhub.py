@@ -22,6 +22,10 @@ class Command(LocalizedCommand):
         force.add_argument("--times", type=int, default=1, metavar="N", help="how many envelopes or calls (default 1)")
         force.add_argument("--on", choices=sorted(OPERATIONS),
                            help="default: processing for a status, query for 2004, send for other faults")
+        earsiv = commands.add_parser("force-earsiv", help="answer CODE for the next e-Arşiv reports (durumKodu) or, with --fault, calls")
+        earsiv.add_argument("code", type=int, metavar="CODE", help="a durumKodu (30 done, 10/15 processing, anything else failed) or a fault code")
+        earsiv.add_argument("--fault", action="store_true", help="answer sendDocumentFile with an EArsivFault of CODE instead")
+        earsiv.add_argument("--times", type=int, default=1, metavar="N", help="how many reports or calls (default 1)")
         register = commands.add_parser("register", help="register a user and its aliases at an integrator's endpoint")
         register.add_argument("identifier", metavar="VKN")
         register.add_argument("title", metavar="TITLE")
@@ -33,6 +37,8 @@ class Command(LocalizedCommand):
 
     def handle(self, *args, action, **options):
         try:
+            if action == "force-earsiv":
+                return self._force_earsiv(**options)
             self._force(**options) if action == "force" else self._register(**options)
         except (ForceInvalid, RegistryError) as exc:
             raise CommandError(str(exc)) from None
@@ -41,6 +47,15 @@ class Command(LocalizedCommand):
         forced = hub_force(code=code, receiver_alias=receiver, times=times, operation=OPERATIONS[on] if on else None)
         receiver = forced.receiver_alias or "any receiver"
         self.stdout.write(_("The hub answers %(code)s on %(operation)s %(times)s time(s), for %(receiver)s.") % {"code": forced.code, "operation": forced.operation, "times": forced.remaining, "receiver": receiver})
+
+    def _force_earsiv(self, *, code, fault, times, **options):
+        from gibhub.earsiv import hub_force_earsiv
+
+        if times < 1:
+            raise CommandError(_("--times must be at least 1."))
+        forced = hub_force_earsiv(code=code, times=times, fault=fault)
+        self.stdout.write(_("The hub answers %(code)s on %(operation)s %(times)s time(s).")
+                          % {"code": forced.code, "operation": forced.operation, "times": forced.remaining})
 
     def _register(self, *, identifier, title, endpoint, gb, pk, integrator, **options):
         aliases = [("GB", name) for name in gb] + [("PK", name) for name in pk]

@@ -1,0 +1,1 @@
+"""e-Arşiv: cancellations, objections and the daily report to GİB."""
