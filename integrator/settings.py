@@ -209,7 +209,9 @@ EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7, minimum=1)
 CELERY_BEAT_SCHEDULE["archive-verify-sample"] = {"task": "archive.tasks.archive_verify_sample", "schedule": crontab(minute=40, hour=3)}
 CELERY_BEAT_SCHEDULE["archive-verify-full"] = {"task": "archive.tasks.archive_verify_full", "schedule": crontab(minute=10, hour=2, day_of_week="sun")}
 CELERY_BEAT_SCHEDULE["exports-sweep"] = {"task": "exports.tasks.exports_sweep", "schedule": 60.0}
-CELERY_BEAT_SCHEDULE["uploads-sweep"] = {"task": "uploads.tasks.uploads_sweep", "schedule": 60.0}
+# A bulk upload whose run shows no progress for this long (its worker died) is run again by beat's sweeper.
+UPLOAD_STALE_SECONDS = env_int("UPLOAD_STALE_SECONDS", 300, minimum=1)
+CELERY_BEAT_SCHEDULE["uploads-sweep"] = {"task": "uploads.tasks.uploads_sweep", "schedule": float(min(UPLOAD_STALE_SECONDS, 60))}
 CELERY_BEAT_SCHEDULE["exports-expire"] = {"task": "exports.tasks.exports_expire", "schedule": crontab(minute=20, hour=4)}
 CELERY_BEAT_SCHEDULE["seals-warn"] = {"task": "signing.tasks.seals_warn", "schedule": crontab(minute=0, hour=9)}  # Istanbul's 09:00
 

@@ -318,7 +318,7 @@ def test_a_run_whose_worker_died_is_taken_up_and_issues_nothing_twice(tenant_a, 
 
     assert services.upload_run(upload_id=upload.id, now=died_at + dt.timedelta(seconds=30)) is None  # still beating, as far as anyone knows
     assert services.uploads_stale(now=died_at + dt.timedelta(seconds=30)) == []
-    later = died_at + services.STALE_AFTER + dt.timedelta(seconds=1)
+    later = died_at + services.stale_after() + dt.timedelta(seconds=1)
     assert services.uploads_stale(now=later) == [upload.id]
     done = services.upload_run(upload_id=upload.id, now=later)
     assert done.state == Upload.State.DONE and done.finished_at
@@ -397,5 +397,5 @@ def test_without_gibs_package_the_files_wait_and_none_is_refused(tenant_a, gib_p
     services.upload_run(upload_id=upload.id)
     assert outcomes(upload) == [("a.xml", "waiting")] and Upload.objects.get(id=upload.id).state == Upload.State.RUNNING
     settings.GIB_PACKAGES_ROOT = gib_package
-    later = timezone.now() + services.STALE_AFTER + dt.timedelta(seconds=1)
+    later = timezone.now() + services.stale_after() + dt.timedelta(seconds=1)
     assert services.upload_run(upload_id=upload.id, now=later).state == Upload.State.DONE and outcomes(upload) == [("a.xml", "issued")]

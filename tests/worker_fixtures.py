@@ -37,6 +37,7 @@ TIMINGS = {
     "GIB_HUB_DELIVERY_ATTEMPTS": "5",
     "GIB_HUB_DELIVERY_TIMEOUT": "5",
     "GIB_HUB_STUCK_AFTER": "10",  # a hub delivery a killed worker left half-way is taken up again after 10 s
+    "UPLOAD_STALE_SECONDS": "3",  # a bulk upload a killed worker left half-way is taken up again after 3 s
     "CELERY_VISIBILITY_TIMEOUT": "60",  # Redis's minimum: longer than a test, so the sweeper recovers
 }
 

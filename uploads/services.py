@@ -13,7 +13,7 @@ leaves each file either issued or to be done again, never issued twice. One file
 it is, refuses that file alone.
 
 A run is claimed with a conditional update and beats as it goes; an upload whose run stopped beating
-for ``STALE_AFTER`` (its worker died) is claimed again by the sweeper's run, which goes on from the
+for ``UPLOAD_STALE_SECONDS`` (its worker died) is claimed again by the sweeper's run, which goes on from the
 first file not done. The bytes stay on the files until the upload is done.
 """
 
@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import uuid as uuidlib
 from collections.abc import Callable, Iterable, Iterator
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone, translation
@@ -44,7 +46,7 @@ logger = logging.getLogger(__name__)
 MAX_FILES = 5_000  # invoices in one upload: a larger batch goes in several
 MAX_BYTES = 100 * 1024 * 1024  # sent at once
 MAX_ERRORS = 50  # reasons kept per file
-STALE_AFTER = dt.timedelta(minutes=5)
+BEAT_EVERY = 2.0  # seconds; far less than UPLOAD_STALE_SECONDS
 BATCH = 200  # files written or read at once
 BATCH_BYTES = 16 * 1024 * 1024
 STATES = [UploadFile.State.WAITING, UploadFile.State.CHECKED, UploadFile.State.ISSUED, UploadFile.State.REFUSED]
@@ -224,6 +226,7 @@ def upload_run(*, upload_id: int, now: dt.datetime | None = None) -> Upload | No
     upload = _claim(upload_id, now or timezone.now())
     if upload is None:
         return None
+    beat = time.monotonic()
     while True:
         pending = list(UploadFile.objects.filter(upload=upload, state__in=[UploadFile.State.WAITING, UploadFile.State.CHECKED])
                        .order_by("position").values_list("id", flat=True)[:BATCH])
@@ -235,15 +238,27 @@ def upload_run(*, upload_id: int, now: dt.datetime | None = None) -> Upload | No
             except PackageNotInstalled:  # the operator's to fix, not the files' fault: they wait, and the sweeper tries again
                 logger.error("upload %s stopped: no GİB package is installed to validate with", upload.id)
                 return Upload.objects.get(id=upload.id)
-            Upload.objects.filter(id=upload.id).update(beat_at=timezone.now())
+            beat = _beat(upload, beat)
     with transaction.atomic():
         Upload.objects.filter(id=upload.id).update(state=Upload.State.DONE, finished_at=timezone.now())
         UploadFile.objects.filter(upload=upload).exclude(data=None, payload=None).update(data=None, payload=None)
     return Upload.objects.get(id=upload.id)
 
 
+def _beat(upload: Upload, last: float) -> float:
+    """The run's sign of life, written at most every ``BEAT_EVERY`` seconds (far less than ``UPLOAD_STALE_SECONDS``)."""
+    if time.monotonic() - last < BEAT_EVERY:
+        return last
+    Upload.objects.filter(id=upload.id).update(beat_at=timezone.now())
+    return time.monotonic()
+
+
+def stale_after() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.UPLOAD_STALE_SECONDS)
+
+
 def _claim(upload_id: int, now: dt.datetime) -> Upload | None:
-    waiting = Q(state=Upload.State.WAITING) | Q(state=Upload.State.RUNNING, beat_at__lt=now - STALE_AFTER)
+    waiting = Q(state=Upload.State.WAITING) | Q(state=Upload.State.RUNNING, beat_at__lt=now - stale_after())
     upload = Upload.objects.filter(waiting, id=upload_id).select_related("tenant").first()
     if upload is None:
         return None
@@ -254,12 +269,12 @@ def _claim(upload_id: int, now: dt.datetime) -> Upload | None:
 
 def uploads_stale(*, now: dt.datetime | None = None) -> list[int]:
     """Uploads whose run never started or stopped beating: the sweeper runs them again."""
-    now = now or timezone.now()
-    return list(Upload.objects.filter(Q(state=Upload.State.WAITING, created_at__lt=now - STALE_AFTER)
-                                      | Q(state=Upload.State.RUNNING, beat_at__lt=now - STALE_AFTER)).values_list("id", flat=True))
+    before = (now or timezone.now()) - stale_after()
+    return list(Upload.objects.filter(Q(state=Upload.State.WAITING, created_at__lt=before)
+                                      | Q(state=Upload.State.RUNNING, beat_at__lt=before)).values_list("id", flat=True))
 
 
-def file_process(*, upload: Upload, file: UploadFile) -> UploadFile:
+def file_process(*, upload: Upload, file: UploadFile) -> None:
     """Check and issue one file, or refuse it; whatever goes wrong refuses this file alone."""
     try:
         draft = _checked(upload.tenant, file)
@@ -278,7 +293,6 @@ def file_process(*, upload: Upload, file: UploadFile) -> UploadFile:
         logger.exception("upload %s: file %s (%s) failed", upload.id, file.id, file.name)
         kind = type(exc).__name__
         _refuse(file, Refused([reason("error", lambda: _("It could not be processed (%(kind)s); nothing was issued from it.") % {"kind": kind})]))
-    return UploadFile.objects.get(id=file.id)
 
 
 def _refuse(file: UploadFile, refused: Refused) -> None:
