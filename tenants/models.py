@@ -126,6 +126,10 @@ class Membership(models.Model):
         return self.can(Permission.EXPORT)
 
     @property
+    def can_issue(self) -> bool:
+        return self.can(Permission.ISSUE)
+
+    @property
     def can_configure(self) -> bool:
         return self.can(Permission.CONFIGURE)
 

@@ -17,6 +17,9 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from demo.setup import ACCOUNTANT
+from signing import pki
+from tenants.models import NumberSeries
+from tenants.numbering import series_create
 from tenants.roles import Role
 from tenants.services import membership_set
 
@@ -61,7 +64,17 @@ def page(browser):
     new.on("pageerror", lambda error: errors.append(str(error)))
     yield new
     context.close()
+    _pdf_worker_stopped()
     assert not errors, f"script errors on the page: {errors}"
+
+
+def _pdf_worker_stopped() -> None:
+    """A PDF worker forked during the test (delivery.rendering.worker) holds copies of this process's
+    pipes to Playwright's driver, which then never sees them close and never ends: stop it."""
+    from delivery.rendering import worker
+
+    if worker._current is not None:
+        worker._stop(worker._current)
 
 
 def shot(page, name: str, *, full_page: bool = True) -> Path:
@@ -95,9 +108,14 @@ class Portal:
 
 
 @pytest.fixture
-def portal(exchange, tenant_a, tenant_b) -> Iterator[Portal]:
-    """The demo's shape on the live server: A and B able to invoice each other through the hub, and
-    the accountant ``muhasebe`` serving both."""
+def portal(exchange, settings, tmp_path, local_tsa, tenant_a, tenant_b) -> Iterator[Portal]:
+    """The demo's shape on the live server: A and B able to invoice each other through the hub, each
+    with an e-Arşiv series too (stamped by the local TSA), and the accountant ``muhasebe`` serving both."""
+    roots = tmp_path / "tsa-roots.pem"
+    roots.write_bytes(pki.pem(local_tsa.root.certificate))
+    settings.TSA_URL, settings.TSA_TRUST_ROOTS = local_tsa.url, str(roots)
+    series_create(tenant=tenant_a, prefix="AAR", kind=NumberSeries.Kind.EARSIV, is_default=True)
+    series_create(tenant=tenant_b, prefix="BBR", kind=NumberSeries.Kind.EARSIV, is_default=True)
     user = get_user_model().objects.create_user(ACCOUNTANT, password=PASSWORD, first_name="Demo", last_name="Muhasebeci")
     for tenant in (tenant_a, tenant_b):
         membership_set(tenant=tenant, user=user, role=Role.ACCOUNTANT)
