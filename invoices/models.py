@@ -153,3 +153,20 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "key"], name="idempotency_key_unique_per_tenant")]
+
+
+class SavedDraft(models.Model):
+    """An invoice typed into the portal's form and kept to finish later: the API's payload as it
+    stood, checked only when it is issued. Issuing it deletes it."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="saved_drafts", verbose_name=_("tenant"))
+    payload = models.JSONField(_("payload"), default=dict, encoder=DjangoJSONEncoder)
+    customer_name = models.CharField(_("customer"), max_length=250, blank=True)
+    created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        verbose_name = _("draft invoice")
+        verbose_name_plural = _("draft invoices")

@@ -187,17 +187,22 @@ def _built(draft: Draft, number: str) -> bytes:
     return build.to_bytes(build.build_invoice(draft.document, xslt=draft.xslt))
 
 
-def draft_preview(*, draft: Draft) -> Report:
-    """The verdict the pipeline would give, without taking a number: the draft is built with the
-    series' next-number shape (``PPPYYYY000000001``) and validated with every layer."""
+def draft_xml(*, draft: Draft) -> bytes:
+    """The draft as UBL-TR, without taking a number: built with the series' next-number shape
+    (``PPPYYYY000000001``) and an ETTN of its own when it has none yet, then left as it was."""
     document = draft.document
     provisional = f"{draft.series.prefix}{document.issue_date.year}{1:09d}"
     saved_uuid = document.uuid
     document.uuid = document.uuid or str(uuid.uuid4()).upper()
     try:
-        return validate(_built(draft, provisional))
+        return _built(draft, provisional)
     finally:
         document.uuid, document.id = saved_uuid, ""
+
+
+def draft_preview(*, draft: Draft) -> Report:
+    """The verdict the pipeline would give, without taking a number: ``draft_xml`` validated with every layer."""
+    return validate(draft_xml(draft=draft))
 
 
 def invoice_issue(*, tenant: Tenant, data: dict) -> Invoice:

@@ -4,6 +4,7 @@ from delivery import views as delivery_views
 from earsiv import views as earsiv_views
 from exports import views as export_views
 from invoices import views as invoice_views
+from pipeline import views as form_views
 from tenants import views
 
 
@@ -31,6 +32,15 @@ urlpatterns = [
     path("t/<str:identifier>/invoices/", invoice_views.outgoing_list, name="invoices"),
     path("t/<str:identifier>/inbox/", invoice_views.inbox, name="inbox"),
     path("t/<str:identifier>/inbox/answer/", invoice_views.inbox_answer, name="inbox-answer"),
+    path("t/<str:identifier>/invoices/new/", form_views.invoice_form, name="invoice-new"),
+    path("t/<str:identifier>/invoices/new/customer/", form_views.customer_lookup, name="invoice-new-customer"),
+    path("t/<str:identifier>/invoices/new/totals/", form_views.form_totals, name="invoice-new-totals"),
+    path("t/<str:identifier>/invoices/new/check/", form_views.form_check, name="invoice-new-check"),
+    path("t/<str:identifier>/invoices/new/preview/", form_views.form_preview, name="invoice-new-preview"),
+    path("t/<str:identifier>/invoices/new/save/", form_views.form_save, name="invoice-new-save"),
+    path("t/<str:identifier>/invoices/new/issue/", form_views.form_issue, name="invoice-new-issue"),
+    path("t/<str:identifier>/drafts/", form_views.draft_list, name="drafts"),
+    path("t/<str:identifier>/drafts/<int:draft_id>/delete/", form_views.draft_delete, name="draft-delete"),
     path("t/<str:identifier>/search/", invoice_views.search, name="search"),
     path("t/<str:identifier>/move-in/", invoice_views.move_in, name="move-in"),
     path("t/<str:identifier>/exports/", export_views.exports_page, name="exports"),

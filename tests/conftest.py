@@ -62,11 +62,12 @@ def on_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+from tests.browser_fixtures import browser, page, portal  # noqa: E402, F401  (the portal in Chromium)
+from tests.exchange_fixtures import exchange  # noqa: E402, F401  (A and B exchanging through the hub on the live server)
 from tests.gib_fixtures import gib_package, gib_root  # noqa: E402, F401  (GİB's package, installed once per run)
 from tests.pki_fixtures import seal_a, seal_b, test_root  # noqa: E402, F401  (the test PKI, made once per run)
-from tests.tsa_fixtures import local_tsa, serve  # noqa: E402, F401  (the local TSA, served once per run)
 from tests.softhsm import seal_a_hsm, softhsm  # noqa: E402, F401  (a SoftHSM2 token store, made once per run)
-
+from tests.tsa_fixtures import local_tsa, serve  # noqa: E402, F401  (the local TSA, served once per run)
 
 # Emptying the database after a transactional test. PostgreSQL's TRUNCATE makes new files for every
 # table and index, and Django then recreates every content type and permission it emptied: about 2 s

@@ -15,7 +15,7 @@ from invoices.models import Invoice
 from invoices.status import Status
 from pipeline.flow import invoice_submit
 from tenants.services import membership_set
-from tests.browser_fixtures import browse, browser, skip_without_chromium  # noqa: F401  (fixtures)
+from tests.browser_fixtures import browse, skip_without_chromium  # noqa: F401  (a fixture)
 from tests.conftest import PASSWORD
 from tests.exchange_fixtures import exchange, poll_all, today_payload  # noqa: F401  (a fixture)
 from tests.factories import make_user

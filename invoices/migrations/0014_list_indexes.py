@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('archive', '0004_event_sent'),
         ('envelopes', '0006_zips_leave_the_rows'),
-        ('invoices', '0012_status_migrated'),
+        ('invoices', '0013_saved_drafts'),
         ('tenants', '0004_webhooks'),
     ]
 
