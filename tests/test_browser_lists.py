@@ -78,3 +78,27 @@ def test_the_lists_fit_a_phone(exchange, browse, user_a, tenant_a):
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     person.shot("outgoing-on-a-phone")
     assert overflow <= 0, f"the page is {overflow}px wider than the phone"
+
+
+def test_a_zip_of_20_with_2_bad_uploaded_in_the_browser_ends_at_18_issued_and_2_refused(exchange, browse, accountant, tenant_a, tmp_path):
+    from tests.test_uploads import QUANTITY
+    from tests.upload_fixtures import changed, ubl_file, zipped
+
+    files = {f"fatura-{n:02d}.xml": ubl_file(tenant_a, n) for n in range(1, 21)}
+    files["fatura-05.xml"] = changed(files["fatura-05.xml"], QUANTITY, drop_attribute="unitCode")  # GİB's rule
+    files["fatura-12.xml"] = changed(files["fatura-12.xml"], "cac:LegalMonetaryTotal/cbc:PayableAmount", text="1.00")  # ours
+    upload = tmp_path / "ay-sonu.zip"
+    upload.write_bytes(zipped(files))
+    person = browse(accountant, PASSWORD)
+    page = person.go(f"/t/{tenant_a.identifier}/invoices/")
+    page.click("#nav-uploads")
+    page.set_input_files("#upload-files", str(upload))
+    person.shot("1-chosen")
+    page.click("#upload-submit")
+    page.wait_for_selector("#upload-progress[value='100']")
+    page.reload()  # the bar and the counts read the same after a reload
+    assert (page.inner_text("#count-issued"), page.inner_text("#count-refused")) == ("18", "2")
+    text = page.inner_text("main")
+    assert "InvoicedQuantityCheck" in text and "PLT-TOTAL-PAYABLE" in text and "fatura-05.xml" in text and "fatura-12.xml" in text
+    person.shot("2-done")
+    assert Invoice.objects.filter(tenant=tenant_a, direction="out").count() == 18
