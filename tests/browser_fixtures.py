@@ -35,8 +35,8 @@ def browser():
     """One Chromium for the run (headless; no sandbox: the tests may run as root in a container)."""
     from playwright.sync_api import sync_playwright
 
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (make test installs it)")
+    if not Path(CHROMIUM).exists():  # make test installs it: without it the portal goes untested, which must not pass quietly
+        pytest.fail(f"{CHROMIUM} is missing: run make test (it installs Debian's chromium), or apt-get install chromium")
     # Playwright's sync API keeps an event loop in this thread for as long as it runs, and Django then
     # takes every ORM call made here (the tests', the database's flush between them) for one made from
     # async code; they are still plain synchronous calls.
@@ -121,8 +121,6 @@ def portal(exchange, settings, tmp_path, local_tsa, tenant_a, tenant_b) -> Itera
         membership_set(tenant=tenant, user=user, role=Role.ACCOUNTANT)
     yield Portal(url=exchange, username=ACCOUNTANT, password=PASSWORD)
 
-
-skip_without_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing (make test installs it)")
 
 
 @dataclass

@@ -15,12 +15,12 @@ from invoices.models import Invoice
 from invoices.status import Status
 from pipeline.flow import invoice_submit
 from tenants.services import membership_set
-from tests.browser_fixtures import browse, skip_without_chromium  # noqa: F401  (a fixture)
+from tests.browser_fixtures import browse  # noqa: F401  (a fixture)
 from tests.conftest import PASSWORD
 from tests.exchange_fixtures import exchange, poll_all, today_payload  # noqa: F401  (a fixture)
 from tests.factories import make_user
 
-pytestmark = [pytest.mark.django_db(transaction=True), skip_without_chromium]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ import zipfile
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import requests
@@ -33,7 +32,7 @@ from zeep.exceptions import Error as ZeepError
 from zeep.exceptions import Fault
 
 from envelopes.gib import deadline
-from envelopes.gib.client import GibError, GibUnavailable, _Late, _Session, _Transport
+from envelopes.gib.client import GibError, GibUnavailable, _Late, _Session, _Transport, _wsdl  # the WSDL parsed once per process, as EFatura's
 from integrator.errors import network_reason
 from schematron.package import PackageNotInstalled, active_package
 
@@ -89,11 +88,6 @@ def wsdl_path() -> Path:
     if not path.is_file():
         raise NoEarsivWsdl(path=str(path))
     return path
-
-
-@lru_cache(maxsize=4)
-def _wsdl(path: str) -> zeep.Client:
-    return zeep.Client(path, settings=zeep.Settings(strict=True, xml_huge_tree=True))
 
 
 class _Wsse:
