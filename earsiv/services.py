@@ -34,8 +34,8 @@ class InvoiceNotFound(DomainError):
 
 class EfaturaNotCancellable(EarsivRefused):
     code = "efatura_not_cancellable"
-    message = _("Invoice %(number)s is an e-Fatura: it cannot be cancelled. The way out is a return invoice (IADE) "
-                "for it, issued to the same customer and referring to it.")
+    message = _("Invoice %(number)s is an e-Fatura: it cannot be cancelled. The way out is a return invoice (IADE) naming it, "
+                "which the customer issues to you; a customer on this platform prepares it from the invoice received.")
 
 
 class EfaturaNoObjection(EarsivRefused):

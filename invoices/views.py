@@ -26,13 +26,14 @@ from delivery.forms import DeliveryForm
 from earsiv.views import invoice_panel
 from exports.forms import DownloadForm
 from integrator.errors import DomainError
-from invoices import documents, selectors
+from invoices import documents, drafts, selectors
 from invoices.audit import invoice_event
 from invoices.display import DisplayError, render_html, sandboxed
 from invoices.listing import COUNT_CAP, Column, KeysetPage, keyset_page
 from invoices.models import Invoice
 from invoices.moving_in import ALREADY_HERE, MOVED_IN, REFUSED, files_move_in
 from invoices.portal_forms import AnswerForm, BulkAnswerForm, IncomingFilter, MoveInForm, OutgoingFilter, SearchForm
+from invoices.returns import return_payload, returnable
 from invoices.status import Status
 from pipeline.flow import invoice_answer as answer_service
 from tenants.models import Membership
@@ -163,6 +164,7 @@ def invoice_detail(request, identifier: str, direction: str, uuid):
         request, membership, invoice=invoice, history=invoice.status_changes.all(), answer=state,
         can_answer=state.open and membership.can(Permission.RESPOND), answer_form=AnswerForm(),
         customer_may_answer=invoice.direction == Invoice.Direction.OUTGOING and needs_answer(invoice.profile) and not invoice.answer,
+        can_return=returnable(invoice) and membership.can(Permission.ISSUE),
         **_delivery(membership, invoice), **invoice_panel(membership, invoice),
     )
     invoice_event(request, invoice, Event.Action.VIEWED)
@@ -230,6 +232,26 @@ def invoice_answer(request, identifier: str, uuid):
     else:
         _answer(request, membership, invoice, form.cleaned_data["code"], form.cleaned_data["reason"])
     return redirect("portal:invoice", identifier=identifier, direction=Invoice.Direction.INCOMING, uuid=invoice.uuid)
+
+
+@require_POST
+@login_required
+def invoice_return(request, identifier: str, uuid):
+    """A return invoice (IADE) of an invoice received, prepared as a draft of the form and opened there."""
+    membership = membership_or_404(request, identifier)
+    invoice = _invoice_or_404(membership, Invoice.Direction.INCOMING, uuid)
+    if not membership.can(Permission.ISSUE):
+        raise PermissionDenied
+    try:
+        payload = return_payload(tenant=membership.tenant, invoice=invoice)
+    except ValueError:
+        messages.error(request, _("Invoice %(number)s cannot be returned with an IADE invoice: only a sale received as e-Fatura "
+                                  "and not refused can.") % {"number": invoice.number})
+        return redirect("portal:invoice", identifier=identifier, direction=Invoice.Direction.INCOMING, uuid=invoice.uuid)
+    draft = drafts.draft_save(tenant=membership.tenant, user=request.user, payload=payload)
+    messages.success(request, _("A return invoice (IADE) of %(number)s is ready as a draft: check what is returned, then issue it.")
+                     % {"number": invoice.number})
+    return redirect(reverse("portal:invoice-new", args=[identifier]) + f"?draft={draft.id}")
 
 
 def _answer(request, membership: Membership, invoice: Invoice, code: str, reason: str) -> None:

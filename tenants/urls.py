@@ -62,4 +62,5 @@ urlpatterns = [
     path(INVOICE + "response/xml/", invoice_views.invoice_xml, {"document": "response"}, name="invoice-response-xml"),
     path(INVOICE + "response/view/", invoice_views.invoice_view, {"document": "response"}, name="invoice-response-view"),
     path("t/<str:identifier>/invoices/in/<uuid:uuid>/answer/", invoice_views.invoice_answer, name="invoice-answer"),
+    path("t/<str:identifier>/invoices/in/<uuid:uuid>/return/", invoice_views.invoice_return, name="invoice-return"),
 ]

@@ -67,6 +67,7 @@ ROLE_TABLE = {
     "invoice-response-xml": ("GET", VIEW),
     "invoice-response-view": ("GET", VIEW),
     "invoice-answer": ("POST", RESPOND),
+    "invoice-return": ("POST", ISSUE),
 }
 # What a person who may use the page gets: the page, its file, where it sends them, or a form's
 # complaint about the empty form the sweep sends. Never 403, never 404, never an error.
