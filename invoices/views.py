@@ -31,7 +31,6 @@ from invoices.audit import invoice_event
 from invoices.display import DisplayError, render_html, sandboxed
 from invoices.listing import COUNT_CAP, Column, KeysetPage, keyset_page
 from invoices.models import Invoice
-from invoices.moving_in import ALREADY_HERE, MOVED_IN, REFUSED, files_move_in
 from invoices.portal_forms import AnswerForm, BulkAnswerForm, IncomingFilter, MoveInForm, OutgoingFilter, SearchForm
 from invoices.returns import return_payload, returnable
 from invoices.status import Status
@@ -42,6 +41,9 @@ from tenants.selectors import memberships_of
 from tenants.views import membership_or_404
 from ubl.parse import ParseError
 from ubl.response import needs_answer
+from uploads.models import Upload
+from uploads.services import upload_counts, uploads_of
+from uploads.tasks import upload_start
 
 PER_PAGE = 25
 # The rendered page is a stranger's HTML (an incoming invoice's XSLT): no script, no request
@@ -307,19 +309,26 @@ def inbox_answer(request, identifier: str):
 
 @login_required
 def move_in(request, identifier: str):
-    """Signed invoices brought from another integrator, archived as they came; the page says what became of each file."""
+    """Signed invoices brought from another integrator, archived as they came by a worker, file by file;
+    the upload's page follows it and says what became of each file."""
     membership = membership_or_404(request, identifier)
     if not membership.can(Permission.CONFIGURE):
         raise PermissionDenied
-    form, outcomes = MoveInForm(), []
+    form = MoveInForm()
     if request.method == "POST":
         form = MoveInForm(request.POST, request.FILES)
         if form.is_valid():
-            for upload in form.cleaned_data["files"]:
-                outcomes += files_move_in(tenant=membership.tenant, name=upload.name, data=upload.read())
-            moved = [outcome for outcome in outcomes if outcome.result == MOVED_IN]
-            if moved:
-                request_event(request, tenant=membership.tenant, action=Event.Action.MOVED_IN, subject=("upload", len(moved)),
-                              detail=", ".join(outcome.number for outcome in moved)[:500])
-    counts = {result: sum(outcome.result == result for outcome in outcomes) for result in (MOVED_IN, ALREADY_HERE, REFUSED)}
-    return render(request, "portal/invoices/move_in.html", _context(request, membership, form=form, outcomes=outcomes, counts=counts))
+            try:
+                upload = upload_start(tenant=membership.tenant, user=request.user, purpose=Upload.Purpose.MOVE_IN,
+                                      sources=[(file.name, file.read()) for file in form.cleaned_data["files"]])
+            except DomainError as exc:
+                form.add_error("files", str(exc))
+            else:
+                request_event(request, tenant=membership.tenant, action=Event.Action.MOVED_IN, subject=("upload", upload.id),
+                              detail=", ".join(upload.names)[:500])
+                return redirect("portal:upload", identifier, upload.id)
+    moves = list(uploads_of(tenant=membership.tenant, purpose=Upload.Purpose.MOVE_IN).select_related("uploaded_by")[:20])
+    for upload in moves:
+        counts = upload_counts(upload)
+        upload.moved, upload.here, upload.refused = counts["moved_in"], counts["duplicates"], counts["refused"] - counts["duplicates"]
+    return render(request, "portal/invoices/move_in.html", _context(request, membership, form=form, moves=moves))

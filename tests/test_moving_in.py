@@ -22,10 +22,11 @@ from signing import xades
 from tenants.models import NumberCounter, NumberSeries
 from tenants.numbering import series_create
 from tests.envelope_helpers import key_of
-from tests.exchange_fixtures import trust
+from tests.exchange_fixtures import eager, trust
 from tests.factories import make_user
 from tests.invoice_payloads import PERSON, payload
 from tests.test_api_invoices import TO_A
+from uploads.models import Upload
 
 
 def signed_elsewhere(tenant, seal, root, count=1, **data) -> list[bytes]:
@@ -115,25 +116,49 @@ def test_a_name_written_in_turkish_dos_reads_as_it_was_written(tenant_a):
     assert outcome.name == "eski.zip/FATURA_ŞUBAT.xml" and outcome.result == REFUSED  # <x/> is no invoice
 
 
-def test_the_portal_moves_invoices_in_for_those_who_configure(client_a, tenant_a, tenant_b, former):
+def test_the_portal_moves_invoices_in_in_the_background_for_those_who_configure(client_a, tenant_a, tenant_b, former,
+                                                                                django_capture_on_commit_callbacks):
     ours, theirs = former
     url = reverse("portal:move-in", args=[tenant_a.identifier])
-    upload = io.BytesIO(zipped({"1.xml": ours[0], "2.xml": ours[1]}))
-    upload.name = "eski.zip"
-    single = io.BytesIO(theirs[0])
-    single.name = "gelen.xml"
-    page = client_a.post(url, {"files": [upload, single]})
-    assert page.status_code == 200
-    text = page.content.decode()
-    assert "3 taşındı, 0 zaten burada, 0 reddedildi." in text and "eski.zip/1.xml" in text
+    files = [_named("eski.zip", zipped({"1.xml": ours[0], "2.xml": ours[1]})), _named("gelen.xml", theirs[0]),
+             _named("bozuk.xml", b"<Invoice/>"), _named("liste.xlsx", b"PK\x03\x04")]
+    with eager(), django_capture_on_commit_callbacks(execute=True):
+        answer = client_a.post(url, {"files": files})
+    upload = Upload.objects.get(tenant=tenant_a)
+    assert upload.purpose == Upload.Purpose.MOVE_IN and answer["Location"] == reverse("portal:upload", args=[tenant_a.identifier, upload.id])
+    assert list(upload.files.order_by("position").values_list("name", "state")) == [
+        ("eski.zip/1.xml", "moved_in"), ("eski.zip/2.xml", "moved_in"), ("gelen.xml", "moved_in"), ("bozuk.xml", "refused"),
+        ("liste.xlsx", "refused")]
+    assert Invoice.objects.filter(tenant=tenant_a, status=Status.MIGRATED).count() == 3
+    page = client_a.get(answer["Location"]).content.decode()
+    assert "Taşıma #" in page and "gelen.xml" in page and "/invoices/in/" in page  # the incoming one links to the inbox's page
+    refused = upload.files.get(name="bozuk.xml").errors[0]
+    assert refused["message_tr"] != refused["message_en"] and "UBL-TR" in refused["message_en"]
     [event] = Event.objects.filter(action=Event.Action.MOVED_IN)
-    assert event.tenant == tenant_a and event.subject_ref == "3"
+    assert event.tenant == tenant_a and event.subject_ref == str(upload.id)
+    listed = client_a.get(url).content.decode()
+    assert f'data-upload="{upload.id}"' in listed
+
+    with eager(), django_capture_on_commit_callbacks(execute=True):  # the same files again: all here already
+        client_a.post(url, {"files": [_named("gelen.xml", theirs[0])]})
+    again = Upload.objects.filter(tenant=tenant_a).latest("id")
+    assert list(again.files.values_list("state", "duplicate")) == [("refused", True)]
+    assert Invoice.objects.filter(tenant=tenant_a, status=Status.MIGRATED).count() == 3
+
     clerk = Client()
     clerk.force_login(make_user(tenant=tenant_a, role="clerk"))
     assert clerk.get(url).status_code == 403
+    assert clerk.get(reverse("portal:upload", args=[tenant_a.identifier, upload.id])).status_code == 403  # not a bulk upload of theirs
     outsider = Client()
     outsider.force_login(make_user(tenant=tenant_b))
     assert outsider.get(url).status_code == 404
+    assert outsider.get(reverse("portal:upload", args=[tenant_b.identifier, upload.id])).status_code == 404
+
+
+def _named(name: str, data: bytes):
+    handle = io.BytesIO(data)
+    handle.name = name
+    return handle
 
 
 def test_the_command_moves_files_in_and_fails_when_any_is_refused(tenant_a, former, tmp_path):

@@ -73,7 +73,7 @@ def test_a_zip_of_20_with_2_bad_ends_at_18_issued_and_2_refused_with_their_reaso
     assert answer.status_code == 302 and answer["Location"] == reverse("portal:upload", args=[tenant_a.identifier, upload.id])
     status = client.get(reverse("portal:upload-status", args=[tenant_a.identifier, upload.id])).json()
     assert (status["state"], status["total"], status["percent"]) == ("done", 20, 100)
-    assert status["counts"] == {"waiting": 0, "checked": 0, "issued": 18, "refused": 2, "duplicates": 0}
+    assert status["counts"] == {"waiting": 0, "checked": 0, "issued": 18, "moved_in": 0, "refused": 2, "duplicates": 0}
     refused = {file.name: file.errors for file in UploadFile.objects.filter(upload=upload, state="refused")}
     assert set(refused) == {"ay-sonu.zip/fatura-05.xml", "ay-sonu.zip/fatura-12.xml"}
     (gib,) = refused["ay-sonu.zip/fatura-05.xml"]

@@ -7,7 +7,12 @@ from django.utils.translation import gettext_lazy as _
 class Upload(models.Model):
     """A person's bulk upload: its files (``UploadFile``), each issued or refused on its own by a
     worker. The bytes uploaded are kept on the files until the upload is done, so a worker that dies
-    mid-way is followed by one that goes on from the first file not done."""
+    mid-way is followed by one that goes on from the first file not done. Its purpose is to issue
+    invoices, or to move in signed invoices from another integrator (``invoices.moving_in``)."""
+
+    class Purpose(models.TextChoices):
+        ISSUE = "issue", _("issue invoices")
+        MOVE_IN = "move_in", _("move invoices in")
 
     class State(models.TextChoices):
         WAITING = "waiting", _("waiting")
@@ -17,6 +22,7 @@ class Upload(models.Model):
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.PROTECT, related_name="uploads", verbose_name=_("tenant"))
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
                                     verbose_name=_("uploaded by"))
+    purpose = models.CharField(_("purpose"), max_length=10, choices=Purpose.choices, default=Purpose.ISSUE)
     names = models.JSONField(_("files uploaded"), default=list)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.WAITING)
     total = models.PositiveIntegerField(_("files"), default=0)
@@ -38,12 +44,14 @@ class Upload(models.Model):
 class UploadFile(models.Model):
     """One invoice of an upload: an XML file (from the upload or a ZIP in it) or the rows of one
     invoice of a sheet. Waiting, then checked (valid by GİB's rules and ours), then issued; or
-    refused, with GİB's rule, the XPath and the line, or the reason, in both languages (``errors``)."""
+    refused, with GİB's rule, the XPath and the line, or the reason, in both languages (``errors``).
+    Moving in, a file is moved in, or refused (``duplicate`` when the invoice is here already)."""
 
     class State(models.TextChoices):
         WAITING = "waiting", _("waiting")
         CHECKED = "checked", _("checked")
         ISSUED = "issued", _("issued")
+        MOVED_IN = "moved_in", _("moved in")
         REFUSED = "refused", _("refused")
 
     class Kind(models.TextChoices):

@@ -21,8 +21,9 @@ COLUMNS = [_("File"), _("Result"), _("Invoice number"), _("ETTN"), _("Rule"), _(
 def rows(upload: Upload):
     """The report's rows after its heading: one per reason of a refused file, one for each other file."""
     yield [str(column) for column in COLUMNS]
+    duplicate = _("already here") if upload.purpose == Upload.Purpose.MOVE_IN else _("duplicate")
     for file in UploadFile.objects.filter(upload=upload).order_by("position").defer("data", "payload").iterator(chunk_size=500):
-        result = str(_("duplicate")) if file.duplicate else file.get_state_display()
+        result = str(duplicate) if file.duplicate else file.get_state_display()
         for error in file.errors or [{}]:
             yield [file.name, result, file.number, file.uuid, error.get("rule", ""), error.get("xpath") or "",
                    error.get("line") or "", localized(error) if error else ""]

@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from integrator import zips
 from integrator.errors import DomainError
 from invoices.models import Invoice
+from invoices.moving_in import ALREADY_HERE, REFUSED, invoice_move_in
 from invoices.services import DuplicateEttn, PayloadInvalid, draft_from_payload, draft_from_xml, draft_preview
 from pipeline.flow import draft_submit
 from schematron.package import PackageNotInstalled
@@ -49,7 +50,8 @@ MAX_ERRORS = 50  # reasons kept per file
 BEAT_EVERY = 2.0  # seconds; far less than UPLOAD_STALE_SECONDS
 BATCH = 200  # files written or read at once
 BATCH_BYTES = 16 * 1024 * 1024
-STATES = [UploadFile.State.WAITING, UploadFile.State.CHECKED, UploadFile.State.ISSUED, UploadFile.State.REFUSED]
+STATES = [UploadFile.State.WAITING, UploadFile.State.CHECKED, UploadFile.State.ISSUED, UploadFile.State.MOVED_IN, UploadFile.State.REFUSED]
+DONE = [UploadFile.State.ISSUED, UploadFile.State.MOVED_IN, UploadFile.State.REFUSED]
 
 
 class UploadTooLarge(DomainError):
@@ -118,13 +120,13 @@ def _flat(message) -> str:
 # --- reading what was sent -------------------------------------------------------------------
 
 
-def upload_create(*, tenant: Tenant, user, sources: Iterable[tuple[str, bytes]]) -> Upload:
+def upload_create(*, tenant: Tenant, user, sources: Iterable[tuple[str, bytes]], purpose: str = Upload.Purpose.ISSUE) -> Upload:
     """An upload of *sources* (name, bytes), each read into its files; run it with ``uploads.tasks.upload_start``."""
     sources = list(sources)
     with transaction.atomic():
-        upload = Upload.objects.create(tenant=tenant, uploaded_by=user, names=[name for name, _data in sources])
+        upload = Upload.objects.create(tenant=tenant, uploaded_by=user, names=[name for name, _data in sources], purpose=purpose)
         total, batch, held = 0, [], 0
-        for name, kind, data, payload, refusal in _files(sources):
+        for name, kind, data, payload, refusal in _files(sources, sheets_too=purpose == Upload.Purpose.ISSUE):
             total += 1
             if total > MAX_FILES:
                 raise UploadTooLarge(limit=MAX_FILES)
@@ -142,11 +144,14 @@ def upload_create(*, tenant: Tenant, user, sources: Iterable[tuple[str, bytes]])
     return upload
 
 
-def _files(sources: list[tuple[str, bytes]]) -> Iterator[tuple[str, str, bytes | None, dict | None, dict | None]]:
+def _files(sources: list[tuple[str, bytes]], *, sheets_too: bool) -> Iterator[tuple[str, str, bytes | None, dict | None, dict | None]]:
     """(name, kind, bytes, sheet payload, refusal) of every invoice in *sources*."""
     for name, data in sources:
         if not data:
             yield name, UploadFile.Kind.XML, None, None, reason("empty", lambda: _("The file is empty."))
+        elif name.lower().endswith((".xlsx", ".xlsm")) and not sheets_too:
+            yield name, UploadFile.Kind.SHEET, None, None, reason("not_signed", lambda: _(
+                "A sheet cannot be moved in: only signed invoices can, as XML files or ZIPs of them."))
         elif name.lower().endswith((".xlsx", ".xlsm")):
             yield from _sheet(name, data)
         elif data.startswith(b"PK"):
@@ -275,8 +280,10 @@ def uploads_stale(*, now: dt.datetime | None = None) -> list[int]:
 
 
 def file_process(*, upload: Upload, file: UploadFile) -> None:
-    """Check and issue one file, or refuse it; whatever goes wrong refuses this file alone."""
+    """Check and issue (or move in) one file, or refuse it; whatever goes wrong refuses this file alone."""
     try:
+        if upload.purpose == Upload.Purpose.MOVE_IN:
+            return _move_in(upload, file)
         draft = _checked(upload.tenant, file)
         UploadFile.objects.filter(id=file.id).update(state=UploadFile.State.CHECKED, uuid=draft.document.uuid)
         with transaction.atomic():
@@ -293,6 +300,26 @@ def file_process(*, upload: Upload, file: UploadFile) -> None:
         logger.exception("upload %s: file %s (%s) failed", upload.id, file.id, file.name)
         kind = type(exc).__name__
         _refuse(file, Refused([reason("error", lambda: _("It could not be processed (%(kind)s); nothing was issued from it.") % {"kind": kind})]))
+
+
+def _move_in(upload: Upload, file: UploadFile) -> None:
+    """Move one signed invoice in. A refusal writes nothing, so the file is read again to word it in English too."""
+    with translation.override("tr"):
+        outcome = invoice_move_in(tenant=upload.tenant, name=file.name, xml=bytes(file.data))
+    found = {"number": outcome.number[:16], "uuid": outcome.uuid.upper()[:36]}
+    if outcome.result == REFUSED:
+        with translation.override("en"):
+            english = invoice_move_in(tenant=upload.tenant, name=file.name, xml=bytes(file.data)).reason
+        UploadFile.objects.filter(id=file.id).update(state=UploadFile.State.REFUSED, errors=[_worded("move_in", outcome.reason, english)],
+                                                     **found)
+        return
+    invoice = Invoice.objects.filter(tenant=upload.tenant, direction=outcome.direction, uuid=outcome.uuid).first()
+    if outcome.result == ALREADY_HERE:
+        UploadFile.objects.filter(id=file.id).update(
+            state=UploadFile.State.REFUSED, duplicate=True, invoice=invoice, **found,
+            errors=[reason("duplicate", lambda: _("The invoice %(number)s is here already; it is left as it is.") % {"number": outcome.number})])
+        return
+    UploadFile.objects.filter(id=file.id).update(state=UploadFile.State.MOVED_IN, invoice=invoice, errors=[], **found)
 
 
 def _refuse(file: UploadFile, refused: Refused) -> None:
@@ -338,8 +365,8 @@ def upload_get(*, tenant: Tenant, upload_id: int) -> Upload | None:
     return Upload.objects.filter(tenant=tenant, id=upload_id).first()
 
 
-def uploads_of(*, tenant: Tenant):
-    return Upload.objects.filter(tenant=tenant)
+def uploads_of(*, tenant: Tenant, purpose: str = Upload.Purpose.ISSUE):
+    return Upload.objects.filter(tenant=tenant, purpose=purpose)
 
 
 def upload_counts(upload: Upload) -> dict[str, int]:

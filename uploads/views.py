@@ -22,7 +22,7 @@ from tenants.views import membership_or_404
 from uploads import reports, sheets
 from uploads.forms import UploadForm
 from uploads.models import Upload, UploadFile
-from uploads.services import upload_counts, upload_get, uploads_of
+from uploads.services import DONE, upload_counts, upload_get, uploads_of
 from uploads.tasks import upload_start
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -37,9 +37,12 @@ def _uploader(request, identifier: str) -> Membership:
 
 
 def _upload_or_404(membership: Membership, upload_id: int) -> Upload:
+    """The tenant's upload; moving in is for those who configure the tenant, as the page that starts it."""
     upload = upload_get(tenant=membership.tenant, upload_id=upload_id)
     if upload is None:
         raise Http404
+    if upload.purpose == Upload.Purpose.MOVE_IN and not membership.can(Permission.CONFIGURE):
+        raise PermissionDenied
     return upload
 
 
@@ -75,7 +78,7 @@ def upload_page(request, identifier: str, upload_id: int):
     for file in files:
         file.reasons = [_shown(error) for error in file.errors[:SHOWN_ERRORS]]
     return render(request, "portal/uploads/detail.html", _context(request, membership, upload=upload, files=files,
-                                                                   status=_status(upload)))
+                                                                   status=_status(upload), moving_in=upload.purpose == Upload.Purpose.MOVE_IN))
 
 
 def _shown(error: dict) -> dict:
@@ -84,7 +87,7 @@ def _shown(error: dict) -> dict:
 
 def _status(upload: Upload) -> dict:
     counts = upload_counts(upload)
-    done = counts[UploadFile.State.ISSUED] + counts[UploadFile.State.REFUSED]
+    done = sum(counts[state] for state in DONE)
     return {"id": upload.id, "state": upload.state, "label": upload.get_state_display(), "total": upload.total, "done": done,
             "percent": done * 100 // upload.total if upload.total else 100, "counts": counts}
 
@@ -93,10 +96,11 @@ def _status(upload: Upload) -> dict:
 def upload_status(request, identifier: str, upload_id: int):
     """The upload's progress, and each file's state, for the page to follow."""
     upload = _upload_or_404(_uploader(request, identifier), upload_id)
-    labels = dict(UploadFile.State.choices)
+    labels, moving_in = dict(UploadFile.State.choices), upload.purpose == Upload.Purpose.MOVE_IN
     files = UploadFile.objects.filter(upload=upload).order_by("position").values_list("id", "state", "duplicate", "number")
     return JsonResponse({**_status(upload), "files": [
-        {"id": id_, "state": state, "label": str(_("duplicate") if duplicate else labels[state]), "number": number}
+        {"id": id_, "state": state, "label": str((_("already here") if moving_in else _("duplicate")) if duplicate else labels[state]),
+         "number": number}
         for id_, state, duplicate, number in files]})
 
 
