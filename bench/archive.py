@@ -8,6 +8,12 @@ Run from the checkout:  .venv/bin/python bench/archive.py [--documents 500] [--s
 Each document is *size* bytes of distinct content, stored one at a time as the pipeline stores
 them (``archive.services.document_store``: the object, then its row in the hash chain). The
 database is a scratch one, as in bench/pipeline.py (PostgreSQL when DATABASE_URL names one).
+
+The chain's cost under load (``--writers N``, PostgreSQL): N threads store at once on the file
+store, each document's row recorded in a transaction of its own, as a pipeline step records it
+beside the state it moves; once with every thread writing for one tenant (the tenant's row lock
+puts their records in one order), once with each thread writing for a tenant of its own (nothing
+shared). The difference between the two rates is what the lock costs a busy tenant.
 """
 
 from __future__ import annotations
@@ -66,6 +72,39 @@ def run(store: str, tenant, documents: int, size: int, settings) -> dict:
             "per_second": documents / sum(times), "verify_per_second": documents / verify_seconds, **exported(tenant, stored)}
 
 
+def chained(tenants: list, writers: int, documents: int, size: int) -> float:
+    """Documents per second with *writers* threads storing at once, thread i for ``tenants[i % len(tenants)]``."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from archive.models import Document
+    from archive.services import document_put, document_record
+
+    padding, each = os.urandom(size), documents // writers
+    start = threading.Barrier(writers + 1)
+
+    def write(number: int) -> None:
+        tenant = tenants[number % len(tenants)]
+        start.wait()
+        try:
+            for item in range(each):
+                put = document_put(tenant=tenant, data=f"<Invoice w='{number}' n='{item}'>".encode() + padding)
+                with transaction.atomic():  # the step's transaction: the row recorded beside the state it moves
+                    document_record(put=put, kind=Document.Kind.INVOICE_SEALED, subject=("invoice", number * each + item))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(number,)) for number in range(writers)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return writers * each / (time.perf_counter() - started)
+
+
 def exported(tenant, stored) -> dict:
     """Every stored document as an invoice of one day, exported: the ZIP's MB/s and the heap's peak."""
     import datetime as dt
@@ -97,6 +136,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=500)
     parser.add_argument("--size", type=int, default=20_000, help="bytes per document")
+    parser.add_argument("--writers", type=int, default=4, help="threads storing at once, for the chain's cost (PostgreSQL)")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-archive-") as name:
         folder = Path(name)
@@ -123,6 +163,16 @@ def main() -> None:
                 settings.ARCHIVE_S3_ACCESS_KEY_ID = settings.ARCHIVE_S3_SECRET_ACCESS_KEY = "bench"
                 tenant = make_tenant("1234567890" if store == "file" else "4840847211", f"Bench {store}", domain=f"{store}.example", prefix=store[:1].upper() * 3)
                 rows.append((store, run(store, tenant, options.documents, options.size, settings)))
+            lock = None
+            if database_url.startswith("postgres") and options.writers > 1:
+                settings.ARCHIVE_STORE = "file"
+                from tenants.identifiers import vkn_is_valid
+
+                vkns = (str(n) for n in range(9_000_000_000, 9_100_000_000) if vkn_is_valid(str(n)))
+                own = [make_tenant(next(vkns), f"Bench writer {n}", domain=f"w{n}.example", prefix=f"W{chr(65 + n // 26)}{chr(65 + n % 26)}")
+                       for n in range(options.writers)]
+                lock = {"one": chained(own[:1], options.writers, options.documents, options.size),
+                        "own": chained(own, options.writers, options.documents, options.size)}
         finally:
             server.terminate()
             drop()
@@ -133,6 +183,13 @@ def main() -> None:
     for store, row in rows:
         print(f"| {store} | {row['per_second']:,.0f} | {row['median_ms']:.1f} | {row['p95_ms']:.1f} | < {GOAL_MS:.0f} ms "
               f"| {row['verify_per_second']:,.0f} | {row['export_mb_per_second']:.1f} ({row['export_mb']:.0f} MB) | {row['export_peak_mb']:.1f} |")
+    if lock:
+        print(f"\nthe chain's lock: {options.writers} writers at once, file store, {options.documents} documents\n")
+        print("| writers store for | documents/s | ms per document |")
+        print("|---|---|---|")
+        print(f"| one tenant (its row lock orders them) | {lock['one']:,.0f} | {1000 / lock['one']:.1f} |")
+        print(f"| a tenant each (nothing shared) | {lock['own']:,.0f} | {1000 / lock['own']:.1f} |")
+        print(f"\nthe lock costs a busy tenant {100 * (1 - lock['one'] / lock['own']):.0f} % of the rate")
 
 
 if __name__ == "__main__":
