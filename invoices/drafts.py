@@ -15,10 +15,10 @@ from django.utils import timezone
 from directory.lookup import registered_user
 from integrator.api import field_errors
 from invoices.models import Invoice, SavedDraft
-from invoices.payload import LineSerializer, _line
+from invoices.payload import AllowanceSerializer, LineSerializer, _line
 from tenants.models import Tenant
 from ubl import totals
-from ubl.document import Address, Party
+from ubl.document import Address, AllowanceCharge, Party
 from ubl.document import Invoice as Document
 
 MAX_DRAFTS_LISTED = 200
@@ -123,7 +123,8 @@ def payload_totals(payload: dict) -> dict:
             errors |= payload_errors(field_errors(checked.errors, f"lines[{index}]"))
     nobody = Party(identifier="", address=Address())
     kind = payload.get("type") if isinstance(payload, dict) and isinstance(payload.get("type"), str) else "SATIS"
-    document = totals.compute(Document(profile="", type_code=kind, issue_date=timezone.localdate(), supplier=nobody, customer=nobody, lines=lines))
+    document = totals.compute(Document(profile="", type_code=kind, issue_date=timezone.localdate(), supplier=nobody, customer=nobody, lines=lines,
+                                       allowances_charges=_document_allowances(payload, errors)))
     t = document.totals
     return {
         "lines": [_amount(line.line_extension) for line in document.lines],
@@ -134,6 +135,20 @@ def payload_totals(payload: dict) -> dict:
         "payable": _amount(t.payable),
         "errors": errors,
     }
+
+
+def _document_allowances(payload, errors: dict) -> list[AllowanceCharge]:
+    """The invoice's own discounts and charges (not a line's), as the payload gives them; one with errors counts for nothing."""
+    found = []
+    for key, is_charge in (("allowances", False), ("charges", True)):
+        raw = payload.get(key) if isinstance(payload, dict) else None
+        for index, item in enumerate(raw if isinstance(raw, list) else []):
+            checked = AllowanceSerializer(data=item)
+            if checked.is_valid():
+                found.append(AllowanceCharge(is_charge, checked.validated_data["amount"], checked.validated_data["reason"]))
+            else:
+                errors |= payload_errors(field_errors(checked.errors, f"{key}[{index}]"))
+    return found
 
 
 def payload_errors(errors) -> dict[str, str]:

@@ -102,6 +102,7 @@ def _texts() -> dict:
         "fix": _("The invoice is not ready: see the fields marked."),
         "failed": _("The platform did not answer; try again."),
         "valid": _("The invoice passes every check."),
+        "discount": _("Discount"),
     }
 
 

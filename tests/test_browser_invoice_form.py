@@ -110,11 +110,25 @@ def test_an_earsiv_invoice_to_a_person_with_an_email(portal, page, tenant_a, smt
     page.get_by_label("İlçe").fill("Kadıköy")
     page.get_by_label("İl", exact=True).fill("İstanbul")
     type_line(page, 0, "Kitap", "1", "100")
+    page.get_by_label("Faturanın tümüne iskonto").fill("10")
+    assert page.locator("#internet-sale-fields").is_hidden()
+    page.get_by_label("İnternet üzerinden satıldı").check()
+    day = page.locator("#issue-date").input_value()  # the form's own day: the sale is paid and sent the day it is invoiced
+    page.get_by_label("Satışın web adresi").fill("https://kitap.example.com.tr")
+    page.get_by_label("Ödeme tarihi", exact=True).fill(day)
+    page.get_by_label("Taşıyıcının VKN'si ya da TCKN'si").fill("4840847211")
+    page.get_by_label("Taşıyıcı", exact=True).fill("B Kargo")
+    page.get_by_label("Gönderildiği gün").fill(day)
+    page.wait_for_function("document.getElementById('total-payable').textContent.includes('110,00')")  # 100 − 10 + KDV 20
     shot(page, "typed")
     page.get_by_role("button", name="Faturayı düzenle").click()
     page.wait_for_url(re.compile(r"/invoices/out/"))
     invoice = Invoice.objects.get(tenant=tenant_a)
     assert (invoice.profile, invoice.channel, invoice.payload["customer"]["email"]) == ("EARSIVFATURA", "earsiv", "ayse@example.com")
+    assert invoice.payload["allowances"] == [{"amount": "10", "reason": "İskonto"}] and invoice.payable_amount == 110
+    assert invoice.payload["internet_sale"] == {
+        "website": "https://kitap.example.com.tr", "payment_method": "KREDIKARTI/BANKAKARTI", "payment_date": day, "despatch_date": day,
+        "carrier": {"vkn": "4840847211", "name": "B Kargo"}}
     assert invoice.number.startswith("AAR")
     assert smtp.taken.wait(30) and smtp.messages[0][1] == ["ayse@example.com"]  # sealed, stamped and e-mailed
     page.reload()

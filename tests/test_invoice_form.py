@@ -35,9 +35,12 @@ def test_the_form_page_offers_gibs_codes_and_the_tenants_customers(client_a, ten
     assert "0071" in data["codes"]["taxes"] and "0015" not in data["codes"]["taxes"]  # KDV has its own column
 
 
-@pytest.mark.parametrize("case", ["ticari_satis", "temel_tevkifat", "temel_ozelmatrah"])
+DISCOUNTED = payload("TICARIFATURA", allowances=[{"amount": "150.00", "reason": "Kampanya"}], charges=[{"amount": "20", "reason": "Kargo"}])
+
+
+@pytest.mark.parametrize("case", ["ticari_satis", "temel_tevkifat", "temel_ozelmatrah", "discounted"])
 def test_the_totals_are_the_apis(client_a, tenant_a, case):
-    data = CASES[case]
+    data = DISCOUNTED if case == "discounted" else CASES[case]
     shown = post(client_a, tenant_a, "totals", {"payload": data}).json()
     document = draft_from_payload(tenant=tenant_a, data=data).document
     assert Decimal(shown["payable"]) == document.totals.payable

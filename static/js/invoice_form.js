@@ -115,7 +115,25 @@
     if (despatch) result.despatches = [despatch];
     const returned = reference("return-id", "return-date");
     if (returned && result.type === "IADE") result.returns = [returned];
+    const discount = amount(value("discount-amount"));
+    if (discount && Number(discount) !== 0) result.allowances = [{ amount: discount, reason: value("discount-reason") || texts.discount }];
+    if (value("payment-iban") || value("payment-due")) {
+      result.payment = {};
+      if (value("payment-iban")) result.payment.iban = value("payment-iban").replace(/\s/g, "").toUpperCase();
+      if (value("payment-due")) result.payment.due_date = value("payment-due");
+    }
+    if ($("replaces-despatch").checked) result.replaces_despatch = true;
+    if ($("internet-sale").checked && result.profile === "EARSIVFATURA") result.internet_sale = internetSale();
     return result;
+  }
+
+  function internetSale() {
+    const carrier = { name: value("sale-carrier-name") };
+    carrier[value("sale-carrier-id").length === 11 ? "tckn" : "vkn"] = value("sale-carrier-id");
+    const sale = { website: value("sale-website"), payment_method: value("sale-payment-method"), carrier,
+                   despatch_date: value("sale-despatch-date") || null, payment_date: value("sale-payment-date") || null };
+    if (value("sale-payment-agent")) sale.payment_agent = value("sale-payment-agent");
+    return sale;
   }
 
   // --- a draft back in the form ----------------------------------------------------------------
@@ -149,6 +167,17 @@
     if ((p.despatches || [])[0]) { set("despatch-id", p.despatches[0].id); set("despatch-date", p.despatches[0].issue_date); }
     if ((p.returns || [])[0]) { set("return-id", p.returns[0].id); set("return-date", p.returns[0].issue_date); }
     (p.lines || []).forEach((l) => addLine(l));
+    if ((p.allowances || [])[0]) { set("discount-amount", p.allowances[0].amount); set("discount-reason", p.allowances[0].reason); }
+    if (p.payment) { set("payment-iban", p.payment.iban); set("payment-due", p.payment.due_date); }
+    $("replaces-despatch").checked = Boolean(p.replaces_despatch);
+    const sale = p.internet_sale;
+    if (sale) {
+      $("internet-sale").checked = true;
+      set("sale-website", sale.website); set("sale-payment-method", sale.payment_method); set("sale-payment-agent", sale.payment_agent);
+      set("sale-payment-date", sale.payment_date); set("sale-despatch-date", sale.despatch_date);
+      if (sale.carrier) { set("sale-carrier-id", sale.carrier.vkn || sale.carrier.tckn); set("sale-carrier-name", sale.carrier.name); }
+    }
+    saleChanged();
     typeChanged();
     if (p.customer) lookUp(p.receiver_alias);
   }
@@ -162,6 +191,12 @@
     schedule();
   }
   $("type").addEventListener("change", typeChanged);
+  function saleChanged() {
+    $("internet-sale-field").hidden = value("profile") !== "EARSIVFATURA";
+    $("internet-sale-fields").hidden = !$("internet-sale").checked;
+  }
+  $("internet-sale").addEventListener("change", saleChanged);
+  $("profile").addEventListener("change", saleChanged);
   function currencyChanged() { $("rate-field").hidden = $("currency").value === "TRY"; }
   $("currency").addEventListener("change", currencyChanged);
 
@@ -190,6 +225,7 @@
     const profile = $("profile");
     if (!answer.registered && [...profile.options].some((o) => o.value === "EARSIVFATURA")) profile.value = "EARSIVFATURA";
     else if (answer.registered && profile.value === "EARSIVFATURA" && profile.options.length > 1) profile.value = "TICARIFATURA";
+    saleChanged();
   }
   $("customer-lookup").addEventListener("click", () => lookUp());
   $("customer-id").addEventListener("change", () => lookUp());
@@ -326,5 +362,6 @@
   if (!linesBody.rows.length) addLine();
   currencyChanged();
   personOrCompany();
+  saleChanged();
   typeChanged();
 })();
