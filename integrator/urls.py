@@ -14,6 +14,7 @@ from exports import apis as exports
 from integrator.health import healthz
 from invoices import apis as invoices
 from tenants.apis import MeApi, WebhookApi, WebhookDeliveriesApi, WebhooksApi
+from uploads.apis import MoveInApi, MoveInsApi
 
 class EttnConverter:
     """A UUID in either case: GİB writes ETTNs in upper case, Python in lower."""
@@ -51,6 +52,8 @@ api_v1 = [
     path("incoming/<ettn:uuid>/html", invoices.IncomingHtmlApi.as_view(), name="api-incoming-html"),
     path("incoming/<ettn:uuid>/pdf", delivery.IncomingPdfApi.as_view(), name="api-incoming-pdf"),
     path("incoming/<ettn:uuid>/response", invoices.IncomingAnswerApi.as_view(), name="api-incoming-response"),
+    path("move-ins", MoveInsApi.as_view(), name="api-move-ins"),
+    path("move-ins/<int:upload_id>", MoveInApi.as_view(), name="api-move-in"),
     path("exports", exports.ExportsApi.as_view(), name="api-exports"),
     path("exports/<int:export_id>", exports.ExportApi.as_view(), name="api-export"),
     path("exports/<int:export_id>/zip", exports.ExportZipApi.as_view(), name="api-export-zip"),

@@ -137,7 +137,10 @@ class _FilesField(forms.FileField):
         super().__init__(widget=_Files(attrs={"accept": ".xml,.zip"}), **kwargs)
 
     def clean(self, data, initial=None):
-        return [super(_FilesField, self).clean(item, initial) for item in (data if isinstance(data, (list, tuple)) else [data])]
+        items = data if isinstance(data, (list, tuple)) else [data]
+        if not items and self.required:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        return [super(_FilesField, self).clean(item, initial) for item in items]
 
 
 class MoveInForm(forms.Form):

@@ -19,6 +19,7 @@ from invoices.selectors import InvoiceFilter, invoices_of
 from invoices.services import invoice_issue
 from invoices.status import Status
 from signing import xades
+from tenants.api_keys import api_key_create
 from tenants.models import NumberCounter, NumberSeries
 from tenants.numbering import series_create
 from tests.envelope_helpers import key_of
@@ -171,3 +172,31 @@ def test_the_command_moves_files_in_and_fails_when_any_is_refused(tenant_a, form
     assert "1.xml: moved in AAA" in out.getvalue() and "1 moved in" in out.getvalue()  # the tests' commands speak English
     with pytest.raises(CommandError, match="0 moved in, 1 already here, 1 refused"):
         call_command("archive_move_in", "--tenant", tenant_a.identifier, str(good), str(bad), stdout=io.StringIO())
+
+
+def test_an_erp_moves_invoices_in_through_the_api_and_follows_them(client, tenant_a, tenant_b, former, django_capture_on_commit_callbacks):
+    ours, theirs = former
+    _key, raw = api_key_create(tenant=tenant_a, name="göç", scopes=["send"])
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {raw}", "HTTP_ACCEPT_LANGUAGE": "en"}
+    with eager(), django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(reverse("api-move-ins"), {"files": [_named("eski.zip", zipped({"1.xml": ours[0]})), _named("gelen.xml", theirs[0]),
+                                                                 _named("bozuk.xml", b"<Invoice/>")]}, **auth)
+    assert answer.status_code == 202, answer.json()
+    body = answer.json()
+    assert (body["state"], body["total"]) == ("waiting", 3)  # the worker takes it once the request commits
+    followed = client.get(answer["Location"], **auth).json()
+    assert (followed["state"], followed["done"], followed["counts"]) == ("done", 3, {"waiting": 0, "moved_in": 2, "already_here": 0,
+                                                                                     "refused": 1})
+    assert [(f["name"], f["state"], f["direction"]) for f in followed["files"]] == [
+        ("eski.zip/1.xml", "moved_in", "out"), ("gelen.xml", "moved_in", "in"), ("bozuk.xml", "refused", "")]
+    assert "UBL-TR" in followed["files"][2]["reasons"][0]
+    assert [row["id"] for row in client.get(reverse("api-move-ins"), **auth).json()["results"]] == [body["id"]]
+    with eager(), django_capture_on_commit_callbacks(execute=True):
+        again = client.post(reverse("api-move-ins"), {"files": [_named("gelen.xml", theirs[0])]}, **auth)
+    assert client.get(again["Location"], **auth).json()["counts"]["already_here"] == 1 and Invoice.objects.filter(tenant=tenant_a, status=Status.MIGRATED).count() == 2
+
+    assert client.post(reverse("api-move-ins"), {}, **auth).status_code == 400  # no files
+    _read, read_only = api_key_create(tenant=tenant_a, name="okur", scopes=["read"])
+    assert client.get(reverse("api-move-ins"), HTTP_AUTHORIZATION=f"Api-Key {read_only}").status_code == 403
+    _other, b_key = api_key_create(tenant=tenant_b, name="b", scopes=["send"])
+    assert client.get(answer["Location"], HTTP_AUTHORIZATION=f"Api-Key {b_key}").status_code == 404
