@@ -130,17 +130,17 @@ class _Files(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
-class _FilesField(forms.FileField):
-    """Many files in one field, as Django's guide to uploads does it."""
+class FilesField(forms.FileField):
+    """Many files in one field, as Django's guide to uploads does it; none at all is refused as a required field is."""
 
-    def __init__(self, **kwargs):
-        super().__init__(widget=_Files(attrs={"accept": ".xml,.zip"}), **kwargs)
+    def __init__(self, *, accept: str = ".xml,.zip", attrs: dict | None = None, **kwargs):
+        super().__init__(widget=_Files(attrs={"accept": accept, **(attrs or {})}), **kwargs)
 
     def clean(self, data, initial=None):
         items = data if isinstance(data, (list, tuple)) else [data]
         if not items and self.required:
             raise forms.ValidationError(self.error_messages["required"], code="required")
-        return [super(_FilesField, self).clean(item, initial) for item in items]
+        return [super(FilesField, self).clean(item, initial) for item in items]
 
 
 class MoveInForm(forms.Form):
@@ -148,7 +148,7 @@ class MoveInForm(forms.Form):
 
     MAX_BYTES = 100 * 1024 * 1024  # per upload; a larger archive goes through manage.py archive_move_in
 
-    files = _FilesField(label=_("XML or ZIP files"))
+    files = FilesField(label=_("XML or ZIP files"))
 
     def clean_files(self):
         files = self.cleaned_data["files"]
