@@ -119,7 +119,7 @@ def test_an_earsiv_invoice_to_a_person_with_an_email(portal, page, tenant_a, smt
     page.get_by_label("Taşıyıcının VKN'si ya da TCKN'si").fill("4840847211")
     page.get_by_label("Taşıyıcı", exact=True).fill("B Kargo")
     page.get_by_label("Gönderildiği gün").fill(day)
-    page.wait_for_function("document.getElementById('total-payable').textContent.includes('110,00')")  # 100 − 10 + KDV 20
+    page.locator("#total-payable", has_text="110,00").wait_for()  # 100 − 10 + KDV 20
     shot(page, "typed")
     page.get_by_role("button", name="Faturayı düzenle").click()
     page.wait_for_url(re.compile(r"/invoices/out/"))
