@@ -26,8 +26,8 @@ def type_customer_b(page):
     page.get_by_label("VKN ya da TCKN").fill("4840847211")
     page.get_by_role("button", name="GİB listesinde sorgula").click()
     page.locator("#postbox-field:not([hidden])").wait_for()
-    page.get_by_label("Vergi dairesi").fill("Çankaya")
-    page.get_by_label("İlçe").fill("Çankaya")
+    page.get_by_label("Vergi dairesi", exact=True).fill("Çankaya")
+    page.get_by_label("İlçe", exact=True).fill("Çankaya")
     page.get_by_label("İl", exact=True).fill("Ankara")
 
 
@@ -43,7 +43,7 @@ def test_an_efatura_typed_into_the_form_reaches_1300_through_the_hub(portal, pag
     open_form(portal, page, tenant_a)
     type_customer_b(page)
     assert page.locator("#receiver-alias").input_value() == "urn:mail:pk@b-gida.com.tr"
-    assert page.get_by_label("Unvan").input_value() == tenant_b.title  # from GİB's list
+    assert page.get_by_label("Unvan", exact=True).input_value() == tenant_b.title  # from GİB's list
     first = type_line(page, 0, "Pamuklu kumaş", "12,5", "40,10")
     first.get_by_label("Birim fiyat").press("Enter")  # Enter in the last line adds one and puts the cursor in its name
     assert page.locator("#lines tbody tr").count() == 2
@@ -107,7 +107,7 @@ def test_an_earsiv_invoice_to_a_person_with_an_email(portal, page, tenant_a, smt
     page.get_by_label("Ad", exact=True).fill("Ayşe")
     page.get_by_label("Soyad").fill("Yılmaz")
     page.get_by_label("E-posta").fill("ayse@example.com")
-    page.get_by_label("İlçe").fill("Kadıköy")
+    page.get_by_label("İlçe", exact=True).fill("Kadıköy")
     page.get_by_label("İl", exact=True).fill("İstanbul")
     type_line(page, 0, "Kitap", "1", "100")
     page.get_by_label("Faturanın tümüne iskonto").fill("10")
@@ -133,3 +133,25 @@ def test_an_earsiv_invoice_to_a_person_with_an_email(portal, page, tenant_a, smt
     assert smtp.taken.wait(30) and smtp.messages[0][1] == ["ayse@example.com"]  # sealed, stamped and e-mailed
     page.reload()
     shot(page, "issued")
+
+
+def test_a_kamu_invoice_names_the_public_body_and_the_iban(portal, page, tenant_a, tenant_b):
+    open_form(portal, page, tenant_a)
+    type_customer_b(page)  # the accounting unit that pays
+    assert page.locator("#buyer-card").is_hidden()
+    page.locator("#profile").select_option("KAMU")
+    page.locator("#buyer-card:not([hidden])").wait_for()
+    page.get_by_label("Kurumun VKN'si").fill("9000068418")
+    page.get_by_label("Kurumun unvanı").fill("Ankara Büyükşehir Belediyesi")
+    page.get_by_label("Kurumun vergi dairesi").fill("Çankaya")
+    page.get_by_label("Kurumun ilçesi").fill("Çankaya")
+    page.get_by_label("Kurumun ili").fill("Ankara")
+    page.get_by_label("Ödenecek IBAN").fill("TR33 0006 1005 1978 6457 8413 26")
+    type_line(page, 0, "Kırtasiye", "10", "25")
+    page.locator("#total-payable", has_text="300,00").wait_for()
+    shot(page, "typed")
+    page.get_by_role("button", name="Faturayı düzenle").click()
+    page.wait_for_url(re.compile(r"/invoices/out/"))
+    invoice = Invoice.objects.get(tenant=tenant_a)
+    assert (invoice.profile, invoice.customer_identifier) == ("KAMU", tenant_b.identifier)
+    assert invoice.payload["buyer"]["vkn"] == "9000068418" and invoice.payload["payment"] == {"iban": "TR330006100519786457841326"}

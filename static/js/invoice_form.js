@@ -124,7 +124,15 @@
     }
     if ($("replaces-despatch").checked) result.replaces_despatch = true;
     if ($("internet-sale").checked && result.profile === "EARSIVFATURA") result.internet_sale = internetSale();
+    if (result.profile === "KAMU") result.buyer = buyer();
     return result;
+  }
+
+  function buyer() {
+    const party = { name: value("buyer-name"), tax_office: value("buyer-tax-office"),
+                    address: { district: value("buyer-district"), city: value("buyer-city"), country: "Türkiye" } };
+    party[value("buyer-id").length === 11 ? "tckn" : "vkn"] = value("buyer-id");
+    return party;
   }
 
   function internetSale() {
@@ -177,6 +185,10 @@
       set("sale-payment-date", sale.payment_date); set("sale-despatch-date", sale.despatch_date);
       if (sale.carrier) { set("sale-carrier-id", sale.carrier.vkn || sale.carrier.tckn); set("sale-carrier-name", sale.carrier.name); }
     }
+    if (p.buyer) {
+      set("buyer-id", p.buyer.vkn || p.buyer.tckn); set("buyer-name", p.buyer.name); set("buyer-tax-office", p.buyer.tax_office);
+      set("buyer-district", (p.buyer.address || {}).district); set("buyer-city", (p.buyer.address || {}).city);
+    }
     saleChanged();
     typeChanged();
     if (p.customer) lookUp(p.receiver_alias);
@@ -192,6 +204,7 @@
   }
   $("type").addEventListener("change", typeChanged);
   function saleChanged() {
+    $("buyer-card").hidden = value("profile") !== "KAMU";
     $("internet-sale-field").hidden = value("profile") !== "EARSIVFATURA";
     $("internet-sale-fields").hidden = !$("internet-sale").checked;
   }
