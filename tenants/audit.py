@@ -80,7 +80,8 @@ def audit_record(*, action: str, user=None, tenant: Tenant | None = None, subjec
     """One entry. An audit that cannot be written is logged, never the cause of a failed page."""
     subject_type, subject_ref = subject or ("", "")
     if path is None:
-        path = request.path if request is not None else ""
+        match = getattr(request, "resolver_match", None)
+        path = _path(request, match.kwargs if match else {}) if request is not None else ""
     try:
         return AuditEntry.objects.create(
             action=action[:60], user=user if user is not None and user.is_authenticated else None, tenant=tenant,
@@ -132,7 +133,7 @@ class AuditMiddleware:
         match, note = request.resolver_match, getattr(request, "_audit_note", {})
         audit_record(action=note.get("action") or match.url_name or match.view_name, user=request.user,
                      tenant=note.get("tenant") or _tenant(request, match.kwargs), subject=note.get("subject") or _subject(match.kwargs),
-                     params=note.get("params"), request=request, status_code=response.status_code, path=_path(request, match.kwargs))
+                     params=note.get("params"), request=request, status_code=response.status_code)
 
 
 def _path(request, kwargs: dict) -> str:
