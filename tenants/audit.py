@@ -26,6 +26,9 @@ AUDITED_NAMESPACE = "portal"
 AUDITED_NAMES = {"password_change"}  # Django's own pages that change something of the person's
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 # A URL's keyword that names the object a page acts on: what it is called in the audit.
+SUBJECT_NAMES = {"invoice": _("invoice"), "export": _("export"), "upload": _("upload"), "draft": _("draft"), "member": _("member"),
+                 "invitation": _("invitation"), "earsiv-report": _("e-Arşiv report"), "api-key": _("API key"), "webhook": _("webhook"),
+                 "seal": _("seal"), "design": _("design")}
 SUBJECTS = {"uuid": "invoice", "export_id": "export", "upload_id": "upload", "draft_id": "draft", "member_id": "member",
             "invitation_id": "invitation", "number": "earsiv-report", "key_id": "api-key", "webhook_id": "webhook",
             "seal_id": "seal", "design_id": "design"}
@@ -179,3 +182,7 @@ def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
     username = str(credentials.get("username", ""))[:150]
     user = get_user_model().objects.filter(username=username).first() if username else None
     audit_record(action=LOGIN_FAILED, user=user, params={"username": username}, request=request)
+
+
+def subject_label(subject_type: str) -> str:
+    return str(SUBJECT_NAMES.get(subject_type, subject_type))

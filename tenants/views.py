@@ -19,7 +19,7 @@ from earsiv.selectors import reports_needing_attention
 from invoices.selectors import awaiting_answer_of, incoming_count, outgoing_counts
 from signing.selectors import seal_in_use
 from tenants.ledger import credits_balance
-from tenants.audit import action_label, audit_note, audit_summary
+from tenants.audit import action_label, audit_note, audit_summary, subject_label
 from tenants.people import CLOSED, invitation_closed, invitation_create, invitation_revoke, invitation_sign_up, invitation_accept
 from tenants.people import member_remove, member_role_change
 from tenants.people_forms import InviteForm, RoleForm, SignUpForm
@@ -196,7 +196,7 @@ def audit_log(request, identifier: str):
     query = {key: value for key, value in (("person", person), ("action", action)) if value}
     context = {
         "membership": membership, "tenant": tenant, "memberships": memberships_of(user=request.user),
-        "entries": [(entry, audit_summary(entry)) for entry in entries],
+        "entries": [(entry, audit_summary(entry), subject_label(entry.subject_type)) for entry in entries],
         "people": audit_people_of(tenant=tenant), "actions": [(code, action_label(code)) for code in audit_actions_of(tenant=tenant)],
         "person": person, "action": action, "first": before is None,
         "first_query": urlencode(query), "next_query": urlencode({**query, "before": entries[-1].id}) if more else "",
