@@ -320,3 +320,20 @@ def test_the_profile_shows_every_tenant_served_with_its_role(client, tenant_a, t
     assert "Demo Muhasebeci" in text and "muhasebe@example.com" in text and "English" in text
     assert reverse("password_change") in text
     assert client.get(reverse("password_change")).status_code == 200
+
+
+def test_the_people_pages_speak_one_language(client_a, tenant_a, user_a, mailoutbox):
+    from tests.test_languages import ENGLISH, TURKISH, _gibs_own, _visible, _words
+
+    _invitation, token = invite(tenant_a, user_a)
+    client_a.post(reverse("portal:people", args=[tenant_a.identifier]), {"name": "Ali Veli", "email": "ali@a-tekstil.com.tr", "role": "viewer"})
+    pages = [reverse("portal:people", args=[tenant_a.identifier]), reverse("portal:audit-log", args=[tenant_a.identifier]),
+             reverse("portal:profile"), reverse("password_change")]
+    anonymous = Client()
+    for language, foreign in (("tr", ENGLISH), ("en", TURKISH)):
+        client_a.cookies[settings.LANGUAGE_COOKIE_NAME] = anonymous.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        answers = [client_a.get(url) for url in pages] + [anonymous.get(path_of(token))]
+        for answer in answers:
+            assert answer.status_code == 200, answer.request["PATH_INFO"]
+            text = _gibs_own(_visible(answer.content))
+            assert not _words(text) & foreign, (language, answer.request["PATH_INFO"], sorted(_words(text) & foreign))
