@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 
+from django.contrib import messages
 from django.db import DatabaseError
 from django.utils.translation import gettext_lazy as _
 
@@ -79,16 +80,19 @@ def audit_note(request, *, action: str | None = None, tenant: Tenant | None = No
 
 
 def audit_record(*, action: str, user=None, tenant: Tenant | None = None, subject: tuple[str, object] | None = None,
-                 params: dict | None = None, request=None, status_code: int | None = None, path: str | None = None) -> AuditEntry | None:
+                 params: dict | None = None, request=None, status_code: int | None = None, refused: bool | None = None,
+                 path: str | None = None) -> AuditEntry | None:
     """One entry. An audit that cannot be written is logged, never the cause of a failed page."""
     subject_type, subject_ref = subject or ("", "")
+    if refused is None:
+        refused = status_code is not None and status_code >= 400
     if path is None:
         match = getattr(request, "resolver_match", None)
         path = _path(request, match.kwargs if match else {}) if request is not None else ""
     try:
         return AuditEntry.objects.create(
             action=action[:60], user=user if user is not None and user.is_authenticated else None, tenant=tenant,
-            params=params or {}, subject_type=subject_type[:30], subject_ref=str(subject_ref)[:64], status_code=status_code,
+            params=params or {}, subject_type=subject_type[:30], subject_ref=str(subject_ref)[:64], status_code=status_code, refused=refused,
             path=path[:500],
             client_ip=request.META.get("REMOTE_ADDR") or None if request is not None else None)
     except DatabaseError:
@@ -136,7 +140,15 @@ class AuditMiddleware:
         match, note = request.resolver_match, getattr(request, "_audit_note", {})
         audit_record(action=note.get("action") or match.url_name or match.view_name, user=request.user,
                      tenant=note.get("tenant") or _tenant(request, match.kwargs), subject=note.get("subject") or _subject(match.kwargs),
-                     params=note.get("params"), request=request, status_code=response.status_code)
+                     params=note.get("params"), request=request, status_code=response.status_code,
+                     refused=response.status_code >= 400 or _said_only_errors(request))
+
+
+def _said_only_errors(request) -> bool:
+    """The portal's pages refuse by saying an error (``messages.error``) and redirecting back: an
+    answer with an error to show and nothing done to tell of was a refusal."""
+    levels = [message.level for message in getattr(getattr(request, "_messages", None), "_queued_messages", [])]
+    return any(level >= messages.ERROR for level in levels) and not any(level == messages.SUCCESS for level in levels)
 
 
 def _path(request, kwargs: dict) -> str:

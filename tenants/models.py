@@ -365,7 +365,8 @@ class Invitation(models.Model):
 class AuditEntry(models.Model):
     """One thing a person did in the portal that changes something, or a sign-in, sign-out or failed
     sign-in: who, in which tenant (none for signing in), what (``action``, worded where it is shown,
-    from ``params``), on which object, when, from which address, and what the page answered. Written
+    from ``params``), on which object, when, from which address, what the page answered and whether
+    it refused. Written
     by ``tenants.audit`` only, never changed. Reading and downloading documents is ``archive.Event``'s."""
 
     at = models.DateTimeField(_("at"), default=timezone.now)
@@ -379,6 +380,7 @@ class AuditEntry(models.Model):
     subject_ref = models.CharField(_("object reference"), max_length=64, blank=True)
     path = models.CharField(_("address on the portal"), max_length=500, blank=True)
     status_code = models.PositiveSmallIntegerField(_("answer"), null=True, blank=True)
+    refused = models.BooleanField(_("refused"), default=False, help_text=_("The page refused it: a 4xx or 5xx, or an error said and nothing done."))
     client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
 
     class Meta:

@@ -76,8 +76,16 @@ def test_an_invoice_action_of_another_app_is_recorded_with_its_invoice(client_a,
     ettn = uuid.uuid4()
     response = client_a.post(reverse("portal:invoice-cancel", args=[tenant_a.identifier, ettn]), {"reason": "yanlış"})
     [entry] = AuditEntry.objects.exclude(action="login")  # client_a signed in
-    assert (entry.action, entry.tenant, entry.subject_type, entry.subject_ref, entry.status_code) == (
-        "invoice-cancel", tenant_a, "invoice", str(ettn), response.status_code)
+    assert (entry.action, entry.tenant, entry.subject_type, entry.subject_ref, entry.status_code, entry.refused) == (
+        "invoice-cancel", tenant_a, "invoice", str(ettn), 404, True)
+
+
+def test_a_page_that_says_an_error_and_goes_back_is_recorded_as_refused(client_a, tenant_a, mailoutbox):
+    answer = client_a.post(reverse("portal:inbox-answer", args=[tenant_a.identifier]), {"code": "KABUL"})  # nothing ticked
+    invited = client_a.post(reverse("portal:people", args=[tenant_a.identifier]), {"name": "A", "email": "a@a-tekstil.com.tr", "role": "clerk"})
+    assert (answer.status_code, invited.status_code) == (302, 302)
+    assert list(AuditEntry.objects.exclude(action="login").order_by("id").values_list("action", "status_code", "refused")) == [
+        ("inbox-answer", 302, True), ("member-invite", 302, False)]
 
 
 def test_reading_and_calculating_are_not_recorded(client_a, tenant_a):
