@@ -98,9 +98,13 @@ def invitation_closed(invitation: Invitation, *, now: dt.datetime | None = None)
 
 
 def _open_locked(token: str) -> Invitation:
-    invitation = Invitation.objects.select_for_update().filter(token_hash=token_hash(token)).first()
-    if invitation is None:
+    """The open invitation of *token*, its tenant locked first (the order every change of people
+    takes), then the invitation itself."""
+    found = Invitation.objects.filter(token_hash=token_hash(token)).values_list("tenant_id", flat=True).first()
+    if found is None:
         raise Http404
+    Tenant.objects.select_for_update().get(pk=found)
+    invitation = Invitation.objects.select_for_update().select_related("tenant").get(token_hash=token_hash(token))
     reason = invitation_closed(invitation)
     if reason is not None:
         raise ValidationError(CLOSED[reason], code=reason)
@@ -123,7 +127,6 @@ def invitation_accept(*, token: str, user) -> Membership:
         if (user.email or "").lower() != invitation.email:
             raise ValidationError(_("This invitation is for %(email)s, and you are signed in as someone else."), code="other_person",
                                   params={"email": invitation.email})
-        _locked(invitation.tenant)
         return _join(invitation, user)
 
 
@@ -140,7 +143,6 @@ def invitation_sign_up(*, token: str, password: str, first_name: str = "", last_
         password_validation.validate_password(password, user)
         user.set_password(password)
         user.save()
-        _locked(invitation.tenant)
         return _join(invitation, user)
 
 

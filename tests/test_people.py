@@ -259,6 +259,18 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(tenant_a, user_a
         moves = iter([first.id, second.id])
 
 
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_one_link_used_twice_at_once_makes_one_account(tenant_a, user_a, mailoutbox):
+    from tenants.people import invitation_sign_up
+
+    _invitation, token = invite(tenant_a, user_a)
+    results, errors = run_concurrently(lambda: invitation_sign_up(token=token, password=NEW_PASSWORD, first_name="Ayşe"), 2)
+    assert len(results) == 1 and [getattr(e, "code", e) for e in errors] == ["used"]
+    assert get_user_model().objects.filter(email="ayse@a-tekstil.com.tr").count() == 1
+
+
 # --- who may, and whose ids ---------------------------------------------------------------------------
 
 
