@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import smtplib
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
@@ -23,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from integrator.errors import network_reason
 from tenants.models import Invitation, Membership, Tenant
 from tenants.roles import Role
 
@@ -71,7 +73,12 @@ def invitation_create(*, tenant: Tenant, email: str, name: str, role: str, invit
         invitation = Invitation.objects.create(
             tenant=tenant, email=email, name=name.strip()[:150], role=role, token_hash=token_hash(token), invited_by=invited_by,
             language="en" if language == "en" else "tr", created_at=now, expires_at=now + dt.timedelta(days=settings.INVITATION_DAYS))
-    invitation_send(invitation=invitation, token=token)
+        # Sent before the commit: an e-mail that cannot go leaves nothing, and the earlier link still open.
+        try:
+            invitation_send(invitation=invitation, token=token)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise ValidationError(_("The invitation could not be sent to %(email)s: %(reason)s. Nothing was changed; try again."),
+                                  code="not_sent", params={"email": email, "reason": network_reason(exc)}) from exc
     return invitation, token
 
 

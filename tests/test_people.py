@@ -107,6 +107,19 @@ def test_inviting_the_address_again_replaces_the_open_invitation(english, tenant
     assert english.get(path_of(new)).status_code == 200
 
 
+def test_an_invitation_that_cannot_be_sent_leaves_nothing_and_the_earlier_link_open(english, client_a, tenant_a, user_a, settings,
+                                                                                   free_tcp_port, mailoutbox):
+    first, token = invite(tenant_a, user_a)
+    settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT = "django.core.mail.backends.smtp.EmailBackend", "127.0.0.1", free_tcp_port
+    client_a.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client_a.post(reverse("portal:people", args=[tenant_a.identifier]), {"name": "Ayşe", "email": "ayse@a-tekstil.com.tr", "role": "viewer"})
+    assert response.status_code == 400
+    assert response.context["form"].errors["email"] == [
+        "The invitation could not be sent to ayse@a-tekstil.com.tr: the connection was refused. Nothing was changed; try again."]
+    assert list(Invitation.objects.values_list("id", "role", "revoked_at")) == [(first.id, "clerk", None)]
+    assert english.get(path_of(token)).status_code == 200
+
+
 # --- opening the link -----------------------------------------------------------------------------
 
 
