@@ -141,7 +141,13 @@ class AuditMiddleware:
         audit_record(action=note.get("action") or match.url_name or match.view_name, user=request.user,
                      tenant=note.get("tenant") or _tenant(request, match.kwargs), subject=note.get("subject") or _subject(match.kwargs),
                      params=note.get("params"), request=request, status_code=response.status_code,
-                     refused=response.status_code >= 400 or _said_only_errors(request))
+                     refused=response.status_code >= 400 or _said_only_errors(request) or _form_refused(response))
+
+
+def _form_refused(response) -> bool:
+    """A class-based page (Django's password change) that shows its form again, with errors."""
+    form = (getattr(response, "context_data", None) or {}).get("form")
+    return bool(form is not None and getattr(form, "is_bound", False) and form.errors)
 
 
 def _said_only_errors(request) -> bool:

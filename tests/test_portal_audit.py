@@ -88,6 +88,16 @@ def test_a_page_that_says_an_error_and_goes_back_is_recorded_as_refused(client_a
         ("inbox-answer", 302, True), ("member-invite", 302, False)]
 
 
+def test_changing_ones_password_is_recorded_and_a_refused_change_too(client_a, user_a):
+    url = reverse("password_change")
+    client_a.post(url, {"old_password": "wrong", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    client_a.post(url, {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    user_a.refresh_from_db()
+    assert user_a.check_password(NEW_PASSWORD)
+    assert list(AuditEntry.objects.filter(action="password_change").order_by("id").values_list("status_code", "refused")) == [
+        (200, True), (302, False)]
+
+
 def test_reading_and_calculating_are_not_recorded(client_a, tenant_a):
     client_a.get(reverse("portal:people", args=[tenant_a.identifier]))
     client_a.get(reverse("portal:invoices", args=[tenant_a.identifier]))
