@@ -166,7 +166,8 @@ def member_delete(request, identifier: str, member_id: int):
     except ValidationError as error:
         audit_note(request, action="member-remove", **_member_words(membership.tenant, member_id))
         return _people_page(request, membership, error=_words(error), status=409)
-    audit_note(request, action="member-remove", person=_person(removed.user), role=removed.role)
+    # the tenant named here: one who removed themselves serves it no more when the entry is written
+    audit_note(request, action="member-remove", tenant=membership.tenant, person=_person(removed.user), role=removed.role)
     messages.success(request, _("%(person)s no longer serves this taxpayer.") % {"person": _person(removed.user)})
     if removed.user_id == request.user.id:
         return redirect("portal:home")

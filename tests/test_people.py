@@ -244,6 +244,15 @@ def test_the_last_owner_can_be_neither_demoted_nor_removed(client_a, tenant_a, u
     assert refused.value.code == "last_owner"
 
 
+def test_an_owner_may_leave_while_another_stays_and_the_tenant_keeps_the_record(client_a, tenant_a, user_a):
+    make_user(tenant=tenant_a, role=Role.OWNER)
+    own = Membership.objects.get(user=user_a)
+    response = client_a.post(reverse("portal:member-remove", args=[tenant_a.identifier, own.id]))
+    assert response["Location"] == reverse("portal:home") and not Membership.objects.filter(id=own.id).exists()
+    assert tenant_a.audit_entries.filter(action="member-remove", user=user_a, refused=False).exists()
+    assert client_a.get(reverse("portal:people", args=[tenant_a.identifier])).status_code == 404
+
+
 def test_with_two_owners_one_may_step_down_and_then_the_other_may_not(tenant_a, user_a):
     second = Membership.objects.get(user=make_user(tenant=tenant_a, role=Role.OWNER))
     first = Membership.objects.get(user=user_a)
