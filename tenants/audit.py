@@ -60,6 +60,7 @@ ACTIONS = {
     "list-download": _("Downloaded a list of invoices"),
     "uploads": _("Uploaded invoices"),
     "move-in": _("Moved invoices in"),
+    "invoice-return": _("Prepared a return invoice (IADE)"),
     "delivery-preferences": _("Changed the delivery settings"),
 }
 
