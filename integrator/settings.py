@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "tenants.audit.AuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -163,6 +164,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "login"
+# An owner's invitation link (/invite/<token>/) can be used for this many days.
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7, minimum=1)
 
 # --- Language and time: Turkish first, UTC stored, Istanbul shown -----------------------------
 LANGUAGE_CODE = "tr"

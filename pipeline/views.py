@@ -32,6 +32,7 @@ from invoices.views import _context
 from pipeline.flow import draft_submit
 from schematron.codelists import code_list
 from schematron.validation import localized
+from tenants.audit import audit_note, audit_quiet
 from tenants.identifiers import tckn_is_valid, vkn_is_valid
 from tenants.roles import Permission
 from tenants.views import membership_or_404
@@ -133,6 +134,7 @@ def customer_lookup(request, identifier: str):
     return JsonResponse(drafts.customer_lookup(tenant=membership.tenant, identifier=wanted))
 
 
+@audit_quiet  # a calculation: it changes nothing
 @require_POST
 @login_required
 def form_totals(request, identifier: str):
@@ -159,6 +161,7 @@ def _route(draft) -> dict:
     return {"profile": draft.document.profile, "channel": draft.decision.channel, "receiver_alias": draft.decision.alias}
 
 
+@audit_quiet  # a calculation: it changes nothing
 @require_POST
 @login_required
 def form_check(request, identifier: str):
@@ -167,6 +170,7 @@ def form_check(request, identifier: str):
     return refused or JsonResponse({"errors": {}, "issues": [], **_route(draft)})
 
 
+@audit_quiet  # a calculation: it changes nothing
 @require_POST
 @login_required
 def form_preview(request, identifier: str):
@@ -211,6 +215,7 @@ def form_issue(request, identifier: str):
         invoice = draft_submit(tenant=membership.tenant, draft=draft)
         if _draft_id(body.get("draft")) is not None:
             drafts.draft_delete(tenant=membership.tenant, draft_id=_draft_id(body.get("draft")))
+    audit_note(request, subject=("invoice", invoice.uuid), number=invoice.number)
     messages.success(request, _("Invoice %(number)s issued: it is on its way.") % {"number": invoice.number})
     url = reverse("portal:invoice", args=[identifier, str(Invoice.Direction.OUTGOING), uuid.UUID(str(invoice.uuid))])
     return JsonResponse({"url": url, "number": invoice.number})

@@ -8,7 +8,8 @@ from tenants.aliases import normalize_alias
 from tenants.api_keys import api_key_create, api_key_revoke
 from tenants.ledger import credits_add, credits_balance
 from integrator.admin import ReadOnly
-from tenants.models import Alias, ApiKey, LedgerEntry, Membership, NumberSeries, Tenant, Webhook, WebhookAttempt, WebhookDelivery
+from tenants.audit import audit_summary
+from tenants.models import Alias, ApiKey, AuditEntry, Invitation, LedgerEntry, Membership, NumberSeries, Tenant, Webhook, WebhookAttempt, WebhookDelivery
 from tenants.services import alias_delete, check_alias
 from tenants.webhooks import EVENTS, check_url, webhook_create, webhook_delete
 
@@ -237,3 +238,25 @@ class WebhookAttemptAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["at", "delivery", "status_code", "error", "duration_ms"]
     search_fields = ["=delivery__event_id", "delivery__webhook__url"]
     list_select_related = ["delivery"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["email", "tenant", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    list_filter = ["role"]
+    search_fields = ["email", "tenant__identifier", "tenant__title"]
+    exclude = ["token_hash"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnly, admin.ModelAdmin):
+    """What people did in the portal, signing in and out among it: searched by person, tenant, action."""
+
+    list_display = ["at", "user", "tenant", "action", "summary", "subject_type", "subject_ref", "status_code", "client_ip"]
+    list_filter = ["action"]
+    search_fields = ["user__username", "user__email", "tenant__identifier", "action", "subject_ref", "client_ip"]
+    date_hierarchy = "at"
+
+    @admin.display(description=_("summary"))
+    def summary(self, entry):
+        return audit_summary(entry)

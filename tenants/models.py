@@ -133,6 +133,10 @@ class Membership(models.Model):
     def can_configure(self) -> bool:
         return self.can(Permission.CONFIGURE)
 
+    @property
+    def can_manage_members(self) -> bool:
+        return self.can(Permission.MANAGE_MEMBERS)
+
 
 class ApiKey(models.Model):
     """A tenant's key for the REST API. Only its SHA-256 hash is stored; the prefix stays visible
@@ -314,3 +318,77 @@ class WebhookAttempt(models.Model):
         verbose_name = _("webhook attempt")
         verbose_name_plural = _("webhook attempts")
         ordering = ["at", "id"]
+
+
+class Invitation(models.Model):
+    """An owner's invitation of a person, by e-mail, to a tenant with a role. Only the SHA-256 of the
+    link's token is kept. At most one is open (neither accepted nor withdrawn) per address and tenant:
+    inviting the address again withdraws the open one (``replaced``) and makes a new link."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("tenant"))
+    email = models.EmailField(_("e-mail"))
+    name = models.CharField(_("name"), max_length=150, blank=True)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    language = models.CharField(_("language"), max_length=8, default="tr")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                   verbose_name=_("invited by"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                    verbose_name=_("accepted by"))
+    revoked_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    replaced = models.BooleanField(_("replaced by a newer invitation"), default=False)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "email"], condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                                    name="invitation_one_open_per_address"),
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="invitation_role_known"),
+        ]
+
+    def __str__(self):
+        return f"{self.email} @ {self.tenant.identifier}: {self.role}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
+
+    def is_pending(self, at=None) -> bool:
+        return self.is_open and self.expires_at > (at or timezone.now())
+
+
+class AuditEntry(models.Model):
+    """One thing a person did in the portal that changes something, or a sign-in, sign-out or failed
+    sign-in: who, in which tenant (none for signing in), what (``action``, worded where it is shown,
+    from ``params``), on which object, when, from which address, what the page answered and whether
+    it refused. Written
+    by ``tenants.audit`` only, never changed. Reading and downloading documents is ``archive.Event``'s."""
+
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                             verbose_name=_("person"))
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_entries",
+                               verbose_name=_("tenant"))
+    action = models.CharField(_("action"), max_length=60)
+    params = models.JSONField(_("details"), default=dict, blank=True)
+    subject_type = models.CharField(_("object"), max_length=30, blank=True)
+    subject_ref = models.CharField(_("object reference"), max_length=64, blank=True)
+    path = models.CharField(_("address on the portal"), max_length=500, blank=True)
+    status_code = models.PositiveSmallIntegerField(_("answer"), null=True, blank=True)
+    refused = models.BooleanField(_("refused"), default=False, help_text=_("The page refused it: a 4xx or 5xx, or an error said and nothing done."))
+    client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["tenant", "-id"], name="audit_tenant_newest"),
+                   models.Index(fields=["user", "-id"], name="audit_user_newest")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action}"

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from tenants.models import Alias, Membership, NumberSeries
+from tenants.models import Alias, AuditEntry, Invitation, Membership, NumberSeries
 
 
 def memberships_of(*, user) -> QuerySet[Membership]:
@@ -22,3 +22,47 @@ def aliases_of(*, tenant, include_deleted: bool = False) -> QuerySet[Alias]:
 
 def series_of(*, tenant) -> QuerySet[NumberSeries]:
     return NumberSeries.objects.filter(tenant=tenant).prefetch_related("counters")
+
+
+def members_of(*, tenant) -> QuerySet[Membership]:
+    return Membership.objects.filter(tenant=tenant).select_related("user").order_by("created_at", "id")
+
+
+def open_invitations_of(*, tenant) -> QuerySet[Invitation]:
+    """Invitations neither accepted nor withdrawn (expired ones too, until replaced or withdrawn)."""
+    return Invitation.objects.filter(tenant=tenant, accepted_at__isnull=True, revoked_at__isnull=True).select_related("invited_by")
+
+
+def invitation_by_token(*, token: str) -> Invitation | None:
+    from tenants.people import token_hash
+
+    return Invitation.objects.select_related("tenant").filter(token_hash=token_hash(token)).first()
+
+
+def audit_entries_of(*, tenant, user_id: int | None = None, action: str = "", before: int | None = None) -> QuerySet[AuditEntry]:
+    """A tenant's audit, newest first; ``before`` (an entry's id) gives the page after it."""
+    entries = AuditEntry.objects.filter(tenant=tenant).select_related("user").order_by("-id")
+    if user_id is not None:
+        entries = entries.filter(user_id=user_id)
+    if action:
+        entries = entries.filter(action=action)
+    if before is not None:
+        entries = entries.filter(id__lt=before)
+    return entries
+
+
+def audit_people_of(*, tenant) -> list:
+    """Everyone with an entry in the tenant's audit (members who left too), for its filter."""
+    from django.contrib.auth import get_user_model
+
+    ids = AuditEntry.objects.filter(tenant=tenant, user__isnull=False).order_by().values("user_id").distinct()
+    return list(get_user_model().objects.filter(id__in=ids).order_by("first_name", "last_name", "username"))
+
+
+def audit_actions_of(*, tenant) -> list[str]:
+    return sorted(AuditEntry.objects.filter(tenant=tenant).order_by().values_list("action", flat=True).distinct())
+
+
+def sign_ins_of(*, user, limit: int = 10) -> QuerySet[AuditEntry]:
+    """The person's latest sign-ins, sign-outs and failed sign-ins."""
+    return AuditEntry.objects.filter(user=user, tenant__isnull=True, action__in=["login", "logout", "login-failed"]).order_by("-id")[:limit]
