@@ -141,6 +141,8 @@ def invitation_withdraw(request, identifier: str, invitation_id: int):
 @login_required
 def member_role(request, identifier: str, member_id: int):
     membership = _manager(request, identifier)
+    if not members_of(tenant=membership.tenant).filter(id=member_id).exists():
+        raise Http404  # another tenant's member is not found, whatever the form says
     form = RoleForm(request.POST)
     if not form.is_valid():
         return _people_page(request, membership, error=_("Choose one of the roles."), status=400)

@@ -87,7 +87,7 @@ def test_a_bad_invitation_is_refused_with_a_reason_and_nothing_is_stored(client_
     assert not Invitation.objects.exists() and mailoutbox == []
 
 
-def test_a_member_is_not_invited_again(client_a, tenant_a, user_a, mailoutbox):
+def test_a_member_is_not_invited_again(english, client_a, tenant_a, user_a, mailoutbox):
     user_a.email = "owner@a-tekstil.com.tr"
     user_a.save()
     response = client_a.post(reverse("portal:people", args=[tenant_a.identifier]), {"name": "Ben", "email": "OWNER@a-tekstil.com.tr", "role": "clerk"})

@@ -15,8 +15,10 @@ from archive.services import document_store
 from earsiv.models import Report
 from exports.models import Export
 from invoices.models import SavedDraft
+from tenants.models import Invitation
+from tenants.people import token_hash
 from tenants.roles import ROLE_PERMISSIONS, Permission, Role
-from tests.clock import TODAY
+from tests.clock import NOW, TODAY
 from tests.factories import make_user
 from tests.test_portal_invoices import incoming, outgoing
 from uploads.models import Upload
@@ -68,7 +70,16 @@ ROLE_TABLE = {
     "invoice-response-view": ("GET", VIEW),
     "invoice-answer": ("POST", RESPOND),
     "invoice-return": ("POST", ISSUE),
+    "people": ("GET", MEMBERS),
+    "member-role": ("POST", MEMBERS),
+    "member-remove": ("POST", MEMBERS),
+    "invitation-revoke": ("POST", MEMBERS),
+    "audit-log": ("GET", MEMBERS),
+    "profile": ("GET", None),
+    "invite": ("GET", None),  # opened by its token, by whoever holds it
 }
+# Pages that take away what they name: asked last, so the pages before find it.
+LAST = {"member-remove", "invitation-revoke", "draft-delete"}
 # What a person who may use the page gets: the page, its file, where it sends them, or a form's
 # complaint about the empty form the sweep sends. Never 403, never 404, never an error.
 ALLOWED = {200, 302, 400, 409, 422}
@@ -121,7 +132,15 @@ def _objects(tenant, tag: str, tmp_path) -> dict:
         "export_id": export.id,
         "upload_id": Upload.objects.create(tenant=tenant, uploaded_by=make_user()).id,
         "number": report.number,
+        "member_id": make_user(tenant=tenant, role=Role.VIEWER).memberships.get(tenant=tenant).id,
+        "invitation_id": _invitation(tenant, f"geri-{tag}").id,  # the one withdrawn
+        "token": _invitation(tenant, f"davetli-{tag}").token_hash and f"davetli-{tag}",  # the one opened
     }
+
+
+def _invitation(tenant, token: str) -> Invitation:
+    return Invitation.objects.create(tenant=tenant, email=f"{token}@example.com", role=Role.CLERK, token_hash=token_hash(token),
+                                     expires_at=NOW + dt.timedelta(days=7))
 
 
 def _address(name: str, route: str, objects: dict) -> list[str]:
@@ -150,7 +169,7 @@ def _ask(client, method: str, address: str) -> int:
 def test_each_role_gets_what_the_table_gives_it(client, world, role):
     client.force_login(world["people"][role])
     wrong = []
-    for name, route in sorted(portal_pages().items()):
+    for name, route in sorted(portal_pages().items(), key=lambda page: (page[0] in LAST, page[0])):
         method, needed = ROLE_TABLE[name]
         may = needed is None or needed in ROLE_PERMISSIONS[role]
         for address in _address(name, route, world["a"]):
@@ -168,8 +187,9 @@ def test_another_tenants_ids_give_404_on_every_page(client, world):
     for name, route in sorted(portal_pages().items()):
         method = ROLE_TABLE[name][0]
         named = _names(route) - {"direction"}
-        addresses = (_address(name, route, b_ids) if named - {"identifier"} else []) + (
-            _address(name, route, world["b"]) if "identifier" in named or name == "switch" else [])
+        if "identifier" not in named and name != "switch":
+            continue  # not a tenant's page: the profile, an invitation opened by its token
+        addresses = (_address(name, route, b_ids) if named - {"identifier"} else []) + _address(name, route, world["b"])
         for address in addresses:
             if (status := _ask(client, method, address)) != 404:
                 wrong.append((name, method, address, status))
