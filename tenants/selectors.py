@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from tenants.models import Alias, Membership, NumberSeries
+from tenants.models import Alias, ApiKey, Membership, NumberSeries, Webhook
 
 
 def memberships_of(*, user) -> QuerySet[Membership]:
@@ -22,3 +22,17 @@ def aliases_of(*, tenant, include_deleted: bool = False) -> QuerySet[Alias]:
 
 def series_of(*, tenant) -> QuerySet[NumberSeries]:
     return NumberSeries.objects.filter(tenant=tenant).prefetch_related("counters")
+
+
+def api_keys_of(*, tenant) -> QuerySet[ApiKey]:
+    """Every key of the tenant, the revoked and expired ones too (newest first)."""
+    return ApiKey.objects.filter(tenant=tenant).select_related("created_by")
+
+
+def api_key_of(*, tenant, key_id: int) -> ApiKey | None:
+    return api_keys_of(tenant=tenant).filter(id=key_id).first()
+
+
+def webhook_of(*, tenant, webhook_id: int) -> Webhook | None:
+    """One of the tenant's webhooks that is not deleted, or None."""
+    return Webhook.objects.filter(tenant=tenant, is_active=True, id=webhook_id).first()

@@ -1,15 +1,26 @@
 """The portal: the tenants a person serves, and each tenant's dashboard."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from earsiv.selectors import reports_needing_attention
 from invoices.selectors import awaiting_answer_of, incoming_count, outgoing_counts
 from signing.selectors import seal_in_use
+from tenants.api_keys import api_key_create, api_key_revoke
 from tenants.ledger import credits_balance
-from tenants.selectors import aliases_of, membership_of, memberships_of, series_of
+from tenants.models import Membership, Webhook
+from tenants.portal_forms import EVENT_LABELS, ApiKeyForm, WebhookForm
+from tenants.roles import Permission
+from tenants.selectors import aliases_of, api_key_of, api_keys_of, membership_of, memberships_of, series_of, webhook_of
+from tenants.webhooks import webhook_create, webhook_delete, webhook_ping, webhook_set_enabled, webhooks_of
 
 
 def membership_or_404(request, identifier: str):
@@ -58,3 +69,124 @@ def dashboard(request, identifier: str):
         "earsiv": reports_needing_attention(tenant=tenant, now=timezone.now()),
     }
     return render(request, "portal/dashboard.html", context)
+
+
+# --- API keys and webhooks: for those who may configure the tenant ----------------------------------
+
+
+def _configurer(request, identifier: str) -> Membership:
+    membership = membership_or_404(request, identifier)
+    if not membership.can(Permission.CONFIGURE):
+        raise PermissionDenied
+    return membership
+
+
+def _page(request, membership: Membership, template: str, **context):
+    context = {"membership": membership, "tenant": membership.tenant, "memberships": memberships_of(user=request.user), **context}
+    return render(request, template, context)
+
+
+@login_required
+def api_keys(request, identifier: str):
+    """The tenant's keys; a new key's secret is shown on the answer to the POST that made it, and never again."""
+    membership = _configurer(request, identifier)
+    form, created = ApiKeyForm(request.POST or None), None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = api_key_create(
+                tenant=membership.tenant, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"],
+                expires_at=form.expires_at(), created_by=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            form = ApiKeyForm()
+    response = _page(request, membership, "portal/keys/api_keys.html", form=form, created=created,
+                     keys=api_keys_of(tenant=membership.tenant), now=timezone.now())
+    if created:
+        add_never_cache_headers(response)  # the secret stays in no cache
+    return response
+
+
+@login_required
+def api_key_revoke_page(request, identifier: str, key_id: int):
+    """Asks first; revoking cannot be undone."""
+    membership = _configurer(request, identifier)
+    api_key = api_key_of(tenant=membership.tenant, key_id=key_id)
+    if api_key is None:
+        raise Http404
+    if request.method == "POST":
+        api_key_revoke(api_key=api_key)
+        messages.success(request, _("The API key %(prefix)s… is revoked: calls with it are refused from now on.") % {"prefix": api_key.prefix})
+        return redirect("portal:api-keys", identifier)
+    return _page(request, membership, "portal/keys/revoke.html", api_key=api_key)
+
+
+def _webhook_or_404(membership: Membership, webhook_id: int) -> Webhook:
+    webhook = webhook_of(tenant=membership.tenant, webhook_id=webhook_id)
+    if webhook is None:
+        raise Http404
+    return webhook
+
+
+@login_required
+def webhooks_page(request, identifier: str):
+    """The tenant's webhooks; a new one's secret is shown on the answer to the POST that made it, and never again."""
+    membership = _configurer(request, identifier)
+    form, created = WebhookForm(request.POST or None), None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = webhook_create(tenant=membership.tenant, created_by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error("url" if exc.code and exc.code.startswith("webhook_url") else None, exc)
+        else:
+            form = WebhookForm()
+    hooks = [(webhook, [EVENT_LABELS[event] for event in webhook.events]) for webhook in webhooks_of(tenant=membership.tenant)]
+    response = _page(request, membership, "portal/webhooks/list.html", form=form, created=created, webhooks=hooks)
+    if created:
+        add_never_cache_headers(response)
+    return response
+
+
+@login_required
+def webhook_page(request, identifier: str, webhook_id: int):
+    """One webhook and its delivery log, the latest 100 events."""
+    membership = _configurer(request, identifier)
+    webhook = _webhook_or_404(membership, webhook_id)
+    deliveries = webhook.deliveries.order_by("-created_at", "-id")[:100]
+    log = [(delivery, EVENT_LABELS.get(delivery.event, delivery.event)) for delivery in deliveries]
+    return _page(request, membership, "portal/webhooks/detail.html", webhook=webhook, deliveries=log,
+                 events=[EVENT_LABELS[event] for event in webhook.events])
+
+
+@require_POST
+@login_required
+def webhook_action(request, identifier: str, webhook_id: int, action: str):
+    """Pause, enable or test a webhook; deleting asks first (its GET shows the question)."""
+    membership = _configurer(request, identifier)
+    webhook = _webhook_or_404(membership, webhook_id)
+    if action in ("enable", "disable"):
+        webhook_set_enabled(webhook=webhook, enabled=action == "enable")
+        messages.success(request, _("The webhook is enabled.") if webhook.enabled else _("The webhook is paused: it is told nothing until it is enabled again."))
+    elif action == "ping":
+        try:
+            with transaction.atomic():
+                webhook_ping(webhook=webhook)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("A test event was sent; its delivery is in the log below."))
+    else:
+        raise Http404
+    return redirect("portal:webhook", identifier, webhook.id)
+
+
+@login_required
+def webhook_delete_page(request, identifier: str, webhook_id: int):
+    membership = _configurer(request, identifier)
+    webhook = _webhook_or_404(membership, webhook_id)
+    if request.method == "POST":
+        webhook_delete(webhook=webhook)
+        messages.success(request, _("The webhook %(url)s is deleted; what it was still owed is not sent.") % {"url": webhook.url})
+        return redirect("portal:webhooks", identifier)
+    return _page(request, membership, "portal/webhooks/delete.html", webhook=webhook)
