@@ -1,7 +1,10 @@
-"""The portal: the tenants a person serves, and each tenant's dashboard."""
+"""The portal: the tenants a person serves, each tenant's dashboard, and its API keys and webhooks."""
+
+import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
@@ -74,6 +77,9 @@ def dashboard(request, identifier: str):
 # --- API keys and webhooks: for those who may configure the tenant ----------------------------------
 
 
+ONCE_SECONDS = 24 * 3600  # how long a form's one-time token is remembered
+
+
 def _configurer(request, identifier: str) -> Membership:
     membership = membership_or_404(request, identifier)
     if not membership.can(Permission.CONFIGURE):
@@ -82,14 +88,25 @@ def _configurer(request, identifier: str) -> Membership:
 
 
 def _page(request, membership: Membership, template: str, **context):
-    context = {"membership": membership, "tenant": membership.tenant, "memberships": memberships_of(user=request.user), **context}
+    context = {"membership": membership, "tenant": membership.tenant, "memberships": memberships_of(user=request.user),
+               "once": secrets.token_urlsafe(16), **context}
     return render(request, template, context)
+
+
+def _sent_again(request) -> bool:
+    """Whether this POST repeats one already answered: a reload of the page that showed a secret sends
+    the form's one-time token again, and must not make a second key or webhook."""
+    token = request.POST.get("once", "")[:64]
+    return bool(token) and not cache.add(f"portal:once:{request.user.pk}:{token}", True, ONCE_SECONDS)
 
 
 @login_required
 def api_keys(request, identifier: str):
     """The tenant's keys; a new key's secret is shown on the answer to the POST that made it, and never again."""
     membership = _configurer(request, identifier)
+    if request.method == "POST" and _sent_again(request):
+        messages.info(request, _("That form was sent already: the key it made is listed here, and its secret is not shown again."))
+        return redirect("portal:api-keys", identifier)
     form, created = ApiKeyForm(request.POST or None), None
     if request.method == "POST" and form.is_valid():
         try:
@@ -133,6 +150,9 @@ def _webhook_or_404(membership: Membership, webhook_id: int) -> Webhook:
 def webhooks_page(request, identifier: str):
     """The tenant's webhooks; a new one's secret is shown on the answer to the POST that made it, and never again."""
     membership = _configurer(request, identifier)
+    if request.method == "POST" and _sent_again(request):
+        messages.info(request, _("That form was sent already: the webhook it made is listed here, and its secret is not shown again."))
+        return redirect("portal:webhooks", identifier)
     form, created = WebhookForm(request.POST or None), None
     if request.method == "POST" and form.is_valid():
         try:

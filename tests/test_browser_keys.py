@@ -11,6 +11,7 @@ from invoices.status import Status
 from pipeline.flow import invoice_submit
 from signing import pki
 from signing.models import Seal
+from tenants.models import ApiKey
 from tests.browser_fixtures import shot
 from tenants.webhooks import verify
 from tests.exchange_fixtures import poll_all, today_payload
@@ -42,9 +43,10 @@ def test_a_key_made_in_the_portal_calls_the_api_until_it_is_revoked(portal, page
     assert answer.status_code == 200
     assert (answer.json()["identifier"], answer.json()["scopes"]) == (tenant_a.identifier, ["read", "send"])
 
-    page.reload()  # the form is not sent again: the secret is gone from the page, the key listed with its last use
-    page.goto(f"{portal.url}/t/{tenant_a.identifier}/api-keys/")
+    page.reload()  # the form is sent again: it makes no second key, and the secret is gone from the page
+    page.wait_for_url(f"{portal.url}/t/{tenant_a.identifier}/api-keys/")
     assert page.locator("#secret-value").count() == 0 and raw_key not in page.content()
+    assert ApiKey.objects.filter(tenant=tenant_a).count() == 1
     row = page.locator(f"tr[data-key='{raw_key.split('.')[0]}']")
     assert row.count() == 1
     row.locator("a.revoke").click()

@@ -72,6 +72,17 @@ def test_a_key_made_in_the_portal_is_shown_once_and_calls_the_api(owner, client,
     assert me.status_code == 200 and me.json()["key_prefix"] == key.prefix
 
 
+def test_the_form_sent_again_makes_no_second_key_or_webhook(owner, tenant_a, receiver):
+    for name, data in (("api-keys", {"name": "ERP", "scopes": ["read"]}), ("webhooks", {"url": receiver.url})):
+        once = re.search(r'name="once" value="([^"]+)"', owner.get(url(name, tenant_a)).content.decode())[1]
+        first = owner.post(url(name, tenant_a), {**data, "once": once})
+        again = owner.post(url(name, tenant_a), {**data, "once": once}, follow=True)
+
+        assert 'id="secret-value"' in first.content.decode()
+        assert "That form was sent already" in again.content.decode() and 'id="secret-value"' not in again.content.decode()
+    assert ApiKey.objects.count() == 1 and Webhook.objects.count() == 1
+
+
 def test_a_key_valid_until_a_day_stops_at_its_end_in_istanbul(owner, tenant_a):
     day = timezone.localdate(NOW) + dt.timedelta(days=30)
     owner.post(url("api-keys", tenant_a), {"name": "kısa", "scopes": ["read"], "expires_on": day.isoformat()})
