@@ -12,9 +12,11 @@ from pipeline.flow import invoice_submit
 from signing import pki
 from signing.models import Seal
 from tenants.models import ApiKey
-from tests.browser_fixtures import shot
-from tenants.webhooks import verify
+from tests.browser_fixtures import PHONE, shot
+from tenants.api_keys import api_key_create
+from tenants.webhooks import verify, webhook_create, webhook_ping
 from tests.exchange_fixtures import poll_all, today_payload
+from tests.test_browser_portal import overflowing
 from tests.test_webhooks import Receiver
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -112,3 +114,17 @@ def test_a_webhook_added_in_the_portal_gets_a_test_event_shown_in_its_log(portal
 
     (_path, headers, body), = receiver.requests
     assert verify(secret, headers, body) and b'"type":"ping"' in body
+
+
+def test_the_pages_fit_a_phone(portal, page, tenant_a, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE = True  # a made-up host would not resolve: a local address stands for it
+    api_key_create(tenant=tenant_a, name="Muhasebe ERP entegrasyonu (merkez şube)", scopes=["read", "send", "respond"])
+    webhook, _secret = webhook_create(tenant=tenant_a, url="http://127.0.0.1:9/hooks/efatura-gelen-faturalar-ve-durum-degisiklikleri")
+    webhook_ping(webhook=webhook)  # nothing listens there: refused, to be tried again
+    page.set_viewport_size(PHONE)
+    portal.log_in(page)
+    for name in ("seals", "api-keys", "webhooks", f"webhooks/{webhook.id}"):
+        page.goto(f"{portal.url}/t/{tenant_a.identifier}/{name}/")
+        shot(page, "phone-" + name.replace("/", "-"))
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
+        assert overflowing(page) == [], name
