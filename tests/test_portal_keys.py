@@ -175,7 +175,7 @@ def test_a_failed_test_event_shows_the_answer_and_the_next_try(owner, tenant_a):
     assert date_format(timezone.localtime(delivery.next_attempt_at), "SHORT_DATETIME_FORMAT") in page  # the next try
 
 
-def test_a_paused_webhook_is_told_nothing_until_it_is_enabled(owner, tenant_a, receiver):
+def test_a_paused_webhook_is_told_nothing_until_it_is_enabled(owner, client, tenant_a, receiver):
     webhook, _secret = webhook_create(tenant=tenant_a, url=receiver.url)
 
     owner.post(url("webhook-action", tenant_a, webhook.id, "disable"))
@@ -184,6 +184,9 @@ def test_a_paused_webhook_is_told_nothing_until_it_is_enabled(owner, tenant_a, r
     refused = owner.post(url("webhook-action", tenant_a, webhook.id, "ping"), follow=True).content.decode()
 
     assert not webhook.enabled and not WebhookDelivery.objects.exists()
+    raw = api_key_create(tenant=tenant_a, name="ERP", scopes=["read"])[1]
+    listed = client.get("/api/v1/webhooks", HTTP_AUTHORIZATION=f"Api-Key {raw}").json()
+    assert [(hook["id"], hook["enabled"]) for hook in listed] == [(webhook.id, False)]  # the ERP sees it paused
     assert "The webhook is paused: enable it to send it a test event." in refused
 
     owner.post(url("webhook-action", tenant_a, webhook.id, "enable"))
