@@ -9,6 +9,8 @@ import re
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -253,3 +255,22 @@ def test_tenant_bs_keys_and_webhooks_are_404_for_a(owner, tenant_a, tenant_b, re
     key_b.refresh_from_db()
     webhook_b.refresh_from_db()
     assert key_b.revoked_at is None and webhook_b.is_active and webhook_b.enabled and not WebhookDelivery.objects.exists()
+
+
+def test_the_pages_ask_the_database_the_same_few_times_however_many_rows(owner, tenant_a, user_a, receiver):
+    def queries(page: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert owner.get(page).status_code == 200
+        return len(captured)
+
+    webhook, _secret = webhook_create(tenant=tenant_a, url=receiver.url)
+    few = {name: queries(page) for name, page in (("keys", url("api-keys", tenant_a)), ("log", url("webhook", tenant_a, webhook.id)))}
+    for n in range(60):
+        api_key_create(tenant=tenant_a, name=f"ERP {n}", scopes=["read"], created_by=user_a)
+    WebhookDelivery.objects.bulk_create([
+        WebhookDelivery(webhook=webhook, event=INVOICE_STATUS_CHANGED, payload={}, attempts=n % 3, last_status_code=500 if n % 2 else 200)
+        for n in range(100)
+    ])
+    many = {name: queries(page) for name, page in (("keys", url("api-keys", tenant_a)), ("log", url("webhook", tenant_a, webhook.id)))}
+
+    assert many == few
