@@ -11,6 +11,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from invoices.models import Invoice
 from invoices.status import Status
@@ -239,3 +241,17 @@ def test_tenant_bs_seal_page_is_404_for_as_people(owner, tenant_b, seal_b, test_
     assert authorise(owner, tenant_b, "1").status_code == 404
     tenant_b.refresh_from_db()
     assert not Seal.objects.exists() and not tenant_b.sealed_by_integrator
+
+
+def test_a_seal_ending_soon_is_shown_so_with_the_warnings_given(owner, tenant_a, test_root, mailoutbox):
+    from signing.warnings import seals_warn
+
+    ending = pki.seal(test_root, identifier=tenant_a.identifier, title=tenant_a.title, not_before=NOW - dt.timedelta(days=300), days=320)
+    seal_import_pkcs12(tenant=tenant_a, name="bitiyor", data=pki.to_pkcs12(ending, b"pw"), password=b"pw")
+    assert [warned.days for warned in seals_warn()] == [30]
+
+    page = html.unescape(owner.get(seals_url(tenant_a)).content.decode())
+
+    end = ending.certificate.not_valid_after_utc
+    assert f"ends on {date_format(timezone.localtime(end), 'SHORT_DATE_FORMAT')}: renew it now" in page
+    assert "Warned 30 days before its end." in page
