@@ -94,28 +94,39 @@ def _page(request, membership: Membership, template: str, **context):
 
 
 def _sent_again(request) -> bool:
-    """Whether this POST repeats one already answered: a reload of the page that showed a secret sends
-    the form's one-time token again, and must not make a second key or webhook."""
+    """Whether this valid POST repeats one that made a key or webhook already: a reload of the page that
+    showed the secret sends the form's one-time token again, and must not make a second one. Claimed
+    with an atomic add, so a double click makes one too."""
     token = request.POST.get("once", "")[:64]
-    return bool(token) and not cache.add(f"portal:once:{request.user.pk}:{token}", True, ONCE_SECONDS)
+    return bool(token) and not cache.add(_once_key(request, token), True, ONCE_SECONDS)
+
+
+def _once_key(request, token: str) -> str:
+    return f"portal:once:{request.user.pk}:{token}"
+
+
+def _refused(request, form, exc: ValidationError, field: str | None = None) -> None:
+    """The service refused what the form held: say why, and let the same form be sent again corrected."""
+    cache.delete(_once_key(request, request.POST.get("once", "")[:64]))
+    form.add_error(field, exc)
 
 
 @login_required
 def api_keys(request, identifier: str):
     """The tenant's keys; a new key's secret is shown on the answer to the POST that made it, and never again."""
     membership = _configurer(request, identifier)
-    if request.method == "POST" and _sent_again(request):
-        messages.info(request, _("That form was sent already: the key it made is listed here, and its secret is not shown again."))
-        return redirect("portal:api-keys", identifier)
     form, created = ApiKeyForm(request.POST or None), None
     if request.method == "POST" and form.is_valid():
+        if _sent_again(request):
+            messages.info(request, _("That form was sent already: the key it made is listed here, and its secret is not shown again."))
+            return redirect("portal:api-keys", identifier)
         try:
             created = api_key_create(
                 tenant=membership.tenant, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"],
                 expires_at=form.expires_at(), created_by=request.user,
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            _refused(request, form, exc)
         else:
             form = ApiKeyForm()
     response = _page(request, membership, "portal/keys/api_keys.html", form=form, created=created,
@@ -150,15 +161,15 @@ def _webhook_or_404(membership: Membership, webhook_id: int) -> Webhook:
 def webhooks_page(request, identifier: str):
     """The tenant's webhooks; a new one's secret is shown on the answer to the POST that made it, and never again."""
     membership = _configurer(request, identifier)
-    if request.method == "POST" and _sent_again(request):
-        messages.info(request, _("That form was sent already: the webhook it made is listed here, and its secret is not shown again."))
-        return redirect("portal:webhooks", identifier)
     form, created = WebhookForm(request.POST or None), None
     if request.method == "POST" and form.is_valid():
+        if _sent_again(request):
+            messages.info(request, _("That form was sent already: the webhook it made is listed here, and its secret is not shown again."))
+            return redirect("portal:webhooks", identifier)
         try:
             created = webhook_create(tenant=membership.tenant, created_by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            form.add_error("url" if exc.code and exc.code.startswith("webhook_url") else None, exc)
+            _refused(request, form, exc, "url" if exc.code and exc.code.startswith("webhook_url") else None)
         else:
             form = WebhookForm()
     hooks = [(webhook, [EVENT_LABELS[event] for event in webhook.events]) for webhook in webhooks_of(tenant=membership.tenant)]
