@@ -4,6 +4,7 @@ import datetime as dt
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from tenants.models import ApiKey
@@ -51,6 +52,6 @@ class WebhookForm(forms.Form):
     url = forms.CharField(label=_("URL"), max_length=1000, widget=forms.URLInput(attrs={"placeholder": "https://erp.example.com.tr/hooks/efatura"}))
     events = forms.MultipleChoiceField(
         label=_("Events"), required=False, widget=forms.CheckboxSelectMultiple,
-        choices=[(event, EVENT_LABELS[event]) for event in EVENTS],
+        choices=[(event, format_lazy("{label} ({event})", label=EVENT_LABELS[event], event=event)) for event in EVENTS],
         help_text=_("None ticked: every event."),
     )
