@@ -38,6 +38,12 @@ class SealNotForSigning(SealError):
     message = _("The seal's certificate does not allow signing (key usage).")
 
 
+class SealUntrusted(SealError):
+    code = "seal_untrusted"
+    message = _("The seal's certificate (issued by %(issuer)s) does not chain to a root this platform trusts; "
+                "GİB accepts only seals issued by Kamu SM.")
+
+
 def holder_identifier(certificate: x509.Certificate) -> str:
     """The VKN/TCKN a Turkish seal carries in the subject's serialNumber ("1234567890" or "VKN:1234567890")."""
     values = certificate.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
@@ -127,6 +133,12 @@ def chain_to_root(
             return None
         path.append(issuer)
     return None
+
+
+def check_trusted(certificate: x509.Certificate, *, pool: list[x509.Certificate], roots: list[x509.Certificate]) -> None:
+    """Refuse a seal certificate that chains to none of *roots* (intermediates taken from *pool*)."""
+    if chain_to_root(certificate, pool=pool, roots=roots) is None:
+        raise SealUntrusted(issuer=certificate.issuer.rfc4514_string())
 
 
 def invalid_at(path: list[x509.Certificate], moment: dt.datetime) -> x509.Certificate | None:

@@ -34,6 +34,16 @@ class NoSeal(DomainError):
     message = _("%(tenant)s has no active seal, and has not authorised the integrator to seal for it.")
 
 
+class SealNameTaken(DomainError):
+    code = "seal_name_taken"
+    message = _("A seal named “%(name)s” is registered already; give this one another name.")
+
+
+class SealNameMissing(DomainError):
+    code = "seal_name_missing"
+    message = _("A seal needs a name, to tell it from the others.")
+
+
 # What keeps a seal from sealing until a person acts: registers one, renews it, corrects its PIN or
 # labels (each of which registers the seal anew). Trying again changes nothing. Anything else this
 # package raises may pass by itself and is worth trying again: a TSA that did not answer (every
@@ -64,12 +74,27 @@ def _pem(certificate: x509.Certificate) -> str:
     return certificate.public_bytes(Encoding.PEM).decode()
 
 
-def _store(*, tenant: Tenant | None, name: str, key: KeyProvider, now: dt.datetime, **fields) -> Seal:
+def _check_name(*, tenant: Tenant | None, name: str) -> None:
+    if not name.strip():
+        raise SealNameMissing()
+    if Seal.objects.filter(tenant=tenant, name=name).exists():
+        raise SealNameTaken(name=name)
+
+
+def trusted_roots() -> list[x509.Certificate]:
+    return certificates.configured_roots("SEAL_TRUST_ROOTS", settings.SEAL_TRUST_ROOTS)
+
+
+def _store(*, tenant: Tenant | None, name: str, key: KeyProvider, now: dt.datetime, require_trust: bool, **fields) -> Seal:
     """The seal, checked and made the active one; the invoices held for want of a usable seal that it
-    can seal go on, once it is committed."""
+    can seal go on, once it is committed. With *require_trust* its certificate must chain to
+    ``SEAL_TRUST_ROOTS`` (the portal asks it: a person registers a seal GİB will accept)."""
     certificate = key.certificate
     certificates.check_for_use(certificate, supplier=tenant.identifier if tenant else None, now=now)
+    if require_trust:
+        certificates.check_trusted(certificate, pool=list(key.chain), roots=trusted_roots())
     with transaction.atomic():
+        _check_name(tenant=tenant, name=name)
         Seal.objects.filter(tenant=tenant, is_active=True).update(is_active=False)
         seal = Seal.objects.create(
             tenant=tenant,
@@ -95,14 +120,18 @@ def _release_held(seal: Seal) -> None:
 
 
 @sensitive_variables("data", "password")
-def seal_import_pkcs12(*, tenant: Tenant | None, name: str, data: bytes, password: bytes, now: dt.datetime | None = None) -> Seal:
+def seal_import_pkcs12(
+    *, tenant: Tenant | None, name: str, data: bytes, password: bytes, now: dt.datetime | None = None, require_trust: bool = False
+) -> Seal:
     """Register a PKCS#12 seal (it becomes the active one); the file and its password are kept encrypted."""
+    _check_name(tenant=tenant, name=name)
     key = Pkcs12Key(data, password)
     return _store(
         tenant=tenant,
         name=name,
         key=key,
         now=now or timezone.now(),
+        require_trust=require_trust,
         kind=Seal.Kind.PKCS12,
         encrypted_pkcs12=vault.seal_secret(data),
         encrypted_secret=vault.seal_secret(password),
@@ -128,11 +157,13 @@ def seal_create_local(*, tenant: Tenant) -> Seal:
 
 @sensitive_variables("pin")
 def seal_add_pkcs11(
-    *, tenant: Tenant | None, name: str, token_label: str, key_label: str, pin: str, now: dt.datetime | None = None
+    *, tenant: Tenant | None, name: str, token_label: str, key_label: str, pin: str, now: dt.datetime | None = None,
+    require_trust: bool = False,
 ) -> Seal:
     """Register a seal on a PKCS#11 token (HSM, smart card): only its labels and the encrypted PIN are kept."""
     from signing.pkcs11 import Pkcs11Key
 
+    _check_name(tenant=tenant, name=name)
     key = Pkcs11Key(settings.PKCS11_MODULE, token_label, pin, key_label)
     try:
         return _store(
@@ -140,6 +171,7 @@ def seal_add_pkcs11(
             name=name,
             key=key,
             now=now or timezone.now(),
+            require_trust=require_trust,
             kind=Seal.Kind.PKCS11,
             token_label=token_label,
             key_label=key_label,
@@ -147,6 +179,26 @@ def seal_add_pkcs11(
         )
     finally:
         key.close()
+
+
+def integrator_seal() -> Seal | None:
+    """The integrator's active seal, if it has one."""
+    return Seal.objects.filter(tenant__isnull=True, is_active=True).first()
+
+
+def seal_authorise_integrator(*, tenant: Tenant, authorised: bool) -> Tenant:
+    """Grant or withdraw the tenant's authorisation for the integrator to seal its documents. Granted
+    while the tenant has no seal of its own, its held invoices go on with the integrator's seal."""
+    with transaction.atomic():
+        locked = Tenant.objects.select_for_update().get(id=tenant.id)
+        if locked.sealed_by_integrator != authorised:
+            locked.sealed_by_integrator = authorised
+            locked.save(update_fields=["sealed_by_integrator"])
+            seal = integrator_seal()
+            if authorised and seal is not None and not Seal.objects.filter(tenant=locked, is_active=True).exists():
+                seal_registered.send(sender=Seal, seal=seal, tenant_ids=[locked.id])
+    tenant.sealed_by_integrator = authorised
+    return tenant
 
 
 def seal_for(*, tenant: Tenant) -> Seal:

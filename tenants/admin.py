@@ -185,8 +185,8 @@ class WebhookAdmin(admin.ModelAdmin):
     once, when it is made, and never listed."""
 
     form = WebhookForm
-    list_display = ["url", "tenant", "events", "is_active", "created_at"]
-    list_filter = ["is_active"]
+    list_display = ["url", "tenant", "events", "is_active", "enabled", "created_at"]
+    list_filter = ["is_active", "enabled"]
     search_fields = ["url", "tenant__identifier", "tenant__title"]
     actions = ["deactivate"]
 
@@ -199,7 +199,7 @@ class WebhookAdmin(admin.ModelAdmin):
         return ["tenant", "url", "events"] if obj is None else self.get_readonly_fields(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else ["tenant", "url", "events", "is_active", "created_at", "created_by"]
+        return [] if obj is None else ["tenant", "url", "events", "is_active", "enabled", "created_at", "created_by"]
 
     def has_delete_permission(self, request, obj=None):
         return False  # deactivate instead: the deliveries stay as its log

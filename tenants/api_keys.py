@@ -23,6 +23,11 @@ def api_key_create(
     *, tenant: Tenant, name: str, scopes: list[str], expires_at: datetime.datetime | None = None, created_by=None
 ) -> tuple[ApiKey, str]:
     """Make a key; returns it with its secret, which is never stored and cannot be shown again."""
+    name = name.strip()
+    if not name:
+        raise ValidationError(_("An API key needs a name, to tell it from the others."), code="api_key_name")
+    if len(name) > ApiKey._meta.get_field("name").max_length:
+        raise ValidationError(_("An API key's name may be at most 100 characters long."), code="api_key_name_length")
     unknown = sorted(set(scopes) - set(ApiKey.Scope.values))
     if not scopes or unknown:
         raise ValidationError(

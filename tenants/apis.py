@@ -37,6 +37,7 @@ class WebhookOut(serializers.Serializer):
     id = serializers.IntegerField()
     url = serializers.URLField()
     events = serializers.ListField(child=serializers.ChoiceField(choices=EVENTS), help_text=_("Empty: every event."))
+    enabled = serializers.BooleanField(help_text=_("False while paused in the portal: told nothing new until enabled again."))
     created_at = serializers.DateTimeField()
 
 

@@ -254,7 +254,9 @@ class Webhook(models.Model):
     url = models.URLField(_("URL"), max_length=1000)
     secret = models.CharField(_("secret"), max_length=100, editable=False)
     events = models.JSONField(_("events"), default=list, blank=True, help_text=_("The events sent; empty for all of them."))
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(_("active"), default=True, help_text=_("Unset once the webhook is deleted."))
+    # Paused by a person: told nothing new, and what it is owed waits until it is enabled again.
+    enabled = models.BooleanField(_("enabled"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from tenants.models import Alias, AuditEntry, Invitation, Membership, NumberSeries
+from tenants.models import Alias, ApiKey, AuditEntry, Invitation, Membership, NumberSeries, Webhook
 
 
 def memberships_of(*, user) -> QuerySet[Membership]:
@@ -66,3 +66,15 @@ def audit_actions_of(*, tenant) -> list[str]:
 def sign_ins_of(*, user, limit: int = 10) -> QuerySet[AuditEntry]:
     """The person's latest sign-ins, sign-outs and failed sign-ins."""
     return AuditEntry.objects.filter(user=user, tenant__isnull=True, action__in=["login", "logout", "login-failed"]).order_by("-id")[:limit]
+def api_keys_of(*, tenant) -> QuerySet[ApiKey]:
+    """Every key of the tenant, the revoked and expired ones too (newest first)."""
+    return ApiKey.objects.filter(tenant=tenant).select_related("created_by")
+
+
+def api_key_of(*, tenant, key_id: int) -> ApiKey | None:
+    return api_keys_of(tenant=tenant).filter(id=key_id).first()
+
+
+def webhook_of(*, tenant, webhook_id: int) -> Webhook | None:
+    """One of the tenant's webhooks that is not deleted, or None."""
+    return Webhook.objects.filter(tenant=tenant, is_active=True, id=webhook_id).first()

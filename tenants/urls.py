@@ -5,6 +5,7 @@ from earsiv import views as earsiv_views
 from exports import views as export_views
 from invoices import views as invoice_views
 from pipeline import views as form_views
+from signing import views as seal_views
 from tenants import views
 
 
@@ -66,6 +67,14 @@ urlpatterns = [
     path("t/<str:identifier>/invoices/out/<uuid:uuid>/objection/", earsiv_views.objection, name="invoice-objection"),
     path("t/<str:identifier>/earsiv/", earsiv_views.reports, name="earsiv-reports"),
     path("t/<str:identifier>/earsiv/<uuid:number>/xml/", earsiv_views.report_xml, name="earsiv-report-xml"),
+    path("t/<str:identifier>/seals/", seal_views.seals, name="seals"),
+    path("t/<str:identifier>/seals/authorisation/", seal_views.seal_authorisation, name="seal-authorisation"),
+    path("t/<str:identifier>/api-keys/", views.api_keys, name="api-keys"),
+    path("t/<str:identifier>/api-keys/<int:key_id>/revoke/", views.api_key_revoke_page, name="api-key-revoke"),
+    path("t/<str:identifier>/webhooks/", views.webhooks_page, name="webhooks"),
+    path("t/<str:identifier>/webhooks/<int:webhook_id>/", views.webhook_page, name="webhook"),
+    path("t/<str:identifier>/webhooks/<int:webhook_id>/delete/", views.webhook_delete_page, name="webhook-delete"),
+    path("t/<str:identifier>/webhooks/<int:webhook_id>/<str:action>/", views.webhook_action, name="webhook-action"),
     path(INVOICE + "response/xml/", invoice_views.invoice_xml, {"document": "response"}, name="invoice-response-xml"),
     path(INVOICE + "response/view/", invoice_views.invoice_view, {"document": "response"}, name="invoice-response-view"),
     path("t/<str:identifier>/invoices/in/<uuid:uuid>/answer/", invoice_views.invoice_answer, name="invoice-answer"),

@@ -4,7 +4,8 @@ of its seal ending soon (30, 7 and 1 days before).
 
 Events (``EVENTS``): ``invoice.status_changed``, ``invoice.received``, ``invoice.delivered``,
 ``invoice.delivery_failed``, ``seal.expiring``, ``earsiv.report_failed`` and ``earsiv.report_late``; a
-webhook subscribed to none gets them all. Each event is one POST of JSON (UTF-8)::
+webhook subscribed to none gets them all. ``ping`` is sent to one webhook when a person asks for a test
+event (``webhook_ping``), whatever it is subscribed to. Each event is one POST of JSON (UTF-8)::
 
     {"id": "<event id>", "type": "invoice.status_changed", "created_at": "2026-11-21T09:30:00.123456+00:00",
      "tenant": "<VKN/TCKN>", "data": {...}}
@@ -64,6 +65,7 @@ INVOICE_DELIVERY_FAILED = "invoice.delivery_failed"
 SEAL_EXPIRING = "seal.expiring"  # a seal ends within 30, 7 or 1 days (signing.warnings)
 EARSIV_REPORT_FAILED = "earsiv.report_failed"  # GİB failed a day's e-Arşiv report for good (its corrections too)
 EARSIV_REPORT_LATE = "earsiv.report_late"  # a day's e-Arşiv report is not done by its deadline
+PING = "ping"  # a test event a person asks for; not subscribed to, sent to the one webhook asked
 EVENTS = (INVOICE_STATUS_CHANGED, INVOICE_RECEIVED, INVOICE_DELIVERED, INVOICE_DELIVERY_FAILED, SEAL_EXPIRING, EARSIV_REPORT_FAILED,
           EARSIV_REPORT_LATE)
 
@@ -148,7 +150,29 @@ def webhook_delete(*, webhook: Webhook) -> Webhook:
     return webhook
 
 
+def webhook_set_enabled(*, webhook: Webhook, enabled: bool) -> Webhook:
+    """Pause or resume *webhook*. Paused, it is told of nothing new; what it was owed waits, and goes
+    (beat's ``webhooks_due``) once it is enabled again."""
+    Webhook.objects.filter(id=webhook.id, is_active=True).update(enabled=enabled)
+    webhook.refresh_from_db(fields=["enabled", "is_active"])
+    return webhook
+
+
+def webhook_ping(*, webhook: Webhook) -> WebhookDelivery:
+    """A ``ping`` event for *webhook* alone, posted the way every event is (signed, retried, logged)
+    once the caller's transaction commits."""
+    if not (webhook.is_active and webhook.enabled):
+        raise ValidationError(_("The webhook is paused: enable it to send it a test event."), code="webhook_paused")
+    now, event_id = timezone.now(), uuid.uuid4()
+    data = {"webhook": webhook.id, "url": webhook.url, "text": "A test event asked for in the portal."}
+    body = {"id": str(event_id), "type": PING, "created_at": now.isoformat(), "tenant": webhook.tenant.identifier, "data": data}
+    delivery = WebhookDelivery.objects.create(webhook=webhook, event=PING, event_id=event_id, payload=body, next_attempt_at=now, created_at=now)
+    transaction.on_commit(partial(_enqueue, delivery.id))
+    return delivery
+
+
 def webhooks_of(*, tenant: Tenant, include_inactive: bool = False) -> QuerySet[Webhook]:
+    """The tenant's webhooks that are not deleted (paused ones too), or all of them."""
     webhooks = Webhook.objects.filter(tenant=tenant)
     return webhooks if include_inactive else webhooks.filter(is_active=True)
 
@@ -162,7 +186,7 @@ def webhook_event(*, tenant: Tenant, event: str, data: dict) -> None:
     never told."""
     if event not in EVENTS:
         raise ValueError(f"{event}: not one of {EVENTS}")
-    wanting = [webhook for webhook in webhooks_of(tenant=tenant) if webhook.wants(event)]
+    wanting = [webhook for webhook in webhooks_of(tenant=tenant).filter(enabled=True) if webhook.wants(event)]
     if not wanting:
         return
     now, data = timezone.now(), json.loads(json.dumps(data, cls=DjangoJSONEncoder))  # UUIDs, dates, Decimals as text
@@ -220,7 +244,9 @@ def _lease() -> dt.timedelta:
 
 
 def _claim(delivery_id: int, now: dt.datetime) -> WebhookDelivery | None:
-    due = WebhookDelivery.objects.filter(id=delivery_id, state=PENDING, next_attempt_at__lte=now, webhook__is_active=True)
+    due = WebhookDelivery.objects.filter(
+        id=delivery_id, state=PENDING, next_attempt_at__lte=now, webhook__is_active=True, webhook__enabled=True
+    )
     seen = due.values_list("next_attempt_at", flat=True).first()
     if seen is None:
         return None
@@ -279,6 +305,6 @@ def webhooks_due(*, now: dt.datetime | None = None, limit: int = 500) -> int:
     """Beat: post every pending delivery whose time has come (the retries, and the deliveries a dead
     worker left claimed); returns how many this worker posted."""
     now = now or timezone.now()
-    due = WebhookDelivery.objects.filter(state=PENDING, next_attempt_at__lte=now, webhook__is_active=True)
+    due = WebhookDelivery.objects.filter(state=PENDING, next_attempt_at__lte=now, webhook__is_active=True, webhook__enabled=True)
     ids = list(due.order_by("next_attempt_at").values_list("id", flat=True)[:limit])
     return sum(webhook_deliver(delivery_id=delivery_id, now=now) is not None for delivery_id in ids)

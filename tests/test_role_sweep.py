@@ -15,9 +15,11 @@ from archive.services import document_store
 from earsiv.models import Report
 from exports.models import Export
 from invoices.models import SavedDraft
+from tenants.api_keys import api_key_create
 from tenants.models import Invitation
 from tenants.people import token_hash
 from tenants.roles import ROLE_PERMISSIONS, Permission, Role
+from tenants.webhooks import webhook_create
 from tests.clock import NOW, TODAY
 from tests.factories import make_user
 from tests.test_portal_invoices import incoming, outgoing
@@ -77,6 +79,14 @@ ROLE_TABLE = {
     "audit-log": ("GET", MEMBERS),
     "profile": ("GET", None),
     "invite": ("GET", None),  # opened by its token, by whoever holds it
+    "seals": ("GET", CONFIGURE),
+    "seal-authorisation": ("POST", MEMBERS),  # the owner's to give
+    "api-keys": ("GET", CONFIGURE),
+    "api-key-revoke": ("GET", CONFIGURE),
+    "webhooks": ("GET", CONFIGURE),
+    "webhook": ("GET", CONFIGURE),
+    "webhook-delete": ("GET", CONFIGURE),
+    "webhook-action": ("POST", CONFIGURE),
 }
 # Pages that take away what they name: asked last, so the pages before find it.
 LAST = {"member-remove", "invitation-revoke", "draft-delete"}
@@ -135,6 +145,9 @@ def _objects(tenant, tag: str, tmp_path) -> dict:
         "member_id": make_user(tenant=tenant, role=Role.VIEWER).memberships.get(tenant=tenant).id,
         "invitation_id": _invitation(tenant, f"geri-{tag}").id,  # the one withdrawn
         "token": _invitation(tenant, f"davetli-{tag}").token_hash and f"davetli-{tag}",  # the one opened
+        "key_id": api_key_create(tenant=tenant, name="erp", scopes=["read"])[0].id,
+        "webhook_id": webhook_create(tenant=tenant, url=f"https://erp.{tag.lower()}.example/hook")[0].id,
+        "action": "disable",
     }
 
 
