@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "archive",
     "pipeline",
     "uploads",
+    "designs",
     "demo",
 ]
 

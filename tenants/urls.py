@@ -46,6 +46,7 @@ urlpatterns = [
     path("t/<str:identifier>/exports/", export_views.exports_page, name="exports"),
     path("t/<str:identifier>/downloads/", export_views.list_download, name="list-download"),
     path("t/<str:identifier>/uploads/", include("uploads.urls")),
+    path("t/<str:identifier>/designs/", include("designs.urls")),
     path("t/<str:identifier>/delivery/", delivery_views.preferences, name="delivery-preferences"),
     path("t/<str:identifier>/exports/<int:export_id>/status/", export_views.export_status, name="export-status"),
     path("t/<str:identifier>/exports/<int:export_id>/download/", export_views.export_download, name="export-download"),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOORS = ["integrator", "schematron", "ubl", "directory", "tenants", "signing", "archive", "invoices", "envelopes", "delivery", "exports", "earsiv", "pipeline",
-          "uploads", "gibhub", "smsgateway", "demo"]
+          "uploads", "designs", "gibhub", "smsgateway", "demo"]
 DOORS = {"views", "apis", "urls", "admin", "templatetags", "management"}  # a module of an app by these names
 ROOF = {"integrator.urls", "integrator.celery", "integrator.settings", "integrator.wsgi", "integrator.asgi", "integrator.health",
         "integrator.middleware"}
