@@ -2,7 +2,8 @@
 
 from django.db.models import QuerySet
 
-from tenants.models import Alias, Membership, NumberSeries
+from tenants.numbering import number_format
+from tenants.models import Alias, CreditAccount, LedgerEntry, Membership, NumberSeries
 
 
 def memberships_of(*, user) -> QuerySet[Membership]:
@@ -22,3 +23,22 @@ def aliases_of(*, tenant, include_deleted: bool = False) -> QuerySet[Alias]:
 
 def series_of(*, tenant) -> QuerySet[NumberSeries]:
     return NumberSeries.objects.filter(tenant=tenant).prefetch_related("counters")
+
+
+def series_years_of(*, tenant) -> list[dict]:
+    """Each series with, per year it has numbered, the last number given and the next one to be."""
+    rows = []
+    for series in series_of(tenant=tenant):
+        years = [{"year": c.year, "last": number_format(prefix=series.prefix, year=c.year, sequence=c.last_value) if c.last_value else "",
+                  "next": number_format(prefix=series.prefix, year=c.year, sequence=c.last_value + 1), "count": c.last_value}
+                 for c in sorted(series.counters.all(), key=lambda c: c.year, reverse=True)]
+        rows.append({"series": series, "years": years})
+    return rows
+
+
+def ledger_of(*, tenant) -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.filter(tenant=tenant).select_related("created_by").order_by("-created_at", "-id")
+
+
+def credit_account_of(*, tenant) -> CreditAccount | None:
+    return CreditAccount.objects.filter(tenant=tenant).first()
