@@ -9,13 +9,17 @@ import hashlib
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from lxml import etree
 
 from designs.models import Design
 from designs.services import design_activate, design_upload
-from invoices.services import draft_from_payload
+from invoices.models import Invoice
+from invoices.services import draft_from_payload, invoice_issue
+from invoices.status import Status
 from tenants.models import Tenant
 from tests.factories import make_user
 from tests.invoice_payloads import payload
+from ubl.parse import embedded_xslt
 
 XSL = "http://www.w3.org/1999/XSL/Transform"
 
@@ -125,3 +129,19 @@ def test_another_tenants_designs_do_not_exist(client_a, tenant_a, tenant_b, user
     assert client_a.get(reverse("portal:designs", args=[tenant_b.identifier])).status_code == 404
     assert "B'nin" not in client_a.get(reverse("portal:designs", args=[tenant_a.identifier])).content.decode()
     assert Tenant.objects.get(id=tenant_b.id).display_xslt == ""
+
+
+def test_the_preview_uses_the_latest_sealed_invoice_and_no_invoice_built_before_changes(client_a, tenant_a, user_a):
+    older = invoice_issue(tenant=tenant_a, data=payload())
+    Invoice.objects.filter(id=older.id).update(status=Status.SEALED)
+    before = bytes(Invoice.objects.get(id=older.id).xml)
+    kept = design_upload(tenant=tenant_a, name="Kurumsal", file_name="k.xslt", data=GOOD.encode(), by=user_a)
+    page = client_a.get(reverse("portal:design", args=[tenant_a.identifier, kept.id])).content.decode()
+    assert f"Shown on your latest invoice, {older.number}." in page
+    shown = client_a.get(reverse("portal:design-view", args=[tenant_a.identifier, kept.id])).content.decode()
+    assert "KURUMSAL-TASARIM" in shown and older.number in shown  # through the new design, not the one it carries
+    design_activate(tenant=tenant_a, design_id=kept.id)
+    after = Invoice.objects.get(id=older.id)
+    assert bytes(after.xml) == before and embedded_xslt(etree.fromstring(before)) != GOOD.encode()
+    newer = invoice_issue(tenant=Tenant.objects.get(id=tenant_a.id), data=payload())
+    assert embedded_xslt(etree.fromstring(bytes(newer.xml))) == GOOD.encode()
