@@ -5,14 +5,12 @@ the upload page, the API)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import uuid
 
 import pytest
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 
 from envelopes.models import Envelope
 from gibhub.registry import hub_register
@@ -25,6 +23,7 @@ from tenants.api_keys import api_key_create
 from tenants.ledger import credits_add, credits_debit, credits_set_threshold, credits_topup
 from tenants.models import CreditAccount, LedgerEntry
 from tests.clock import TODAY
+from tests.concurrency import run_concurrently
 from tests.delivery_fixtures import smtp  # noqa: F401  (a fixture)
 from tests.exchange_fixtures import A_ALIASES, B_ALIASES, eager, equip, poll_all, today_payload, trust
 from tests.factories import make_user
@@ -146,6 +145,17 @@ def test_a_debit_rolled_back_warns_nobody(tenant_a, smtp, django_capture_on_comm
             credits_debit(tenant=tenant_a, reference="E1")
             raise RuntimeError("the send failed")
     assert smtp.messages == [] and CreditAccount.objects.get(tenant=tenant_a).low_warned_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_debits_across_the_threshold_warn_once(tenant_a, smtp):
+    owner_with_email(tenant_a, "patron@a-tekstil.com.tr")
+    credits_set_threshold(tenant=tenant_a, threshold=10)
+    credits_add(tenant=tenant_a, amount=15)
+    with eager():
+        results, errors = run_concurrently(lambda: debit(tenant_a, "E").balance_after, count=12)
+    assert not errors and sorted(results) == list(range(3, 15))
+    assert len(smtp.messages) == 1 and CreditAccount.objects.get(tenant=tenant_a).low_warned_at is not None
 
 
 # --- the top-up ------------------------------------------------------------------------------------
