@@ -10,10 +10,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from delivery.pdf import GIB_DESIGN
 from designs.models import Design
 from designs.preview import preview_html, preview_pdf
 from integrator.errors import DomainError
 from invoices.display import MAX_STYLESHEET_BYTES, DisplayError, compiled
+from schematron.package import PackageError, active_package
 from tenants.designs import validate_xslt
 from tenants.models import Tenant
 from tenants.services import tenant_set_design
@@ -78,3 +80,19 @@ def design_use_default(*, tenant: Tenant) -> Tenant:
     Tenant.objects.select_for_update().filter(id=tenant.id).get()
     Design.objects.filter(tenant=tenant, is_active=True).update(is_active=False)
     return tenant_set_design(tenant=tenant, xslt="")
+
+
+def design_use_gib(*, tenant: Tenant, by) -> Design:
+    """GİB's own design (``general.xslt`` of the installed package) made the tenant's: kept as a version
+    like an uploaded one (the same version again if the tenant has it already), then chosen."""
+    try:
+        path = active_package().path / "xslt" / GIB_DESIGN
+    except PackageError:
+        path = None
+    if path is None or not path.is_file():
+        raise DesignRefused(reason=_("GİB's design is not in the installed GİB package."))
+    data = path.read_bytes()
+    design = Design.objects.filter(tenant=tenant, sha256=hashlib.sha256(data).hexdigest()).first()
+    if design is None:
+        design = design_upload(tenant=tenant, name=f"GİB {GIB_DESIGN}", file_name=GIB_DESIGN, data=data, by=by)
+    return design_activate(tenant=tenant, design_id=design.id)

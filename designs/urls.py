@@ -7,6 +7,7 @@ from designs import views
 urlpatterns = [
     path("", views.designs_page, name="designs"),
     path("default/", views.design_default, name="design-default"),
+    path("gib/", views.design_gib, name="design-gib"),
     path("<int:design_id>/", views.design_page, name="design"),
     path("<int:design_id>/view/", views.design_html, name="design-view"),
     path("<int:design_id>/pdf/", views.design_pdf, name="design-pdf"),

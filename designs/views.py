@@ -116,3 +116,17 @@ def design_default(request, identifier: str):
     services.design_use_default(tenant=membership.tenant)
     messages.success(request, _("Invoices issued from now on carry the default design; those issued before keep theirs."))
     return redirect("portal:designs", identifier=identifier)
+
+
+@require_POST
+@login_required
+def design_gib(request, identifier: str):
+    membership = _member(request, identifier, Permission.CONFIGURE)
+    try:
+        design = services.design_use_gib(tenant=membership.tenant, by=request.user)
+    except services.DesignRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("%(name)s is your design now: invoices issued from now on carry it; those issued before keep theirs.")
+                         % {"name": design.name})
+    return redirect("portal:designs", identifier=identifier)

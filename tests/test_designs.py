@@ -16,6 +16,7 @@ from designs.services import design_activate, design_upload
 from invoices.models import Invoice
 from invoices.services import draft_from_payload, invoice_issue
 from invoices.status import Status
+from schematron.package import active_package
 from tenants.models import Tenant
 from tests.factories import make_user
 from tests.invoice_payloads import payload
@@ -145,3 +146,15 @@ def test_the_preview_uses_the_latest_sealed_invoice_and_no_invoice_built_before_
     assert bytes(after.xml) == before and embedded_xslt(etree.fromstring(before)) != GOOD.encode()
     newer = invoice_issue(tenant=Tenant.objects.get(id=tenant_a.id), data=payload())
     assert embedded_xslt(etree.fromstring(bytes(newer.xml))) == GOOD.encode()
+
+
+def test_gibs_own_design_can_be_chosen_and_is_kept_once(client_a, tenant_a, gib_package):
+    for _ in range(2):
+        assert client_a.post(reverse("portal:design-gib", args=[tenant_a.identifier])).status_code == 302
+    design = Design.objects.get(tenant=tenant_a)
+    gib = (active_package().path / "xslt" / "general.xslt").read_bytes()
+    assert design.is_active and design.file_name == "general.xslt" and design.name == "GİB general.xslt"
+    assert design.sha256 == hashlib.sha256(gib).hexdigest()
+    assert Tenant.objects.get(id=tenant_a.id).display_xslt == design.xslt.strip()
+    shown = client_a.get(reverse("portal:design-view", args=[tenant_a.identifier, design.id]))
+    assert shown.status_code == 200 and "ABC" in shown.content.decode()
