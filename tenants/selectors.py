@@ -2,8 +2,8 @@
 
 from django.db.models import QuerySet
 
+from tenants.models import Alias, CreditAccount, LedgerEntry, Membership, NumberSeries, Tenant
 from tenants.numbering import number_format
-from tenants.models import Alias, CreditAccount, LedgerEntry, Membership, NumberSeries
 
 
 def memberships_of(*, user) -> QuerySet[Membership]:
@@ -42,3 +42,8 @@ def ledger_of(*, tenant) -> QuerySet[LedgerEntry]:
 
 def credit_account_of(*, tenant) -> CreditAccount | None:
     return CreditAccount.objects.filter(tenant=tenant).first()
+
+
+def active_tenant(*, identifier: str) -> Tenant | None:
+    """An active tenant by VKN/TCKN, for the integrator's staff, who serve every tenant."""
+    return Tenant.objects.filter(identifier=identifier, is_active=True).first()

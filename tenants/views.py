@@ -20,7 +20,7 @@ from tenants.ledger import credits_set_threshold, credits_threshold, credits_top
 from tenants.models import Membership, Tenant
 from tenants.numbering import series_add
 from tenants.roles import Permission, Role
-from tenants.selectors import aliases_of, credit_account_of, ledger_of, membership_of, memberships_of, series_of, series_years_of
+from tenants.selectors import active_tenant, aliases_of, credit_account_of, ledger_of, membership_of, memberships_of, series_of, series_years_of
 from tenants.series_forms import SeriesForm
 
 
@@ -121,7 +121,7 @@ def _credits_access(request, identifier: str) -> tuple[Tenant, Membership | None
     if membership is not None:
         return membership.tenant, membership
     if request.user.is_staff:
-        tenant = Tenant.objects.filter(identifier=identifier, is_active=True).first()
+        tenant = active_tenant(identifier=identifier)
         if tenant is not None:
             return tenant, None
     raise Http404
