@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from designs.models import Design
 from tenants.models import Tenant
+from tests.browser_fixtures import _pdf_worker_stopped
 from tests.browser_fixtures import browse  # noqa: F401  (a fixture)
 from tests.conftest import PASSWORD
 from tests.test_designs import GOOD
@@ -14,7 +17,14 @@ PREVIEWED = GOOD.replace("<h1>KURUMSAL-TASARIM</h1>", '<h1 style="color:#1d4f91;
                          '<p style="border-top:3px solid #1d4f91">A Tekstil · Fatura</p>')
 
 
-def test_a_design_is_uploaded_previewed_and_chosen(browse, tenant_a, user_a, tmp_path):
+@pytest.fixture
+def pdf_worker_stopped():
+    """The PDF worker forked here holds copies of Playwright's pipes: stopped after the test, as the ``page`` fixture does."""
+    yield
+    _pdf_worker_stopped()
+
+
+def test_a_design_is_uploaded_previewed_and_chosen(pdf_worker_stopped, browse, tenant_a, user_a, tmp_path):
     file = tmp_path / "kurumsal.xslt"
     file.write_text(PREVIEWED, encoding="utf-8")
     session = browse(user_a, PASSWORD)
