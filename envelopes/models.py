@@ -50,6 +50,7 @@ class Envelope(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="answered_by",
         verbose_name=_("answers"), help_text=_("For a system response: the envelope it answers."),
     )
+    waits_for_credits = models.BooleanField(_("waits for credits"), default=False, help_text=_("Packed, not sent: the tenant had too few credits."))
     send_attempts = models.PositiveSmallIntegerField(_("send attempts"), default=0)
     polls = models.PositiveIntegerField(_("polls"), default=0)
     next_poll_at = models.DateTimeField(_("next poll at"), null=True, blank=True)

@@ -248,5 +248,15 @@ def envelope_send_failed(*, envelope_id: int, fault: GibFault) -> Envelope:
 
 
 def envelope_held(*, envelope_id: int, reason: str) -> None:
-    """The envelope waits (the tenant has no credits left): say so; the sweeper tries again later."""
-    Envelope.objects.filter(id=envelope_id).update(attention=reason, updated_at=timezone.now())
+    """The envelope waits (the tenant has no credits left): say so; credits added send it (``envelopes_waiting_for_credits``),
+    and the sweeper tries again later besides."""
+    Envelope.objects.filter(id=envelope_id).update(attention=reason, waits_for_credits=True, updated_at=timezone.now())
+
+
+def envelopes_waiting_for_credits(*, tenant: Tenant) -> list[int]:
+    """The tenant's envelopes that wait for credits, to be sent again now that there are some: no
+    longer marked as waiting (a send that meets too few credits again marks them again)."""
+    waiting = Envelope.objects.filter(tenant=tenant, direction=Envelope.Direction.OUTGOING, state=Envelope.State.PACKED, waits_for_credits=True)
+    ids = list(waiting.order_by("id").values_list("id", flat=True))
+    Envelope.objects.filter(id__in=ids).update(waits_for_credits=False, attention="", updated_at=timezone.now())
+    return ids

@@ -48,6 +48,7 @@ DOMAIN_STATUS = {
     "answer_refused": 409,
     "invoice_not_found": 404,
     "idempotency_key_reused": 409,
+    "insufficient_credits": 402,  # the tenant has no credit left to send with: nothing is issued
 }
 
 
@@ -90,7 +91,7 @@ PAGE = (200, "application/json")
 
 # A problem's title, in the answer's language; a status not listed is titled by its English phrase.
 TITLES = {
-    400: _("Bad request"), 401: _("Unauthorized"), 403: _("Forbidden"), 404: _("Not found"),
+    400: _("Bad request"), 401: _("Unauthorized"), 402: _("Payment required"), 403: _("Forbidden"), 404: _("Not found"),
     405: _("Method not allowed"), 406: _("Not acceptable"), 409: _("Conflict"), 413: _("Content too large"),
     415: _("Unsupported media type"), 422: _("Unprocessable content"), 429: _("Too many requests"),
     500: _("Internal server error"), 503: _("Service unavailable"),

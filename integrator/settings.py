@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "archive",
     "pipeline",
     "uploads",
+    "designs",
     "demo",
 ]
 
@@ -215,6 +216,8 @@ CELERY_BEAT_SCHEDULE["exports-sweep"] = {"task": "exports.tasks.exports_sweep", 
 # A bulk upload whose run shows no progress for this long (its worker died) is run again by beat's sweeper.
 UPLOAD_STALE_SECONDS = env_int("UPLOAD_STALE_SECONDS", 300, minimum=1)
 CELERY_BEAT_SCHEDULE["uploads-sweep"] = {"task": "uploads.tasks.uploads_sweep", "schedule": float(min(UPLOAD_STALE_SECONDS, 60))}
+# A tenant's owners are warned once when its credits fall below this (each tenant may set its own).
+CREDITS_LOW_DEFAULT = env_int("CREDITS_LOW_DEFAULT", 100, minimum=0)
 CELERY_BEAT_SCHEDULE["exports-expire"] = {"task": "exports.tasks.exports_expire", "schedule": crontab(minute=20, hour=4)}
 CELERY_BEAT_SCHEDULE["seals-warn"] = {"task": "signing.tasks.seals_warn", "schedule": crontab(minute=0, hour=9)}  # Istanbul's 09:00
 

@@ -10,14 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from archive.models import Event
-from integrator.api import PAGE, PROBLEMS, ApiProblem, Cursor, paginated
+from integrator.api import PAGE, PROBLEM, PROBLEMS, ApiProblem, Cursor, ProblemSerializer, paginated
 from invoices import idempotency
 from invoices.audit import invoice_event
 from invoices.documents import invoice_xml
@@ -29,6 +29,7 @@ from invoices.status import Status
 from pipeline.flow import draft_submit, invoice_answer
 from schematron.validation import Report, localized
 from tenants.api_auth import scope_required
+from tenants.ledger import check_can_send
 
 READ, SEND, RESPOND = scope_required("read"), scope_required("send"), scope_required("respond")
 OUT, IN = Invoice.Direction.OUTGOING, Invoice.Direction.INCOMING
@@ -270,10 +271,12 @@ class InvoicesApi(APIView):
 
     @extend_schema(
         operation_id="invoices_create", request=ACCEPTED_BODIES, parameters=[IDEMPOTENCY, *XML_QUERY],
-        responses={201: InvoiceDetailOut, **PROBLEMS},
+        responses={201: InvoiceDetailOut, **PROBLEMS, (402, PROBLEM): OpenApiResponse(
+            ProblemSerializer, description="no credits left to send an e-Fatura invoice with (code insufficient_credits)")},
         description=_("Issue an invoice: numbered from the tenant's series, then validated, sealed and sent (or kept as "
                       "e-Arşiv) in the background. It is validated before a number is taken: an invalid one is a 422 and "
-                      "issues nothing."),
+                      "issues nothing. An e-Fatura invoice of a tenant with no credit left is a 402 (insufficient_credits) "
+                      "and issues nothing."),
     )
     def post(self, request):
         key = request.headers.get("Idempotency-Key", "")
@@ -292,6 +295,8 @@ def _issue(request) -> Invoice:
     report = draft_preview(draft=draft)
     if not report.valid:
         raise InvoiceInvalid(errors=_issues(report))
+    if draft.decision.channel == Invoice.Channel.EFATURA:
+        check_can_send(tenant=request.auth.tenant)  # it would only wait: say so now, issue nothing
     return draft_submit(tenant=request.auth.tenant, draft=draft)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid as uuidlib
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -143,3 +144,21 @@ def outgoing_counts(*, tenant: Tenant) -> list[tuple[str, str, int]]:
 
 def incoming_count(*, tenant: Tenant) -> int:
     return Invoice.objects.filter(tenant=tenant, direction=Invoice.Direction.INCOMING).count()
+
+
+def invoices_paid_by(*, tenant: Tenant, references: list[str]) -> dict[str, list[Invoice]]:
+    """The tenant's invoices each ledger reference paid for: an envelope's UUID (its invoices), or an
+    invoice's number; by reference, in their order."""
+    envelopes, numbers = set(), set()
+    for reference in references:
+        try:
+            envelopes.add(uuidlib.UUID(reference))
+        except ValueError:
+            numbers.add(reference)
+    found: dict[str, list[Invoice]] = {}
+    outgoing = Invoice.objects.filter(tenant=tenant, direction=Invoice.Direction.OUTGOING)
+    for invoice in outgoing.filter(Q(envelope__uuid__in=envelopes) | Q(number__in=numbers)).select_related("envelope").order_by("number"):
+        paid = [str(invoice.envelope.uuid)] if invoice.envelope_id and invoice.envelope.uuid in envelopes else []
+        for reference in paid + ([invoice.number] if invoice.number in numbers else []):
+            found.setdefault(reference, []).append(invoice)
+    return found

@@ -9,5 +9,7 @@ class PipelineConfig(AppConfig):
     def ready(self) -> None:
         from pipeline import flow
         from signing.signals import seal_registered
+        from tenants.signals import credits_added
 
         seal_registered.connect(flow.seal_registered, dispatch_uid="pipeline.release_held")
+        credits_added.connect(flow.credits_added, dispatch_uid="pipeline.credits_added")

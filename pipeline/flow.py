@@ -13,6 +13,7 @@ from envelopes.gib.soap import SendDocument
 from envelopes.models import Envelope
 from envelopes.receiving import envelope_receive as receive
 from envelopes.receiving import needs_system_response
+from envelopes.sending import envelopes_waiting_for_credits
 from invoices import answers
 from invoices.models import Invoice
 from invoices.services import Draft, draft_from_payload, draft_issue
@@ -64,3 +65,9 @@ def seal_registered(*, seal, tenant_ids: list[int], **_signal) -> None:
     on, each sealed once the registration commits."""
     for invoice_id in invoices_release_held(tenant_ids=tenant_ids, seal_name=seal.name):
         transaction.on_commit(lambda invoice_id=invoice_id: tasks.invoice_seal.delay(invoice_id))
+
+
+def credits_added(*, tenant: Tenant, **_signal) -> None:
+    """Inside the transaction that adds credits: the envelopes that waited for them are sent once it commits."""
+    for envelope_id in envelopes_waiting_for_credits(tenant=tenant):
+        transaction.on_commit(lambda envelope_id=envelope_id: tasks.envelope_send.delay(envelope_id))

@@ -34,6 +34,7 @@ from schematron.codelists import code_list
 from schematron.validation import localized
 from tenants.audit import audit_note, audit_quiet
 from tenants.identifiers import tckn_is_valid, vkn_is_valid
+from tenants.ledger import InsufficientCredits, check_can_send, credits_balance
 from tenants.roles import Permission
 from tenants.views import membership_or_404
 
@@ -119,6 +120,7 @@ def invoice_form(request, identifier: str):
     context = _context(
         request, membership, saved=saved, today=timezone.localdate().isoformat(), customers=drafts.customers_of(tenant=tenant),
         profiles=FORM_PROFILES if tenant.efatura_registered else ("EARSIVFATURA",), types=FORM_TYPES, currencies=CURRENCIES,
+        credits_empty=tenant.efatura_registered and credits_balance(tenant=tenant) < 1,
         form_data={"draft": saved.id if saved else None, "payload": saved.payload if saved else None, "codes": _code_lists(), "texts": _texts()},
     )
     return render(request, "portal/invoices/form.html", context)
@@ -211,6 +213,11 @@ def form_issue(request, identifier: str):
     draft, refused = _checked(membership.tenant, _payload(body))
     if refused:
         return refused
+    if draft.decision.channel == Invoice.Channel.EFATURA:
+        try:
+            check_can_send(tenant=membership.tenant)
+        except InsufficientCredits as exc:  # it would only wait: say so now, issue nothing
+            return JsonResponse({"errors": {"body": str(exc)}, "issues": []}, status=402)
     with transaction.atomic():
         invoice = draft_submit(tenant=membership.tenant, draft=draft)
         if _draft_id(body.get("draft")) is not None:

@@ -217,6 +217,11 @@ class CreditAccount(models.Model):
 
     tenant = models.OneToOneField(Tenant, on_delete=models.PROTECT, related_name="credit_account")
     balance = models.PositiveIntegerField(default=0)
+    low_threshold = models.PositiveIntegerField(
+        _("low-balance threshold"), null=True, blank=True, help_text=_("Owners are warned when the balance falls below it; empty for the platform's default.")
+    )
+    # Set when the balance fell below the threshold and the owners were told; cleared when it is back above.
+    low_warned_at = models.DateTimeField(_("low balance warned at"), null=True, blank=True)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(balance__gte=0), name="credit_balance_not_negative")]

@@ -69,3 +69,21 @@ def number_taken_elsewhere(*, tenant: Tenant, number: str) -> None:
     if counter.last_value < sequence:
         counter.last_value = sequence
         counter.save(update_fields=["last_value"])
+
+
+def series_add(*, tenant: Tenant, prefix: str, kind: str, is_default: bool = False) -> NumberSeries:
+    """A new series of the tenant's, from the portal: a prefix of three capital letters or digits
+    (GİB's invoice ID ``PPPYYYYNNNNNNNNN``), not one the tenant has, not GİB's own. Made the default
+    of its kind, it takes that place from the series that had it; its numbers start at 1 each year."""
+    prefix = prefix.strip().upper()
+    if not re.fullmatch(r"[A-Z0-9]{3}", prefix):
+        raise ValidationError(_("A prefix is three capital letters or digits, such as ABC; %(prefix)s is not."), code="prefix_invalid",
+                              params={"prefix": prefix or "—"})
+    if kind not in NumberSeries.Kind.values:
+        raise ValidationError(_("A series is for e-Fatura or e-Arşiv invoices."), code="series_kind")
+    with transaction.atomic():
+        if NumberSeries.objects.select_for_update().filter(tenant=tenant, prefix=prefix).exists():
+            raise ValidationError(_("You have a series with the prefix %(prefix)s already."), code="prefix_taken", params={"prefix": prefix})
+        if is_default:
+            NumberSeries.objects.filter(tenant=tenant, kind=kind, is_default=True).update(is_default=False)
+        return series_create(tenant=tenant, prefix=prefix, kind=kind, is_default=is_default)

@@ -2,7 +2,8 @@
 
 from django.db.models import QuerySet
 
-from tenants.models import Alias, ApiKey, AuditEntry, Invitation, Membership, NumberSeries, Webhook
+from tenants.models import Alias, ApiKey, AuditEntry, CreditAccount, Invitation, LedgerEntry, Membership, NumberSeries, Tenant, Webhook
+from tenants.numbering import number_format
 
 
 def memberships_of(*, user) -> QuerySet[Membership]:
@@ -78,3 +79,25 @@ def api_key_of(*, tenant, key_id: int) -> ApiKey | None:
 def webhook_of(*, tenant, webhook_id: int) -> Webhook | None:
     """One of the tenant's webhooks that is not deleted, or None."""
     return Webhook.objects.filter(tenant=tenant, is_active=True, id=webhook_id).first()
+def series_years_of(*, tenant) -> list[dict]:
+    """Each series with, per year it has numbered, the last number given and the next one to be."""
+    rows = []
+    for series in series_of(tenant=tenant):
+        years = [{"year": c.year, "last": number_format(prefix=series.prefix, year=c.year, sequence=c.last_value) if c.last_value else "",
+                  "next": number_format(prefix=series.prefix, year=c.year, sequence=c.last_value + 1), "count": c.last_value}
+                 for c in sorted(series.counters.all(), key=lambda c: c.year, reverse=True)]
+        rows.append({"series": series, "years": years})
+    return rows
+
+
+def ledger_of(*, tenant) -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.filter(tenant=tenant).select_related("created_by").order_by("-created_at", "-id")
+
+
+def credit_account_of(*, tenant) -> CreditAccount | None:
+    return CreditAccount.objects.filter(tenant=tenant).first()
+
+
+def active_tenant(*, identifier: str) -> Tenant | None:
+    """An active tenant by VKN/TCKN, for the integrator's staff, who serve every tenant."""
+    return Tenant.objects.filter(identifier=identifier, is_active=True).first()

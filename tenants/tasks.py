@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from tenants import webhooks
+from tenants import credit_warnings, webhooks
 
 
 @shared_task
@@ -16,3 +16,9 @@ def webhook_deliver(delivery_id: int) -> None:
 def webhooks_due() -> int:
     """Beat: post every webhook delivery that is due (safe with many workers)."""
     return webhooks.webhooks_due()
+
+
+@shared_task
+def credits_low_warn(tenant_id: int) -> None:
+    """The owners told that the credits fell below the threshold, once the debit that crossed it commits."""
+    credit_warnings.credits_low_tell(tenant_id=tenant_id)

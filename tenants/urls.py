@@ -7,6 +7,9 @@ from invoices import views as invoice_views
 from pipeline import views as form_views
 from signing import views as seal_views
 from tenants import views
+from tenants.views import credits as credit_views
+from tenants.views import keys as key_views
+from tenants.views import people as people_views
 
 
 class DirectionConverter:
@@ -30,13 +33,13 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("t/switch/", views.switch, name="switch"),
     path("t/<str:identifier>/", views.dashboard, name="dashboard"),
-    path("t/<str:identifier>/people/", views.people, name="people"),
-    path("t/<str:identifier>/people/<int:member_id>/role/", views.member_role, name="member-role"),
-    path("t/<str:identifier>/people/<int:member_id>/remove/", views.member_delete, name="member-remove"),
-    path("t/<str:identifier>/people/invitations/<int:invitation_id>/withdraw/", views.invitation_withdraw, name="invitation-revoke"),
-    path("t/<str:identifier>/audit/", views.audit_log, name="audit-log"),
-    path("profile/", views.profile, name="profile"),
-    path("invite/<str:token>/", views.invite, name="invite"),
+    path("t/<str:identifier>/people/", people_views.people, name="people"),
+    path("t/<str:identifier>/people/<int:member_id>/role/", people_views.member_role, name="member-role"),
+    path("t/<str:identifier>/people/<int:member_id>/remove/", people_views.member_delete, name="member-remove"),
+    path("t/<str:identifier>/people/invitations/<int:invitation_id>/withdraw/", people_views.invitation_withdraw, name="invitation-revoke"),
+    path("t/<str:identifier>/audit/", people_views.audit_log, name="audit-log"),
+    path("profile/", people_views.profile, name="profile"),
+    path("invite/<str:token>/", people_views.invite, name="invite"),
     path("t/<str:identifier>/invoices/", invoice_views.outgoing_list, name="invoices"),
     path("t/<str:identifier>/inbox/", invoice_views.inbox, name="inbox"),
     path("t/<str:identifier>/inbox/answer/", invoice_views.inbox_answer, name="inbox-answer"),
@@ -54,6 +57,11 @@ urlpatterns = [
     path("t/<str:identifier>/exports/", export_views.exports_page, name="exports"),
     path("t/<str:identifier>/downloads/", export_views.list_download, name="list-download"),
     path("t/<str:identifier>/uploads/", include("uploads.urls")),
+    path("t/<str:identifier>/designs/", include("designs.urls")),
+    path("t/<str:identifier>/aliases/", credit_views.aliases_page, name="aliases"),
+    path("t/<str:identifier>/credits/", credit_views.credits, name="credits"),
+    path("t/<str:identifier>/credits/threshold/", credit_views.credits_set_low, name="credits-threshold"),
+    path("t/<str:identifier>/credits/top-up/", credit_views.credits_top_up, name="credits-top-up"),
     path("t/<str:identifier>/delivery/", delivery_views.preferences, name="delivery-preferences"),
     path("t/<str:identifier>/exports/<int:export_id>/status/", export_views.export_status, name="export-status"),
     path("t/<str:identifier>/exports/<int:export_id>/download/", export_views.export_download, name="export-download"),
@@ -69,12 +77,12 @@ urlpatterns = [
     path("t/<str:identifier>/earsiv/<uuid:number>/xml/", earsiv_views.report_xml, name="earsiv-report-xml"),
     path("t/<str:identifier>/seals/", seal_views.seals, name="seals"),
     path("t/<str:identifier>/seals/authorisation/", seal_views.seal_authorisation, name="seal-authorisation"),
-    path("t/<str:identifier>/api-keys/", views.api_keys, name="api-keys"),
-    path("t/<str:identifier>/api-keys/<int:key_id>/revoke/", views.api_key_revoke_page, name="api-key-revoke"),
-    path("t/<str:identifier>/webhooks/", views.webhooks_page, name="webhooks"),
-    path("t/<str:identifier>/webhooks/<int:webhook_id>/", views.webhook_page, name="webhook"),
-    path("t/<str:identifier>/webhooks/<int:webhook_id>/delete/", views.webhook_delete_page, name="webhook-delete"),
-    path("t/<str:identifier>/webhooks/<int:webhook_id>/<str:action>/", views.webhook_action, name="webhook-action"),
+    path("t/<str:identifier>/api-keys/", key_views.api_keys, name="api-keys"),
+    path("t/<str:identifier>/api-keys/<int:key_id>/revoke/", key_views.api_key_revoke_page, name="api-key-revoke"),
+    path("t/<str:identifier>/webhooks/", key_views.webhooks_page, name="webhooks"),
+    path("t/<str:identifier>/webhooks/<int:webhook_id>/", key_views.webhook_page, name="webhook"),
+    path("t/<str:identifier>/webhooks/<int:webhook_id>/delete/", key_views.webhook_delete_page, name="webhook-delete"),
+    path("t/<str:identifier>/webhooks/<int:webhook_id>/<str:action>/", key_views.webhook_action, name="webhook-action"),
     path(INVOICE + "response/xml/", invoice_views.invoice_xml, {"document": "response"}, name="invoice-response-xml"),
     path(INVOICE + "response/view/", invoice_views.invoice_view, {"document": "response"}, name="invoice-response-view"),
     path("t/<str:identifier>/invoices/in/<uuid:uuid>/answer/", invoice_views.invoice_answer, name="invoice-answer"),

@@ -14,6 +14,7 @@ from invoices.models import Invoice
 from invoices.services import invoice_issue
 from invoices.status import Status
 from tenants.api_keys import api_key_create, api_key_revoke
+from tenants.ledger import credits_add
 from tenants.models import NumberSeries
 from tenants.numbering import series_create
 from tests.concurrency import run_concurrently
@@ -51,11 +52,13 @@ def is_problem(response, status: int, code: str) -> dict:
 
 @pytest.fixture
 def key_a(tenant_a, gib_package):
+    credits_add(tenant=tenant_a, amount=100)  # an e-Fatura invoice is refused without a credit to send it with
     return key(tenant_a)
 
 
 @pytest.fixture
 def key_b(tenant_b, gib_package):
+    credits_add(tenant=tenant_b, amount=100)
     return key(tenant_b)
 
 
@@ -172,6 +175,7 @@ def test_idempotency_keys_are_per_tenant(client, key_a, key_b):
 def test_twenty_concurrent_replays_make_one_invoice(gib_package, tenant_a):
     from django.test import Client
 
+    credits_add(tenant=tenant_a, amount=1)
     raw, body = key(tenant_a), json.dumps(today_payload())
 
     def replay():

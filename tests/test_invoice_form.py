@@ -12,6 +12,7 @@ from django.urls import reverse
 from invoices.models import Invoice, SavedDraft
 from invoices.services import draft_from_payload
 from invoices.status import Status
+from tenants.ledger import credits_add
 from tests.factories import make_user
 from tests.invoice_payloads import CASES, PERSON, payload
 
@@ -85,6 +86,7 @@ def test_the_preview_is_the_invoice_through_its_xslt_sandboxed(client_a, tenant_
 
 
 def test_issuing_takes_the_apis_way_and_deletes_its_draft(client_a, tenant_a, gib_package):
+    credits_add(tenant=tenant_a, amount=1)  # an e-Fatura invoice needs a credit to be sent with
     saved = post(client_a, tenant_a, "save", {"payload": payload()}).json()
     answer = post(client_a, tenant_a, "issue", {"payload": payload(), "draft": saved["draft"]})
     assert answer.status_code == 200, answer.json()

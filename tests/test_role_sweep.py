@@ -5,6 +5,7 @@ role gets the page (or its form's answer) or 403; another tenant's ids give 404 
 import datetime as dt
 import re
 import uuid
+from pathlib import Path
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -12,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from archive.handover import handover_put
 from archive.models import Document
 from archive.services import document_store
+from designs.models import Design
 from earsiv.models import Report
 from exports.models import Export
 from invoices.models import SavedDraft
@@ -25,6 +27,7 @@ from tests.factories import make_user
 from tests.test_portal_invoices import incoming, outgoing
 from uploads.models import Upload
 
+STAFF = "staff"  # the integrator's staff (is_staff), whatever their role: no role of a tenant gives it
 VIEW, ISSUE, RESPOND, EXPORT, CONFIGURE, MEMBERS = (Permission.VIEW, Permission.ISSUE, Permission.RESPOND, Permission.EXPORT,
                                                     Permission.CONFIGURE, Permission.MANAGE_MEMBERS)
 
@@ -87,7 +90,19 @@ ROLE_TABLE = {
     "webhook": ("GET", CONFIGURE),
     "webhook-delete": ("GET", CONFIGURE),
     "webhook-action": ("POST", CONFIGURE),
+    "designs": ("GET", VIEW),
+    "design": ("GET", VIEW),
+    "design-view": ("GET", VIEW),
+    "design-pdf": ("GET", VIEW),
+    "design-activate": ("POST", CONFIGURE),
+    "design-default": ("POST", CONFIGURE),
+    "design-gib": ("POST", CONFIGURE),
+    "aliases": ("GET", VIEW),
+    "credits": ("GET", VIEW),
+    "credits-threshold": ("POST", MEMBERS),  # the owner's to set
+    "credits-top-up": ("POST", STAFF),
 }
+DESIGN = (Path(__file__).resolve().parent.parent / "ubl" / "default.xslt").read_text(encoding="utf-8")
 # Pages that take away what they name: asked last, so the pages before find it.
 LAST = {"member-remove", "invitation-revoke", "draft-delete"}
 # What a person who may use the page gets: the page, its file, where it sends them, or a form's
@@ -140,7 +155,7 @@ def _objects(tenant, tag: str, tmp_path) -> dict:
         "out": invoices[0].uuid, "in": invoices[1].uuid,
         "draft_id": SavedDraft.objects.create(tenant=tenant, payload={}).id,
         "export_id": export.id,
-        "upload_id": Upload.objects.create(tenant=tenant, uploaded_by=make_user()).id,
+        "upload_id": Upload.objects.create(tenant=tenant).id,  # its uploader's account gone
         "number": report.number,
         "member_id": make_user(tenant=tenant, role=Role.VIEWER).memberships.get(tenant=tenant).id,
         "invitation_id": _invitation(tenant, f"geri-{tag}").id,  # the one withdrawn
@@ -148,6 +163,7 @@ def _objects(tenant, tag: str, tmp_path) -> dict:
         "key_id": api_key_create(tenant=tenant, name="erp", scopes=["read"])[0].id,
         "webhook_id": webhook_create(tenant=tenant, url=f"https://erp.{tag.lower()}.example/hook")[0].id,
         "action": "disable",
+        "design_id": Design.objects.create(tenant=tenant, name="Sade", xslt=DESIGN, size=len(DESIGN), sha256="0" * 64).id,
     }
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integrator.errors import DomainError
 from schematron.validation import localized
+from tenants.ledger import credits_balance
 from tenants.models import Membership
 from tenants.roles import Permission
 from tenants.selectors import memberships_of
@@ -67,7 +68,8 @@ def uploads_page(request, identifier: str):
     uploads = list(uploads_of(tenant=membership.tenant).select_related("uploaded_by")[:20])
     for upload in uploads:
         upload.counts = upload_counts(upload)
-    return render(request, "portal/uploads/list.html", _context(request, membership, form=form, uploads=uploads))
+    empty = membership.tenant.efatura_registered and credits_balance(tenant=membership.tenant) < 1
+    return render(request, "portal/uploads/list.html", _context(request, membership, form=form, uploads=uploads, credits_empty=empty))
 
 
 @login_required

@@ -1,91 +1,28 @@
-"""The portal: the tenants a person serves, each tenant's dashboard, its people and their roles, its
-audit log, the person's own profile, and the tenant's API keys and webhooks."""
+"""The portal's people pages: who serves a tenant and in which role, invitations, the audit log, and
+the person's own profile."""
 
-import secrets
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from earsiv.selectors import reports_needing_attention
-from invoices.selectors import awaiting_answer_of, incoming_count, outgoing_counts
-from signing.selectors import seal_in_use
-from tenants.api_keys import api_key_create, api_key_revoke
 from tenants.audit import action_label, audit_note, audit_summary, subject_label
-from tenants.ledger import credits_balance
-from tenants.models import Membership, Webhook
-from tenants.people import CLOSED, invitation_accept, invitation_closed, invitation_create, invitation_revoke, invitation_sign_up
-from tenants.people import member_remove, member_role_change
+from tenants.people import CLOSED, invitation_accept, invitation_closed, invitation_create, invitation_revoke, invitation_sign_up, member_remove
+from tenants.people import member_role_change
 from tenants.people_forms import InviteForm, RoleForm, SignUpForm
-from tenants.portal_forms import EVENT_LABELS, ApiKeyForm, WebhookForm
 from tenants.roles import Permission, Role
-from tenants.selectors import aliases_of, api_key_of, api_keys_of, audit_actions_of, audit_entries_of, audit_people_of
-from tenants.selectors import invitation_by_token, members_of, membership_of, memberships_of, open_invitations_of, series_of
-from tenants.selectors import sign_ins_of, webhook_of
-from tenants.webhooks import webhook_create, webhook_delete, webhook_ping, webhook_set_enabled, webhooks_of
-
-
-def membership_or_404(request, identifier: str):
-    """The person's membership in the tenant of the URL; 404 for a tenant they do not serve."""
-    membership = membership_of(user=request.user, identifier=identifier)
-    if membership is None:
-        raise Http404
-    return membership
-
-
-@login_required
-def home(request):
-    memberships = list(memberships_of(user=request.user))
-    if len(memberships) == 1:
-        return redirect("portal:dashboard", identifier=memberships[0].tenant.identifier)
-    return render(request, "portal/home.html", {"memberships": memberships})
-
-
-@login_required
-def switch(request):
-    membership = membership_or_404(request, request.GET.get("tenant", ""))
-    return redirect("portal:dashboard", identifier=membership.tenant.identifier)
-
-
-@login_required
-def dashboard(request, identifier: str):
-    membership = membership_or_404(request, identifier)
-    tenant = membership.tenant
-    year = timezone.localdate().year
-    series = [
-        (s, next((c.last_value for c in s.counters.all() if c.year == year), 0)) for s in series_of(tenant=tenant)
-    ]
-    context = {
-        "membership": membership,
-        "tenant": tenant,
-        "memberships": memberships_of(user=request.user),
-        "aliases": aliases_of(tenant=tenant),
-        "series": series,
-        "year": year,
-        "balance": credits_balance(tenant=tenant),
-        "api_keys": tenant.api_keys.filter(revoked_at__isnull=True),
-        "seal": seal_in_use(tenant=tenant),
-        "outgoing": outgoing_counts(tenant=tenant),
-        "incoming": incoming_count(tenant=tenant),
-        "awaiting": awaiting_answer_of(tenant=tenant, now=timezone.now()).count(),
-        "earsiv": reports_needing_attention(tenant=tenant, now=timezone.now()),
-    }
-    return render(request, "portal/dashboard.html", context)
-
-
-# --- People and roles, the audit log, the profile ---------------------------------------------
+from tenants.selectors import audit_actions_of, audit_entries_of, audit_people_of, invitation_by_token, members_of, memberships_of
+from tenants.selectors import open_invitations_of, sign_ins_of
+from tenants.views import membership_or_404
 
 
 def _manager(request, identifier: str):
@@ -288,152 +225,3 @@ def _joined(request, joined):
 def _names(name: str) -> dict:
     first, _space, last = name.strip().rpartition(" ")
     return {"first_name": first or last, "last_name": last if first else ""}
-
-
-# --- API keys and webhooks: for those who may configure the tenant ----------------------------------
-
-
-ONCE_SECONDS = 24 * 3600  # how long a form's one-time token is remembered
-
-
-def _configurer(request, identifier: str) -> Membership:
-    membership = membership_or_404(request, identifier)
-    if not membership.can(Permission.CONFIGURE):
-        raise PermissionDenied
-    return membership
-
-
-def _page(request, membership: Membership, template: str, **context):
-    context = {"membership": membership, "tenant": membership.tenant, "memberships": memberships_of(user=request.user),
-               "once": secrets.token_urlsafe(16), **context}
-    return render(request, template, context)
-
-
-def _sent_again(request) -> bool:
-    """Whether this valid POST repeats one that made a key or webhook already: a reload of the page that
-    showed the secret sends the form's one-time token again, and must not make a second one. Claimed
-    with an atomic add, so a double click makes one too."""
-    token = request.POST.get("once", "")[:64]
-    return bool(token) and not cache.add(_once_key(request, token), True, ONCE_SECONDS)
-
-
-def _once_key(request, token: str) -> str:
-    return f"portal:once:{request.user.pk}:{token}"
-
-
-def _refused(request, form, exc: ValidationError, field: str | None = None) -> None:
-    """The service refused what the form held: say why, and let the same form be sent again corrected."""
-    cache.delete(_once_key(request, request.POST.get("once", "")[:64]))
-    form.add_error(field, exc)
-
-
-@login_required
-def api_keys(request, identifier: str):
-    """The tenant's keys; a new key's secret is shown on the answer to the POST that made it, and never again."""
-    membership = _configurer(request, identifier)
-    form, created = ApiKeyForm(request.POST or None), None
-    if request.method == "POST" and form.is_valid():
-        if _sent_again(request):
-            messages.info(request, _("That form was sent already: the key it made is listed here, and its secret is not shown again."))
-            return redirect("portal:api-keys", identifier)
-        try:
-            created = api_key_create(
-                tenant=membership.tenant, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"],
-                expires_at=form.expires_at(), created_by=request.user,
-            )
-        except ValidationError as exc:
-            _refused(request, form, exc)
-        else:
-            form = ApiKeyForm()
-    response = _page(request, membership, "portal/keys/api_keys.html", form=form, created=created,
-                     keys=api_keys_of(tenant=membership.tenant), now=timezone.now())
-    if created:
-        add_never_cache_headers(response)  # the secret stays in no cache
-    return response
-
-
-@login_required
-def api_key_revoke_page(request, identifier: str, key_id: int):
-    """Asks first; revoking cannot be undone."""
-    membership = _configurer(request, identifier)
-    api_key = api_key_of(tenant=membership.tenant, key_id=key_id)
-    if api_key is None:
-        raise Http404
-    if request.method == "POST":
-        api_key_revoke(api_key=api_key)
-        messages.success(request, _("The API key %(prefix)s… is revoked: calls with it are refused from now on.") % {"prefix": api_key.prefix})
-        return redirect("portal:api-keys", identifier)
-    return _page(request, membership, "portal/keys/revoke.html", api_key=api_key)
-
-
-def _webhook_or_404(membership: Membership, webhook_id: int) -> Webhook:
-    webhook = webhook_of(tenant=membership.tenant, webhook_id=webhook_id)
-    if webhook is None:
-        raise Http404
-    return webhook
-
-
-@login_required
-def webhooks_page(request, identifier: str):
-    """The tenant's webhooks; a new one's secret is shown on the answer to the POST that made it, and never again."""
-    membership = _configurer(request, identifier)
-    form, created = WebhookForm(request.POST or None), None
-    if request.method == "POST" and form.is_valid():
-        if _sent_again(request):
-            messages.info(request, _("That form was sent already: the webhook it made is listed here, and its secret is not shown again."))
-            return redirect("portal:webhooks", identifier)
-        try:
-            created = webhook_create(tenant=membership.tenant, created_by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            _refused(request, form, exc, "url" if exc.code and exc.code.startswith("webhook_url") else None)
-        else:
-            form = WebhookForm()
-    hooks = [(webhook, [EVENT_LABELS[event] for event in webhook.events]) for webhook in webhooks_of(tenant=membership.tenant)]
-    response = _page(request, membership, "portal/webhooks/list.html", form=form, created=created, webhooks=hooks)
-    if created:
-        add_never_cache_headers(response)
-    return response
-
-
-@login_required
-def webhook_page(request, identifier: str, webhook_id: int):
-    """One webhook and its delivery log, the latest 100 events."""
-    membership = _configurer(request, identifier)
-    webhook = _webhook_or_404(membership, webhook_id)
-    deliveries = webhook.deliveries.order_by("-created_at", "-id")[:100]
-    log = [(delivery, EVENT_LABELS.get(delivery.event, delivery.event)) for delivery in deliveries]
-    return _page(request, membership, "portal/webhooks/detail.html", webhook=webhook, deliveries=log,
-                 events=[EVENT_LABELS[event] for event in webhook.events])
-
-
-@require_POST
-@login_required
-def webhook_action(request, identifier: str, webhook_id: int, action: str):
-    """Pause, enable or test a webhook; deleting asks first (its GET shows the question)."""
-    membership = _configurer(request, identifier)
-    webhook = _webhook_or_404(membership, webhook_id)
-    if action in ("enable", "disable"):
-        webhook_set_enabled(webhook=webhook, enabled=action == "enable")
-        messages.success(request, _("The webhook is enabled.") if webhook.enabled else _("The webhook is paused: it is told nothing until it is enabled again."))
-    elif action == "ping":
-        try:
-            with transaction.atomic():
-                webhook_ping(webhook=webhook)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("A test event was sent; its delivery is in the log below."))
-    else:
-        raise Http404
-    return redirect("portal:webhook", identifier, webhook.id)
-
-
-@login_required
-def webhook_delete_page(request, identifier: str, webhook_id: int):
-    membership = _configurer(request, identifier)
-    webhook = _webhook_or_404(membership, webhook_id)
-    if request.method == "POST":
-        webhook_delete(webhook=webhook)
-        messages.success(request, _("The webhook %(url)s is deleted; what it was still owed is not sent.") % {"url": webhook.url})
-        return redirect("portal:webhooks", identifier)
-    return _page(request, membership, "portal/webhooks/delete.html", webhook=webhook)
