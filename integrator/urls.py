@@ -64,6 +64,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("gib/services/EFatura", gib_service, name="gib-service"),  # where GİB pushes envelopes to us
     path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),  # before Django's: its own login page, with the code step
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),

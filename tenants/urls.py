@@ -1,5 +1,6 @@
 from django.urls import include, path, register_converter
 
+from accounts import views as account_views
 from delivery import views as delivery_views
 from earsiv import views as earsiv_views
 from exports import views as export_views
@@ -29,6 +30,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("t/switch/", views.switch, name="switch"),
     path("t/<str:identifier>/", views.dashboard, name="dashboard"),
+    path("t/<str:identifier>/security/", account_views.tenant_security, name="security"),
     path("t/<str:identifier>/invoices/", invoice_views.outgoing_list, name="invoices"),
     path("t/<str:identifier>/inbox/", invoice_views.inbox, name="inbox"),
     path("t/<str:identifier>/inbox/answer/", invoice_views.inbox_answer, name="inbox-answer"),
