@@ -67,7 +67,38 @@ def test_two_step_login_set_up_then_used(browse, live_server, tenant_a):
     page.wait_for_url(f"{live_server.url}/t/{tenant_a.identifier}/")
     person.shot("6-in")
     assert page.locator("h1").inner_text() == tenant_a.display_name
+
+    page.click(f"a[href='/t/{tenant_a.identifier}/security/']")  # from the dashboard's security card
+    page.check("#id_owners_must_use_two_factor")
+    page.click("#tenant-security button[type=submit]")
+    page.wait_for_selector("p.message")
+    person.shot("7-owners-must-use-it")
+    tenant_a.refresh_from_db()
+    assert tenant_a.owners_must_use_two_factor
     assert refusals(said) == []
+
+
+def test_the_locked_out_person_is_told_when_to_try_again(browse, live_server, tenant_a, settings):
+    from django.conf import settings as django_settings
+
+    owner = make_user(tenant=tenant_a, role="owner", password=PASSWORD)
+    person = browse(owner, PASSWORD)
+    page = person.page
+    page.click("form.logout button")
+    for _attempt in range(django_settings.LOGIN_FAILURES_ALLOWED):
+        person.go("/accounts/login/")
+        page.fill("input[name=username]", owner.get_username())
+        page.fill("input[name=password]", "not the password")
+        page.press("input[name=password]", "Enter")
+        page.wait_for_load_state()
+    assert page.locator("#locked").is_visible()
+    person.go("/accounts/login/")
+    page.fill("input[name=username]", owner.get_username())
+    page.fill("input[name=password]", PASSWORD)
+    page.press("input[name=password]", "Enter")
+    page.wait_for_selector("#locked")
+    person.shot("locked")
+    assert "/accounts/login/" in page.url
 
 
 def test_the_pages_load_with_no_policy_violation(portal, page, tenant_a, tenant_b):

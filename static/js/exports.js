@@ -1,11 +1,10 @@
 // The bars follow the builds; the page reloads once one is done, for its download link.
 (function poll() {
-  const table = document.querySelector("table[data-status-base]");
-  const rows = document.querySelectorAll("tr[data-export] progress");
-  if (!table || !rows.length) return;
+  const rows = document.querySelectorAll("tr[data-status] progress");
+  if (!rows.length) return;
   Promise.all([...rows].map((bar) => {
     const row = bar.closest("tr");
-    return fetch(`${table.dataset.statusBase}${row.dataset.export}/status/`, {headers: {Accept: "application/json"}})
+    return fetch(row.dataset.status, {headers: {Accept: "application/json"}})
       .then((r) => r.json())
       .then((s) => {
         bar.value = s.percent; bar.textContent = `${s.percent}%`;
