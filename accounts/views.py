@@ -159,3 +159,8 @@ def tenant_security(request, identifier: str):
     context = {"membership": membership, "tenant": tenant, "memberships": memberships_of(user=request.user), "form": form, "lockout_minutes": settings.LOGIN_LOCKOUT_MINUTES,
                "failures_allowed": settings.LOGIN_FAILURES_ALLOWED, "session_hours": settings.SESSION_COOKIE_AGE // 3600}
     return render(request, "accounts/tenant_security.html", context)
+
+
+def admin_login(request):
+    """The admin's login is this one, with its second step: staff with an authenticator use it there too."""
+    return redirect(f"{reverse('login')}?{urlencode({'next': _next(request) or reverse('admin:index')})}")

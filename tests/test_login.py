@@ -198,6 +198,20 @@ def test_a_correct_code_lets_in_a_reused_or_wrong_one_does_not(english, user_a):
     assert english.post(reverse("login-code"), {"code": code(device, 1)}).status_code == 302
 
 
+def test_staff_log_in_to_the_admin_through_the_same_two_steps(client, user_a):
+    user_a.is_staff = user_a.is_superuser = True
+    user_a.save()
+    device = enrolled(user_a)
+    sent = client.get("/admin/login/?next=/admin/tenants/tenant/")
+    assert sent["Location"] == reverse("login") + "?next=%2Fadmin%2Ftenants%2Ftenant%2F"
+    step = client.post(sent["Location"], {"username": user_a.username, "password": PASSWORD})
+    assert step["Location"] == reverse("login-code")
+    assert client.get("/admin/").status_code == 302  # the password alone does not open the admin
+    entered = client.post(reverse("login-code"), {"code": code(device, 1)})
+    assert entered["Location"] == "/admin/tenants/tenant/"
+    assert client.get("/admin/tenants/tenant/").status_code == 200
+
+
 def test_the_code_page_needs_the_password_first(english, user_a):
     enrolled(user_a)
     response = english.post(reverse("login-code"), {"code": "123456"})
