@@ -9,4 +9,5 @@ urlpatterns = [
     path("two-factor/start/", views.two_factor_start, name="two-factor-start"),
     path("two-factor/confirm/", views.two_factor_confirm, name="two-factor-confirm"),
     path("two-factor/disable/", views.two_factor_disable, name="two-factor-disable"),
+    path("two-factor/backup-codes/", views.backup_codes, name="two-factor-backup-codes"),
 ]

@@ -16,11 +16,13 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticToken
 
 from accounts.forms import CodeForm, TenantSecurityForm
 from accounts.selectors import totp_device_of
 from accounts.services import (
-    tenant_two_factor_set, totp_check, totp_disable, totp_enrol_confirm, totp_enrol_start, totp_qr_data_uri,
+    backup_codes_make, login_code_check, tenant_two_factor_set, totp_disable, totp_enrol_confirm, totp_enrol_start,
+    totp_qr_data_uri,
 )
 from tenants.roles import Permission
 from tenants.selectors import memberships_of
@@ -54,13 +56,13 @@ def login_code(request):
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            totp_check(device=device, code=form.cleaned_data["code"])
+            used = login_code_check(user=user, code=form.cleaned_data["code"])
         except ValidationError as exc:
             form.add_error("code", exc)
         else:
             del request.session[PENDING]
             auth_login(request, user, backend=pending["backend"])
-            otp_login(request, device)
+            otp_login(request, used)
             return redirect(pending["next"])
     return render(request, "registration/login_code.html", {"form": form})
 
@@ -83,8 +85,9 @@ def two_factor(request):
         "secret": _grouped(enrolling.bin_key) if enrolling else "",
         "form": CodeForm(),
         "next": _next(request),
+        "backup_left": StaticToken.objects.filter(device__user=request.user).count(),
     }
-    return render(request, "accounts/two_factor.html", context)
+    return _unkept(render(request, "accounts/two_factor.html", context))
 
 
 @require_POST
@@ -108,8 +111,25 @@ def two_factor_confirm(request):
         return _back_to_page(request)
     otp_login(request, device)
     messages.success(request, _("Two-factor verification is on: from now on you log in with a code from your app too."))
-    next_url = _next(request)
-    return redirect(next_url) if next_url else _back_to_page(request)
+    return _unkept(render(request, "accounts/backup_codes.html", {"codes": backup_codes_make(user=request.user), "next": _next(request)}))
+
+
+@require_POST
+@login_required
+def backup_codes(request):
+    """New backup codes, the earlier ones void."""
+    try:
+        codes = backup_codes_make(user=request.user)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return _back_to_page(request)
+    return _unkept(render(request, "accounts/backup_codes.html", {"codes": codes, "next": ""}))
+
+
+def _unkept(response):
+    """A page that shows a secret (the key's QR code, backup codes) is kept by no cache."""
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_POST

@@ -43,6 +43,10 @@ def test_two_step_login_set_up_then_used(browse, live_server, tenant_a):
     first = code(device)
     page.fill("#id_code", first)
     page.click("form[action$='/two-factor/confirm/'] button")
+    page.wait_for_selector("#backup-codes")
+    assert page.locator("ul.codes li").count() == 10
+    person.shot("3-backup-codes")
+    page.click("#backup-codes a.button")
     page.wait_for_selector("#id_disable_code")
     person.shot("3-on")
 

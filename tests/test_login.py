@@ -18,10 +18,11 @@ from django.db.models import F
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.lockout import client_address
-from accounts.services import totp_enrol_confirm, totp_enrol_start
+from accounts.services import backup_codes_make, totp_enrol_confirm, totp_enrol_start
 from integrator.middleware import CONTENT_SECURITY_POLICY
 from tenants.api_keys import api_key_create
 from tests.conftest import PASSWORD
@@ -163,9 +164,10 @@ def test_enrolment_shows_a_qr_code_and_a_first_code_confirms_it(english, user_a)
     device.refresh_from_db()
     device.throttling_failure_timestamp -= dt.timedelta(seconds=5)  # past the wait after a wrong code
     device.save()
-    english.post(reverse("two-factor-confirm"), {"code": code(device)})
+    shown = english.post(reverse("two-factor-confirm"), {"code": code(device)})
     device.refresh_from_db()
     assert device.confirmed
+    assert shown.content.decode().count("<li><code>") == 10  # the backup codes, shown this once
     assert "On: you log in with your password and a code" in english.get(reverse("two-factor")).content.decode()
 
 
@@ -212,6 +214,21 @@ def test_staff_log_in_to_the_admin_through_the_same_two_steps(client, user_a):
     assert client.get("/admin/tenants/tenant/").status_code == 200
 
 
+def test_a_backup_code_lets_in_once(english, user_a):
+    enrolled(user_a)
+    first, second, *_rest = backup_codes_make(user=user_a)
+    log_in(english, user_a)
+    assert english.post(reverse("login-code"), {"code": first.upper()})["Location"] == reverse("portal:home")
+    english.post(reverse("logout"))
+    log_in(english, user_a)
+    again = english.post(reverse("login-code"), {"code": first})
+    assert again.status_code == 200 and "This backup code is wrong or was used already." in again.content.decode()
+    StaticDevice.objects.update(throttling_failure_timestamp=None)  # the wait after a wrong code has passed
+    assert english.post(reverse("login-code"), {"code": second})["Location"] == reverse("portal:home")
+    assert StaticToken.objects.filter(device__user=user_a).count() == 8
+    assert backup_codes_make(user=user_a) and not StaticToken.objects.filter(token__in=_rest).exists()  # new ones void the old
+
+
 def test_the_code_page_needs_the_password_first(english, user_a):
     enrolled(user_a)
     response = english.post(reverse("login-code"), {"code": "123456"})
@@ -227,6 +244,7 @@ def test_a_badly_formed_code_is_refused_clearly(english, user_a):
 
 def test_two_factor_is_turned_off_only_with_a_current_code(english, user_a):
     device = enrolled(user_a)
+    backup_codes_make(user=user_a)
     english.force_login(user_a)
     english.post(reverse("two-factor-disable"), {"code": "000000" if code(device) != "000000" else "111111"})
     assert TOTPDevice.objects.filter(user=user_a).exists()
@@ -234,7 +252,7 @@ def test_two_factor_is_turned_off_only_with_a_current_code(english, user_a):
     device.throttling_failure_timestamp -= dt.timedelta(seconds=5)
     device.save()
     english.post(reverse("two-factor-disable"), {"code": code(device, 1)})
-    assert not TOTPDevice.objects.filter(user=user_a).exists()
+    assert not TOTPDevice.objects.filter(user=user_a).exists() and not StaticDevice.objects.filter(user=user_a).exists()
     assert log_in(english, user_a)["Location"] == reverse("portal:home")  # the password alone again
 
 
@@ -251,7 +269,7 @@ def test_an_owner_without_two_factor_is_sent_to_set_it_up(english, tenant_a, use
     english.post(reverse("two-factor-start"))
     device = TOTPDevice.objects.get(user=user_a)
     confirmed = english.post(reverse("two-factor-confirm"), {"code": code(device), "next": dashboard})
-    assert confirmed["Location"] == dashboard
+    assert confirmed.status_code == 200 and f'href="{dashboard}"' in confirmed.content.decode()  # on, past the backup codes
     assert english.get(dashboard).status_code == 200
 
 
