@@ -355,3 +355,18 @@ def test_behind_https_the_cookies_are_secure_and_hsts_is_sent(tmp_path):
     result = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.stdout.strip().splitlines()[-1] == "True True 31536000 ('HTTP_X_FORWARDED_PROTO', 'https')", result.stderr
+
+
+def test_a_page_with_its_own_stricter_policy_keeps_it(rf):
+    from django.http import HttpResponse
+
+    from integrator.middleware import ContentSecurityPolicyMiddleware
+    from invoices.display import SANDBOX_CSP
+
+    def sandboxed(request):
+        response = HttpResponse("<p>invoice</p>")
+        response["Content-Security-Policy"] = SANDBOX_CSP
+        return response
+
+    assert ContentSecurityPolicyMiddleware(sandboxed)(rf.get("/t/1234567890/invoices/out/x/view/"))["Content-Security-Policy"] == SANDBOX_CSP
+    assert "Content-Security-Policy" not in ContentSecurityPolicyMiddleware(lambda r: HttpResponse())(rf.get("/admin/"))
