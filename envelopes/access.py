@@ -41,6 +41,15 @@ def push_check(*, meta: Mapping[str, str]) -> Address | None:
     return client
 
 
+def client_address(*, meta: Mapping[str, str]) -> Address | None:
+    """The client's address, read as for a push: X-Forwarded-For believed only from a trusted proxy
+    (None: no address). PushRefused when what is there cannot be read."""
+    peer = _address(meta.get("REMOTE_ADDR", ""), "the connecting address")
+    if peer is not None and _within(peer, settings.GIB_PUSH_TRUSTED_PROXIES):
+        return _forwarded_client(meta, peer)
+    return peer
+
+
 def _check_verified(meta: Mapping[str, str], header: str, *, from_proxy: bool, peer: Address | None) -> None:
     # A client could send the header itself: once the proxies are named, only theirs counts.
     if settings.GIB_PUSH_TRUSTED_PROXIES and not from_proxy:

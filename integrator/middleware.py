@@ -1,15 +1,21 @@
-"""The roof's middleware, around every request: the portal's language, and for the API a bound on
-the body and the audit row of each call (``archive.models.ApiCall``)."""
+"""The roof's middleware, around every request: the portal's language, for the API a bound on the
+body and the audit row of each call (``archive.models.ApiCall``), the Content-Security-Policy of
+every page, and the two-factor rule of tenants whose owners must use it."""
 
 import logging
 import time
 
 from django.conf import settings
 from django.db import DatabaseError
+from django.contrib import messages
 from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils import translation
 from django.utils.translation import gettext
 
+from accounts.selectors import two_factor_missing
 from archive.models import ApiCall
 from integrator.api import API_PREFIX, PROBLEM, problem
 
@@ -94,3 +100,44 @@ def _presented_prefix(request) -> str:
     keyword, _sep, raw = request.headers.get("Authorization", "").partition(" ")
     return raw.strip().partition(".")[0][:16] if keyword == "Api-Key" else ""
 
+
+
+# The portal's pages run only our own scripts and styles (static/), embed only data: images (the
+# enrolment QR code) and may be framed by no one. The invoice's own display (``invoices.display``)
+# sets its stricter policy, which this one never replaces.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'"
+)
+CSP_EXEMPT_PATHS = ("/admin/", "/api/docs/")  # Django's admin and Swagger UI carry inline scripts of their own
+
+
+class ContentSecurityPolicyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not request.path.startswith(CSP_EXEMPT_PATHS):
+            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        return response
+
+
+class TwoFactorRequiredMiddleware:
+    """An owner of a tenant that asks its owners for two-factor, who has none yet, is sent to set it
+    up before any of that tenant's pages (those whose URL names the tenant: ``identifier``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        identifier = view_kwargs.get("identifier")
+        if not identifier or not request.user.is_authenticated:
+            return None
+        if not two_factor_missing(user=request.user, identifier=identifier):
+            return None
+        messages.warning(request, gettext("This taxpayer's owners must use two-factor verification: set it up to go on."))
+        return redirect(f"{reverse('two-factor')}?{urlencode({'next': request.get_full_path()})}")

@@ -5,6 +5,7 @@ broker on the local file system, local file storage, e-mails written as files. `
 ``REDIS_URL`` switch it to PostgreSQL and Redis, the production shape.
 """
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -40,6 +41,13 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+if SESSION_COOKIE_SECURE:
+    # Behind HTTPS: browsers are told to come only over HTTPS, and the TLS-terminating proxy's
+    # X-Forwarded-Proto says a request came over it (the proxy must set it, overwriting the client's).
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=60)  # seconds a login lasts
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -66,6 +74,11 @@ INSTALLED_APPS = [
     "uploads",
     "designs",
     "demo",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +93,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "tenants.audit.AuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "integrator.middleware.ContentSecurityPolicyMiddleware",
+    "integrator.middleware.TwoFactorRequiredMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it turns a locked-out login into the lockout page
 ]
 
 ROOT_URLCONF = "integrator.urls"
@@ -156,9 +172,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Auth -------------------------------------------------------------------------------------
+PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10, minimum=8)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -167,6 +184,23 @@ LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "login"
 # An owner's invitation link (/invite/<token>/) can be used for this many days.
 INVITATION_DAYS = env_int("INVITATION_DAYS", 7, minimum=1)
+# Axes counts failed logins in the database (AccessAttempt, AccessFailureLog): LOGIN_FAILURES_ALLOWED
+# wrong passwords for one username, or from one address, lock it for LOGIN_LOCKOUT_MINUTES, counted
+# from the last failure before the lock (failures while locked do not prolong it). The address is
+# read as for GİB's pushes: X-Forwarded-For only from GIB_PUSH_TRUSTED_PROXIES.
+AUTHENTICATION_BACKENDS = ["accounts.backends.LoginAttemptsBackend", "django.contrib.auth.backends.ModelBackend"]
+LOGIN_FAILURES_ALLOWED = env_int("LOGIN_FAILURES_ALLOWED", 20, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+AXES_FAILURE_LIMIT = LOGIN_FAILURES_ALLOWED
+AXES_COOLOFF_TIME = dt.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are the audit log's; axes keeps the failures
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # one AccessFailureLog row per wrong password, beside the counting AccessAttempt
+# Two-factor (django-otp's TOTP): the issuer name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "e-Fatura")
 
 # --- Language and time: Turkish first, UTC stored, Istanbul shown -----------------------------
 LANGUAGE_CODE = "tr"

@@ -6,6 +6,7 @@ from django.urls import include, path, register_converter
 
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts import views as account_views
 from delivery import apis as delivery
 from earsiv import apis as earsiv
 from envelopes.apis import RecipientApi
@@ -66,7 +67,9 @@ api_v1 = [
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("gib/services/EFatura", gib_service, name="gib-service"),  # where GİB pushes envelopes to us
+    path("admin/login/", account_views.admin_login),  # the admin's login is the portal's, code step and all
     path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),  # before Django's: its own login page, with the code step
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),

@@ -42,6 +42,11 @@ class Tenant(models.Model):
         default=False,
         help_text=_("The taxpayer has authorised the integrator to seal its documents with the integrator's seal."),
     )
+    owners_must_use_two_factor = models.BooleanField(
+        _("owners must use two-factor verification"),
+        default=False,
+        help_text=_("An owner without an authenticator app set up is sent to set one up before this taxpayer's pages."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 

@@ -1,5 +1,6 @@
 from django.urls import include, path, register_converter
 
+from accounts import views as account_views
 from delivery import views as delivery_views
 from earsiv import views as earsiv_views
 from exports import views as export_views
@@ -40,6 +41,7 @@ urlpatterns = [
     path("t/<str:identifier>/audit/", people_views.audit_log, name="audit-log"),
     path("profile/", people_views.profile, name="profile"),
     path("invite/<str:token>/", people_views.invite, name="invite"),
+    path("t/<str:identifier>/security/", account_views.tenant_security, name="security"),
     path("t/<str:identifier>/invoices/", invoice_views.outgoing_list, name="invoices"),
     path("t/<str:identifier>/inbox/", invoice_views.inbox, name="inbox"),
     path("t/<str:identifier>/inbox/answer/", invoice_views.inbox_answer, name="inbox-answer"),

@@ -38,7 +38,7 @@ def test_a_key_made_in_the_portal_calls_the_api_until_it_is_revoked(portal, page
     raw_key = page.inner_text("#secret-value").strip()
     shot(page, "created")
     page.click("button[data-copy]")
-    page.wait_for_function("document.querySelector('button[data-copy]').textContent !== document.querySelector('button[data-copy]').dataset.label")
+    page.locator("button[data-copy]", has_text=page.get_attribute("button[data-copy]", "data-copied")).wait_for()  # it says it copied
     assert page.evaluate("navigator.clipboard.readText()") == raw_key  # the copy button copied the secret
 
     answer = me(portal, raw_key)

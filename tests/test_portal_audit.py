@@ -160,7 +160,7 @@ def test_owners_read_their_tenants_audit_newest_first_by_person_and_action(clien
     client_a.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     assert "refused (400)" in client_a.get(url, {"action": "uploads"}).content.decode()
 
-    monkeypatch.setattr("tenants.views.AUDIT_PAGE", 4)
+    monkeypatch.setattr("tenants.views.people.AUDIT_PAGE", 4)
     first = client_a.get(url)
     assert len(first.context["entries"]) == 4 and first.context["next_query"]
     second = client_a.get(f"{url}?{first.context['next_query']}")

@@ -101,6 +101,7 @@ ROLE_TABLE = {
     "credits": ("GET", VIEW),
     "credits-threshold": ("POST", MEMBERS),  # the owner's to set
     "credits-top-up": ("POST", STAFF),
+    "security": ("GET", MEMBERS),  # whether its owners must use two-factor: the owners' to say
 }
 DESIGN = (Path(__file__).resolve().parent.parent / "ubl" / "default.xslt").read_text(encoding="utf-8")
 # Pages that take away what they name: asked last, so the pages before find it.
