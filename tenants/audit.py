@@ -62,6 +62,21 @@ ACTIONS = {
     "move-in": _("Moved invoices in"),
     "invoice-return": _("Prepared a return invoice (IADE)"),
     "delivery-preferences": _("Changed the delivery settings"),
+    "api-keys": _("Made an API key"),
+    "api-key-revoke": _("Revoked an API key"),
+    "webhooks": _("Added a webhook"),
+    "webhook-delete": _("Deleted a webhook"),
+    "webhook-action": _("Tested, paused or enabled a webhook"),
+    "seals": _("Added a financial seal"),
+    "seal-authorisation": _("Gave or withdrew the authorisation for the integrator's seal"),
+    "designs": _("Uploaded an invoice design"),
+    "design-activate": _("Chose an invoice design"),
+    "design-default": _("Chose the platform's invoice design"),
+    "design-gib": _("Chose GİB's invoice design"),
+    "aliases": _("Added a number series"),
+    "credits-threshold": _("Set the low-credits threshold"),
+    "credits-top-up": _("Added credits"),
+    "security": _("Changed whether owners must use two-factor verification"),
 }
 
 

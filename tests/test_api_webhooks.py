@@ -8,6 +8,7 @@ import json
 import pytest
 
 from tenants.api_keys import api_key_create
+from tenants.ledger import credits_add
 from tests.exchange_fixtures import eager, today_payload
 from tests.test_webhooks import Receiver
 
@@ -41,6 +42,7 @@ def test_a_registered_webhook_hears_of_an_invoice_posted_through_the_api(client,
     secret, webhook_id = created.json()["secret"], created.json()["id"]
     assert "secret" not in a("get", "webhooks").json()[0]
 
+    credits_add(tenant=tenant_a, amount=10)  # an e-Fatura invoice is refused without a credit to send it with
     with eager():
         invoice = a("post", "invoices", today_payload()).json()
     bodies = [json.loads(body) for _path, _headers, body in server.requests]
