@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "signing",
     "archive",
     "pipeline",
+    "reports",
     "uploads",
     "demo",
 ]

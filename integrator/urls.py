@@ -13,6 +13,7 @@ from envelopes.views import gib_service
 from exports import apis as exports
 from integrator.health import healthz
 from invoices import apis as invoices
+from reports.apis import ReportApi
 from tenants.apis import MeApi, WebhookApi, WebhookDeliveriesApi, WebhooksApi
 
 class EttnConverter:
@@ -51,6 +52,7 @@ api_v1 = [
     path("incoming/<ettn:uuid>/html", invoices.IncomingHtmlApi.as_view(), name="api-incoming-html"),
     path("incoming/<ettn:uuid>/pdf", delivery.IncomingPdfApi.as_view(), name="api-incoming-pdf"),
     path("incoming/<ettn:uuid>/response", invoices.IncomingAnswerApi.as_view(), name="api-incoming-response"),
+    path("reports/<slug:name>", ReportApi.as_view(), name="api-report"),
     path("exports", exports.ExportsApi.as_view(), name="api-exports"),
     path("exports/<int:export_id>", exports.ExportApi.as_view(), name="api-export"),
     path("exports/<int:export_id>/zip", exports.ExportZipApi.as_view(), name="api-export-zip"),
