@@ -15,6 +15,8 @@ from django.db import connection
 
 from reports.models import DayFigure, DayParty, DayTax
 
+NOT_COUNTED = frozenset({"invalid"})  # failed validation: numbered, never an invoice in law; only the status report shows them
+
 
 @dataclass(frozen=True)
 class TaxShare:
@@ -63,9 +65,10 @@ def _upsert(model, key: dict, added: dict, replaced: dict | None = None) -> None
 
 def figures_add(*, share: Share, sign: int = 1) -> None:
     """Add *share* to its day's figures (*sign* -1: take it away)."""
-    base = {"tenant_id": share.tenant_id, "day": share.day, "direction": share.direction, "currency": share.currency, "status": share.status}
-    _upsert(DayFigure, {**base, "gib_code": share.gib_code, "profile": share.profile, "type_code": share.type_code},
+    base = {"tenant_id": share.tenant_id, "day": share.day, "direction": share.direction, "currency": share.currency}
+    _upsert(DayFigure, {**base, "status": share.status, "gib_code": share.gib_code, "profile": share.profile, "type_code": share.type_code},
             {"count": sign, "payable_cents": sign * cents(share.payable), "tax_cents": sign * cents(share.tax)})
+    base["counted"] = share.status not in NOT_COUNTED
     _upsert(DayParty, {**base, "identifier": share.party}, {"count": sign, "payable_cents": sign * cents(share.payable)},
             {"name": share.party_name[:250]})
     for tax in share.taxes:
@@ -74,7 +77,15 @@ def figures_add(*, share: Share, sign: int = 1) -> None:
 
 
 def figures_move(*, before: Share, after: Share) -> None:
-    """The invoice of *before* is now *after*: its share leaves one row for another."""
-    if before != after:
+    """The invoice of *before* is now *after*: its share leaves one row for another. The rows by
+    party and by tax change only when it starts or stops being counted."""
+    if before == after:
+        return
+    if (before.status in NOT_COUNTED) != (after.status in NOT_COUNTED):
         figures_add(share=before, sign=-1)
         figures_add(share=after)
+        return
+    for share, sign in ((before, -1), (after, 1)):
+        _upsert(DayFigure, {"tenant_id": share.tenant_id, "day": share.day, "direction": share.direction, "currency": share.currency,
+                            "status": share.status, "gib_code": share.gib_code, "profile": share.profile, "type_code": share.type_code},
+                {"count": sign, "payable_cents": sign * cents(share.payable), "tax_cents": sign * cents(share.tax)})

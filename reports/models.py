@@ -28,14 +28,14 @@ class DayFigure(models.Model):
 
 
 class DayTax(models.Model):
-    """Tax subtotals of one day's invoices, by direction, currency, status, tax code and rate;
+    """Tax subtotals of one day's invoices, by direction, currency, tax code and rate;
     ``withholding`` rows are tevkifat."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     direction = models.CharField(max_length=3)
     currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=20)
+    counted = models.BooleanField(default=True, help_text="false: invalid invoices, which count only by status")
     withholding = models.BooleanField(default=False)
     code = models.CharField(max_length=4)
     percent = models.DecimalField(max_digits=5, decimal_places=2)
@@ -45,7 +45,7 @@ class DayTax(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(
-            fields=["tenant", "day", "direction", "currency", "status", "withholding", "code", "percent"], name="day_tax_key")]
+            fields=["tenant", "day", "direction", "currency", "counted", "withholding", "code", "percent"], name="day_tax_key")]
 
 
 class DayParty(models.Model):
@@ -55,7 +55,7 @@ class DayParty(models.Model):
     day = models.DateField()
     direction = models.CharField(max_length=3)
     currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=20)
+    counted = models.BooleanField(default=True, help_text="false: invalid invoices, which count only by status")
     identifier = models.CharField(max_length=11)
     name = models.CharField(max_length=250)
     count = models.IntegerField(default=0)
@@ -63,4 +63,4 @@ class DayParty(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(
-            fields=["tenant", "day", "direction", "currency", "status", "identifier"], name="day_party_key")]
+            fields=["tenant", "day", "direction", "currency", "counted", "identifier"], name="day_party_key")]

@@ -11,12 +11,12 @@ from django.db.models import F, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext_lazy as _
 
+from reports.figures import NOT_COUNTED
 from reports.models import DayFigure, DayParty, DayTax
 from tenants.models import Tenant
 
 MONTH, DAY = "month", "day"
 OUT, IN = "out", "in"
-NOT_COUNTED = ("invalid",)  # failed validation: numbered, never an invoice in law; only the status report shows them
 TOP = 10
 KDV = "0015"
 HUNDRED = Decimal(100)
@@ -61,6 +61,8 @@ def money(cents_sum) -> Decimal:
 
 def _scoped(model, tenant: Tenant, period: Period, *, counted: bool = True):
     rows = model.objects.filter(tenant=tenant, day__gte=period.start, day__lte=period.end)
+    if model is not DayFigure:
+        return rows.filter(counted=True)
     return rows.exclude(status__in=NOT_COUNTED) if counted else rows
 
 

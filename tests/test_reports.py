@@ -232,3 +232,21 @@ def test_another_tenant_s_reports_are_not_found(client_b, tenant_a):
 def test_the_dashboard_links_the_reports(client_a, tenant_a):
     page = client_a.get(reverse("portal:dashboard", args=[tenant_a.identifier])).content.decode()
     assert reverse("portal:reports", args=[tenant_a.identifier]) in page
+
+
+def test_rebuilding_gives_the_figures_kept_as_they_went(tenant_a, tenant_b):
+    from django.core.management import call_command
+
+    from invoices.figures import figures_rebuild
+    from reports.models import DayFigure
+
+    issue_varied(tenant_a, count=30)
+    receive_varied(tenant_a, tenant_b, count=10)
+    kept = {name: rows(tenant_a, name) for name in REPORTS}
+    DayFigure.objects.filter(tenant=tenant_a).delete()
+    assert rows(tenant_a, "invoices") == []
+    assert figures_rebuild(tenant=tenant_a) == 40
+    assert {name: rows(tenant_a, name) for name in REPORTS} == kept
+    out = io.StringIO()
+    call_command("reports_rebuild", "--tenant", tenant_a.identifier, stdout=out)
+    assert "40 invoices" in out.getvalue() and {name: rows(tenant_a, name) for name in REPORTS} == kept
