@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.utils.formats import number_format
+from django.utils.formats import get_format
 from django.utils.html import escape
 
 from reports.selectors import Table
@@ -15,12 +15,32 @@ WIDTH, HEIGHT = 720, 320
 LEFT, RIGHT, TOP, BOTTOM = 84, 12, 16, 92
 PALETTE = ("#b3121f", "#1f5fa8", "#2f855a", "#b7791f", "#6b46c1", "#4a5568")
 PLACES = {"count": 0, "money": 2, "percent": 2}
+NUMERIC = ' class="n"'
 
 
-def formatted(value, kind: str) -> str:
-    if kind in PLACES and value is not None:
-        return number_format(value, PLACES[kind], use_l10n=True, force_grouping=True)
-    return str(value)
+class Numbers:
+    """Numbers as the active language writes them (Turkish: 1.234,56), with its separators read once."""
+
+    def __init__(self):
+        self.table = str.maketrans({",": get_format("THOUSAND_SEPARATOR"), ".": get_format("DECIMAL_SEPARATOR")})
+
+    def __call__(self, value, kind: str) -> str:
+        if kind in PLACES and value is not None:
+            return f"{Decimal(value):,.{PLACES[kind]}f}".translate(self.table)
+        return str(value)
+
+
+def table_html(table: Table, labels: dict, numbers: Numbers) -> str:
+    """*table* as HTML: a row per chart bar (``data-row``), each cell with its exact value (``data-value``)."""
+    head = "".join(f'<th scope="col"{NUMERIC if c.kind != "text" else ""}>{escape(c.label)}</th>' for c in table.columns)
+    body = []
+    for index, row in enumerate(table.rows):
+        cells = "".join(
+            f'<td{NUMERIC if c.kind != "text" else ""} data-key="{c.key}" data-value="{escape(row[c.key])}">'
+            f'{escape(labels.get((c.key, row[c.key]), row[c.key]) if c.kind == "text" else numbers(row[c.key], c.kind))}</td>'
+            for c in table.columns)
+        body.append(f'<tr data-row="{index}">{cells}</tr>')
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def _step(top: Decimal) -> Decimal:
@@ -34,9 +54,8 @@ def _name(row: dict, keys: tuple[str, ...], labels: dict) -> str:
     return " · ".join(str(labels.get((k, row[k]), row[k])) for k in keys)
 
 
-def bar_chart(table: Table, labels: dict | None = None) -> str:
+def bar_chart(table: Table, labels: dict, numbers: Numbers) -> str:
     """*table*'s chart as an SVG element; *labels* maps (column, value) to the words shown for it."""
-    labels = labels or {}
     chart = table.chart
     kind = next(c.kind for c in table.columns if c.key == chart.value)
     values = [Decimal(row[chart.value]) for row in table.rows]
@@ -51,7 +70,7 @@ def bar_chart(table: Table, labels: dict | None = None) -> str:
     for i in range(ticks + 1):
         y = TOP + plot_h - plot_h * i / ticks
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
-                     f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(formatted(step * i, kind))}</text>')
+                     f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(numbers(step * i, kind))}</text>')
     parts.append(f'<line class="axis" x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{TOP + plot_h}"/>'
                  f'<line class="axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}"/>')
     every = max(1, round(len(values) / 24))  # at most about 24 names under the bars
@@ -61,7 +80,7 @@ def bar_chart(table: Table, labels: dict | None = None) -> str:
         h = float(plot_h * value / top)
         name = _name(row, chart.label, labels)
         colour = PALETTE[series.index(_name(row, chart.series, labels)) % len(PALETTE)] if series else PALETTE[0]
-        tip = f"{name}{' · ' + _name(row, chart.series, labels) if series else ''}: {formatted(value, kind)}"
+        tip = f"{name}{' · ' + _name(row, chart.series, labels) if series else ''}: {numbers(value, kind)}"
         parts.append(f'<rect class="bar" data-row="{index}" data-value="{value}" x="{x:.1f}" y="{TOP + plot_h - h:.1f}" '
                      f'width="{slot * 0.76:.1f}" height="{h:.1f}" fill="{colour}"><title>{escape(tip)}</title></rect>')
         if name != previous and index % every == 0:

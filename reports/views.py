@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from invoices.models import Invoice
 from invoices.status import Status
-from reports.charts import bar_chart, formatted
+from reports.charts import Numbers, bar_chart, table_html
 from reports.files import CONTENT_TYPES, WRITERS, filename
 from reports.periods import PeriodInvalid, default_period, period_from
 from reports.selectors import REPORTS, report_of
@@ -28,10 +28,10 @@ def words() -> dict:
     return {**{("direction", v): label for v, label in Invoice.Direction.choices}, **{("status", v): label for v, label in Status.choices}}
 
 
-def _shown(table, labels: dict) -> dict:
-    cells = [[(labels.get((c.key, row[c.key]), row[c.key]) if c.kind == "text" else formatted(row[c.key], c.kind), c, row[c.key])
-              for c in table.columns] for row in table.rows]
-    return {"table": table, "chart": bar_chart(table, labels) if table.rows else "", "cells": cells}
+def _shown(table, labels: dict, numbers: Numbers) -> dict:
+    if not table.rows:
+        return {"table": table}
+    return {"table": table, "chart": bar_chart(table, labels, numbers), "html": table_html(table, labels, numbers)}
 
 
 def reports_page(request, identifier: str):
@@ -41,8 +41,8 @@ def reports_page(request, identifier: str):
         period, error = period_from(request.GET, today=today), ""
     except PeriodInvalid as exc:
         period, error = default_period(today=today), str(exc)
-    labels = words()
-    shown = [_shown(report_of(tenant=membership.tenant, name=name, period=period), labels) for name in REPORTS]
+    labels, numbers = words(), Numbers()
+    shown = [_shown(report_of(tenant=membership.tenant, name=name, period=period), labels, numbers) for name in REPORTS]
     return render(request, "portal/reports.html", {
         "membership": membership, "tenant": membership.tenant, "memberships": memberships_of(user=request.user),
         "period": period, "error": error, "reports": shown, "query": request.GET.urlencode(),
