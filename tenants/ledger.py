@@ -44,3 +44,17 @@ def credits_debit(*, tenant: Tenant, reference: str, amount: int = 1) -> LedgerE
     return LedgerEntry.objects.create(
         tenant=tenant, kind=LedgerEntry.Kind.DEBIT, amount=-amount, balance_after=balance, reference=reference
     )
+
+
+CREDITS_LOW = 100  # below this a tenant is shown as running low
+
+
+def credits_low_below(*, tenant: Tenant) -> int:
+    """The balance under which *tenant*'s credits are shown as running low."""
+    return CREDITS_LOW
+
+
+def credits_balances(*, tenants) -> dict[int, int]:
+    """``credits_balance`` for many tenants at once, in one query."""
+    found = dict(CreditAccount.objects.filter(tenant__in=tenants).values_list("tenant_id", "balance"))
+    return {tenant.id: found.get(tenant.id, 0) for tenant in tenants}
