@@ -4,7 +4,7 @@ its row and exact value (``data-row``, ``data-value``) so what is drawn can be r
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from django.utils.formats import get_format
 from django.utils.html import escape
@@ -59,14 +59,15 @@ def bar_chart(table: Table, labels: dict, numbers: Numbers) -> str:
     chart = table.chart
     kind = next(c.kind for c in table.columns if c.key == chart.value)
     values = [Decimal(row[chart.value]) for row in table.rows]
-    step = _step(max(max(values, default=Decimal(0)), Decimal(1)))
-    ticks = int(-(-max(max(values, default=Decimal(0)), Decimal(1)) // step))
+    highest = max(max(values, default=Decimal(0)), Decimal(1))
+    step = _step(highest)
+    ticks = int((highest / step).to_integral_value(rounding=ROUND_CEILING))
     top = step * ticks
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(values), 1)
     series = list(dict.fromkeys(_name(row, chart.series, labels) for row in table.rows)) if chart.series else []
     parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT + 24 * ((len(series) + 2) // 3)}" role="img" '
-             f'aria-label="{escape(table.title)}" data-report="{escape(table.name)}">']
+             f'aria-label="{escape(table.title)}" data-report="{escape(table.name)}" data-value-key="{chart.value}">']
     for i in range(ticks + 1):
         y = TOP + plot_h - plot_h * i / ticks
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'

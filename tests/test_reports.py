@@ -250,3 +250,23 @@ def test_rebuilding_gives_the_figures_kept_as_they_went(tenant_a, tenant_b):
     out = io.StringIO()
     call_command("reports_rebuild", "--tenant", tenant_a.identifier, stdout=out)
     assert "40 invoices" in out.getvalue() and {name: rows(tenant_a, name) for name in REPORTS} == kept
+
+
+def test_the_chart_s_axis_reaches_above_the_highest_bar_and_speaks_turkish():
+    import re as regex
+
+    from django.utils import translation
+
+    from reports.charts import Numbers, bar_chart
+    from reports.selectors import Chart, Column, Table
+
+    table = Table("t", "T", [Column("period", "P"), Column("payable", "A", "money")],
+                  [{"period": "2026-01", "payable": Decimal("23")}, {"period": "2026-02", "payable": Decimal("1234567.89")}],
+                  Chart("payable", ("period",)))
+    with translation.override("tr"):
+        svg = bar_chart(table, {}, Numbers())
+    ticks = regex.findall(r'<text class="tick"[^>]*>([^<]+)</text>', svg)
+    assert ticks[0] == "0,00" and ticks[-1] == "1.500.000,00"  # round steps, Turkish separators
+    heights = [float(h) for h in regex.findall(r'class="bar"[^>]*height="([\d.]+)"', svg)]
+    assert heights[1] <= 320 - 16 - 92 and abs(heights[0] / heights[1] - 23 / 1234567.89) < 1e-3
+    assert regex.findall(r'data-value="([^"]+)"', svg) == ["23", "1234567.89"]
