@@ -19,19 +19,19 @@ from reports.selectors import REPORTS, report_of
 from tenants.api_auth import scope_required
 
 
-class ColumnOut(serializers.Serializer):
+class FiguresColumnOut(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
     kind = serializers.ChoiceField(choices=["text", "count", "money", "percent"])
 
 
-class ReportOut(serializers.Serializer):
+class FiguresOut(serializers.Serializer):
     report = serializers.CharField(source="name")
     title = serializers.CharField()
     start = serializers.DateField(source="period.start", help_text=_("The first day counted (issue date)."))
     end = serializers.DateField(source="period.end", help_text=_("The last day counted."))
     granularity = serializers.CharField(source="period.granularity")
-    columns = ColumnOut(many=True)
+    columns = FiguresColumnOut(many=True)
     rows = serializers.SerializerMethodField(help_text=_("One object per row, keyed by the columns' keys; money and rates as decimal strings."))
 
     def get_rows(self, table) -> list[dict]:
@@ -41,7 +41,7 @@ class ReportOut(serializers.Serializer):
 class ReportApi(APIView):
     permission_classes = [scope_required("read")]
 
-    @extend_schema(operation_id="report", responses={200: ReportOut, **PROBLEMS}, parameters=[
+    @extend_schema(operation_id="report", responses={200: FiguresOut, **PROBLEMS}, parameters=[
         OpenApiParameter("name", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(REPORTS)),
         OpenApiParameter("from", OpenApiTypes.DATE, description="The first issue date counted; default: the first day of the month eleven months ago."),
         OpenApiParameter("to", OpenApiTypes.DATE, description="The last issue date counted; default: today (Istanbul)."),
@@ -52,4 +52,4 @@ class ReportApi(APIView):
             raise exceptions.NotFound(_("No report is named %(name)s; there are %(names)s.") % {"name": name, "names": ", ".join(REPORTS)})
         period = period_from(request.query_params, today=timezone.localdate())
         table = report_of(tenant=request.auth.tenant, name=name, period=period)
-        return Response(ReportOut(table).data)
+        return Response(FiguresOut(table).data)
