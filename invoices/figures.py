@@ -3,11 +3,11 @@ and move it from state to state."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Q, Sum
+from django.db import connection, transaction
 
 from invoices.models import Invoice, InvoiceTax
 from reports.figures import NOT_COUNTED, Share, TaxShare, cents, figures_add, figures_move
@@ -47,33 +47,56 @@ def figures_follow(*, before: Share, invoice: Invoice) -> None:
     figures_move(before=before, after=replace(before, status=invoice.status, gib_code=invoice.gib_code or 0))
 
 
+REBUILT = {  # each table's day rows, summed by the database from the invoices of one tenant
+    DayFigure: ("SELECT tenant_id, {false}, issue_date, direction, currency, status, COALESCE(gib_code, 0), profile, type_code, COUNT(*), "
+                "[cents](payable_amount), [cents](tax_amount) FROM invoices_invoice WHERE tenant_id = %s "
+                "GROUP BY tenant_id, issue_date, direction, currency, status, COALESCE(gib_code, 0), profile, type_code",
+                "tenant_id monthly day direction currency status gib_code profile type_code count payable_cents tax_cents"),
+    DayParty: ("SELECT tenant_id, {false}, issue_date, direction, currency, status NOT IN ({not_counted}), "
+               "CASE WHEN direction = 'out' THEN customer_identifier ELSE supplier_identifier END, "
+               "MAX(CASE WHEN direction = 'out' THEN customer_name ELSE supplier_name END), COUNT(*), [cents](payable_amount) "
+               "FROM invoices_invoice WHERE tenant_id = %s GROUP BY tenant_id, issue_date, direction, currency, status NOT IN ({not_counted}), "
+               "CASE WHEN direction = 'out' THEN customer_identifier ELSE supplier_identifier END",
+               "tenant_id monthly day direction currency counted identifier name count payable_cents"),
+    DayTax: ("SELECT i.tenant_id, {false}, i.issue_date, i.direction, i.currency, i.status NOT IN ({not_counted}), t.withholding, t.code, "
+             "t.percent, COUNT(DISTINCT i.id), [cents](t.taxable), [cents](t.amount) FROM invoices_invoicetax t "
+             "JOIN invoices_invoice i ON i.id = t.invoice_id WHERE i.tenant_id = %s GROUP BY i.tenant_id, i.issue_date, i.direction, "
+             "i.currency, i.status NOT IN ({not_counted}), t.withholding, t.code, t.percent",
+             "tenant_id monthly day direction currency counted withholding code percent count taxable_cents amount_cents"),
+}
+SUMMED = {"count", "payable_cents", "tax_cents", "taxable_cents", "amount_cents"}
+
+
 def figures_rebuild(*, tenant) -> int:
-    """Sum *tenant*'s day figures again from its invoices and their taxes, replacing what was kept
-    (after a bulk load, or for invoices saved before the figures were kept); the number of invoices
-    counted. Run it while nothing else writes the tenant's invoices."""
-    invoices = Invoice.objects.filter(tenant=tenant)
-    base = ("issue_date", "direction", "currency")
-    counted = ExpressionWrapper(~Q(status__in=NOT_COUNTED), output_field=BooleanField())
-    with transaction.atomic():
-        for model in (DayFigure, DayParty, DayTax):
+    """Sum *tenant*'s figures again from its invoices and their taxes, replacing what was kept (after
+    a bulk load, or for invoices saved before the figures were kept): the day rows from the invoices,
+    the month rows from the day rows, both by the database. The number of invoices counted. Run it
+    while nothing else writes the tenant's invoices."""
+    q = connection.ops.quote_name
+    month = "CAST(date_trunc('month', day) AS date)" if connection.vendor == "postgresql" else "date(day, 'start of month')"
+    words = {"false": "FALSE", "not_counted": ", ".join(f"'{status}'" for status in sorted(NOT_COUNTED))}
+    with transaction.atomic(), connection.cursor() as cursor:
+        for model, (select, columns) in REBUILT.items():
+            table, names = q(model._meta.db_table), columns.split()
             model.objects.filter(tenant=tenant).delete()
-        figures = invoices.values(*base, "status", "gib_code", "profile", "type_code").annotate(n=Count("id"), payable=Sum("payable_amount"), tax=Sum("tax_amount"))
-        DayFigure.objects.bulk_create((DayFigure(
-            tenant=tenant, day=r["issue_date"], direction=r["direction"], currency=r["currency"], status=r["status"], gib_code=r["gib_code"] or 0,
-            profile=r["profile"], type_code=r["type_code"], count=r["n"], payable_cents=cents(r["payable"]), tax_cents=cents(r["tax"]))
-            for r in figures.order_by().iterator(chunk_size=5000)), batch_size=5000)
-        for direction, who in ((Invoice.Direction.OUTGOING, "customer"), (Invoice.Direction.INCOMING, "supplier")):
-            parties = (invoices.filter(direction=direction).annotate(counted=counted).values(*base, "counted", identifier=F(f"{who}_identifier"))
-                       .annotate(n=Count("id"), payable=Sum("payable_amount"), name=Max(f"{who}_name")))
-            DayParty.objects.bulk_create((DayParty(
-                tenant=tenant, day=r["issue_date"], direction=r["direction"], currency=r["currency"], counted=r["counted"], identifier=r["identifier"],
-                name=r["name"], count=r["n"], payable_cents=cents(r["payable"])) for r in parties.order_by().iterator(chunk_size=5000)), batch_size=5000)
-        taxes = (InvoiceTax.objects.filter(invoice__tenant=tenant)
-                 .annotate(counted=ExpressionWrapper(~Q(invoice__status__in=NOT_COUNTED), output_field=BooleanField()))
-                 .values(*(f"invoice__{k}" for k in base), "counted", "withholding", "code", "percent")
-                 .annotate(n=Count("invoice", distinct=True), taxable=Sum("taxable"), amount=Sum("amount")))
-        DayTax.objects.bulk_create((DayTax(
-            tenant=tenant, day=r["invoice__issue_date"], direction=r["invoice__direction"], currency=r["invoice__currency"],
-            counted=r["counted"], withholding=r["withholding"], code=r["code"], percent=r["percent"], count=r["n"],
-            taxable_cents=cents(r["taxable"]), amount_cents=cents(r["amount"])) for r in taxes.order_by().iterator(chunk_size=5000)), batch_size=5000)
-    return invoices.count()
+            cursor.execute(f"INSERT INTO {table} ({', '.join(map(q, names))}) {_in_cents(select.format(**words))}", [tenant.id])
+            cursor.execute(f"INSERT INTO {table} ({', '.join(map(q, names))}) SELECT {', '.join(_month_column(q(n), n, month) for n in names)} "
+                           f"FROM {table} WHERE tenant_id = %s AND NOT monthly "
+                           f"GROUP BY {', '.join([month] + [q(n) for n in names if n not in SUMMED | {'monthly', 'day', 'name'}])}", [tenant.id])
+    return Invoice.objects.filter(tenant=tenant).count()
+
+
+def _month_column(quoted: str, name: str, month: str) -> str:
+    """A month row's column, summed from its day rows."""
+    if name == "monthly":
+        return "TRUE"
+    if name == "day":
+        return month
+    if name == "name":
+        return f"MAX({quoted})"
+    return f"SUM({quoted})" if name in SUMMED else quoted
+
+
+def _in_cents(select: str) -> str:
+    """``[cents](column)``: the sum of a money column in whole cents (exact on PostgreSQL's numeric)."""
+    return re.sub(r"\[cents\]\(([\w.]+)\)", r"CAST(ROUND(100 * SUM(\1)) AS BIGINT)", select)

@@ -63,17 +63,29 @@ def _upsert(model, key: dict, added: dict, replaced: dict | None = None) -> None
         cursor.execute(sql, list(values.values()))
 
 
+def _month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _add_figure(share: Share, sign: int) -> None:
+    for monthly, day in ((False, share.day), (True, _month(share.day))):
+        _upsert(DayFigure, {"tenant_id": share.tenant_id, "monthly": monthly, "day": day, "direction": share.direction,
+                            "currency": share.currency, "status": share.status, "gib_code": share.gib_code, "profile": share.profile,
+                            "type_code": share.type_code},
+                {"count": sign, "payable_cents": sign * cents(share.payable), "tax_cents": sign * cents(share.tax)})
+
+
 def figures_add(*, share: Share, sign: int = 1) -> None:
-    """Add *share* to its day's figures (*sign* -1: take it away)."""
-    base = {"tenant_id": share.tenant_id, "day": share.day, "direction": share.direction, "currency": share.currency}
-    _upsert(DayFigure, {**base, "status": share.status, "gib_code": share.gib_code, "profile": share.profile, "type_code": share.type_code},
-            {"count": sign, "payable_cents": sign * cents(share.payable), "tax_cents": sign * cents(share.tax)})
-    base["counted"] = share.status not in NOT_COUNTED
-    _upsert(DayParty, {**base, "identifier": share.party}, {"count": sign, "payable_cents": sign * cents(share.payable)},
-            {"name": share.party_name[:250]})
-    for tax in share.taxes:
-        _upsert(DayTax, {**base, "withholding": tax.withholding, "code": tax.code, "percent": tax.percent},
-                {"count": sign, "taxable_cents": sign * cents(tax.taxable), "amount_cents": sign * cents(tax.amount)})
+    """Add *share* to its day's and its month's figures (*sign* -1: take it away)."""
+    _add_figure(share, sign)
+    for monthly, day in ((False, share.day), (True, _month(share.day))):
+        base = {"tenant_id": share.tenant_id, "monthly": monthly, "day": day, "direction": share.direction, "currency": share.currency,
+                "counted": share.status not in NOT_COUNTED}
+        _upsert(DayParty, {**base, "identifier": share.party}, {"count": sign, "payable_cents": sign * cents(share.payable)},
+                {"name": share.party_name[:250]})
+        for tax in share.taxes:
+            _upsert(DayTax, {**base, "withholding": tax.withholding, "code": tax.code, "percent": tax.percent},
+                    {"count": sign, "taxable_cents": sign * cents(tax.taxable), "amount_cents": sign * cents(tax.amount)})
 
 
 def figures_move(*, before: Share, after: Share) -> None:
@@ -85,7 +97,5 @@ def figures_move(*, before: Share, after: Share) -> None:
         figures_add(share=before, sign=-1)
         figures_add(share=after)
         return
-    for share, sign in ((before, -1), (after, 1)):
-        _upsert(DayFigure, {"tenant_id": share.tenant_id, "day": share.day, "direction": share.direction, "currency": share.currency,
-                            "status": share.status, "gib_code": share.gib_code, "profile": share.profile, "type_code": share.type_code},
-                {"count": sign, "payable_cents": sign * cents(share.payable), "tax_cents": sign * cents(share.tax)})
+    _add_figure(before, -1)
+    _add_figure(after, 1)

@@ -1,5 +1,7 @@
-"""The figures reports read: every invoice's share summed per tenant and day, kept as the invoices
-are saved and change state (``reports.figures``). Amounts are whole cents (kuruş), exact on every
+"""The figures reports read: every invoice's share summed per tenant and day, and again per month
+(``monthly`` rows, dated the month's first day), kept as the invoices are saved and change state
+(``reports.figures``). A report over months reads the month rows of the whole months in its range
+and the day rows of the days at its edges. Amounts are whole cents (kuruş), exact on every
 database; a row whose count fell to 0 is a share that moved elsewhere."""
 
 from django.db import models
@@ -11,6 +13,7 @@ class DayFigure(models.Model):
     """Invoices of one day, by direction, currency, status, GİB code, profile and type."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    monthly = models.BooleanField(default=False, help_text="a month's sum, dated its first day")
     day = models.DateField()
     direction = models.CharField(max_length=3)
     currency = models.CharField(max_length=3)
@@ -24,7 +27,7 @@ class DayFigure(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(
-            fields=["tenant", "day", "direction", "currency", "status", "gib_code", "profile", "type_code"], name="day_figure_key")]
+            fields=["tenant", "monthly", "day", "direction", "currency", "status", "gib_code", "profile", "type_code"], name="day_figure_key")]
 
 
 class DayTax(models.Model):
@@ -32,6 +35,7 @@ class DayTax(models.Model):
     ``withholding`` rows are tevkifat."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    monthly = models.BooleanField(default=False, help_text="a month's sum, dated its first day")
     day = models.DateField()
     direction = models.CharField(max_length=3)
     currency = models.CharField(max_length=3)
@@ -45,13 +49,14 @@ class DayTax(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(
-            fields=["tenant", "day", "direction", "currency", "counted", "withholding", "code", "percent"], name="day_tax_key")]
+            fields=["tenant", "monthly", "day", "direction", "currency", "counted", "withholding", "code", "percent"], name="day_tax_key")]
 
 
 class DayParty(models.Model):
     """One day's invoices with one customer (outgoing) or supplier (incoming)."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    monthly = models.BooleanField(default=False, help_text="a month's sum, dated its first day")
     day = models.DateField()
     direction = models.CharField(max_length=3)
     currency = models.CharField(max_length=3)
@@ -63,4 +68,4 @@ class DayParty(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(
-            fields=["tenant", "day", "direction", "currency", "counted", "identifier"], name="day_party_key")]
+            fields=["tenant", "monthly", "day", "direction", "currency", "counted", "identifier"], name="day_party_key")]

@@ -59,8 +59,22 @@ def money(cents_sum) -> Decimal:
     return (Decimal(cents_sum or 0) / HUNDRED).quantize(Decimal("0.01"))
 
 
+def _span(period: Period) -> Q:
+    """The rows that sum to *period*: by day, the day rows; by month, the month rows of the whole
+    months inside it and the day rows of the days before and after them."""
+    days = Q(monthly=False, day__gte=period.start, day__lte=period.end)
+    if period.granularity == DAY:
+        return days
+    first = period.start if period.start.day == 1 else (period.start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    boundary = (period.end + dt.timedelta(days=1)).replace(day=1)  # the first day of the month the range does not fill
+    if first >= boundary:
+        return days
+    return (Q(monthly=True, day__gte=first, day__lt=boundary) | Q(monthly=False, day__gte=period.start, day__lt=first)
+            | Q(monthly=False, day__gte=boundary, day__lte=period.end))
+
+
 def _scoped(model, tenant: Tenant, period: Period, *, counted: bool = True):
-    rows = model.objects.filter(tenant=tenant, day__gte=period.start, day__lte=period.end)
+    rows = model.objects.filter(_span(period), tenant=tenant)
     if model is not DayFigure:
         return rows.filter(counted=True)
     return rows.exclude(status__in=NOT_COUNTED) if counted else rows
@@ -125,7 +139,7 @@ def _parties(tenant: Tenant, period: Period, direction: str) -> list[dict]:
         if len(chosen) < TOP:
             chosen.append(r)
     picked = [r for currency in sorted(top, key=lambda c: (c != "TRY", c)) for r in top[currency]]
-    names = dict(DayParty.objects.filter(tenant=tenant, direction=direction, identifier__in=[r["identifier"] for r in picked])
+    names = dict(DayParty.objects.filter(tenant=tenant, monthly=True, direction=direction, identifier__in=[r["identifier"] for r in picked])
                  .order_by("identifier", "day").values_list("identifier", "name"))
     return [{"identifier": r["identifier"], "name": names.get(r["identifier"], ""), "currency": r["currency"], "count": r["n"],
              "payable": money(r["payable"])} for r in picked]
