@@ -42,6 +42,13 @@ def share_of(invoice: Invoice, taxes: list[InvoiceTax] | None = None) -> Share:
     )
 
 
+def share_before(invoice: Invoice, *, to: str | None = None) -> Share:
+    """*invoice*'s share as it stands, before a move to *to* (None: its status stays). Its taxes are
+    read only when the move starts or stops it being counted: only then do they move."""
+    flips = to is not None and (invoice.status in NOT_COUNTED) != (to in NOT_COUNTED)
+    return share_of(invoice, None if flips else [])
+
+
 def figures_follow(*, before: Share, invoice: Invoice) -> None:
     """*invoice* changed state or GİB code since *before* was taken: move its share."""
     figures_move(before=before, after=replace(before, status=invoice.status, gib_code=invoice.gib_code or 0))

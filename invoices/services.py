@@ -14,7 +14,7 @@ from archive.models import Document
 from archive.services import Put, document_record
 from directory.routing import Route, route
 from integrator.errors import DomainError
-from invoices.figures import figures_follow, share_of, taxes_record
+from invoices.figures import figures_follow, share_before, taxes_record
 from invoices.models import Invoice, StatusChange
 from invoices.payload import InvoicePayloadSerializer, payload_to_invoice
 from invoices.rules import rule_errors
@@ -100,7 +100,7 @@ def set_status(*, invoice: Invoice, to: str, code: str = "", text: str = "") -> 
     if to not in TRANSITIONS[invoice.status]:
         raise IllegalTransition(**{"from": invoice.status, "to": to})
     with transaction.atomic():
-        before = share_of(invoice)
+        before = share_before(invoice, to=to)
         change = StatusChange.objects.create(invoice=invoice, from_status=invoice.status, to_status=to, code=code, text=text)
         invoice.status = to
         invoice.save(update_fields=["status", "updated_at"])
@@ -112,7 +112,7 @@ def set_status(*, invoice: Invoice, to: str, code: str = "", text: str = "") -> 
 def gib_code_set(*, invoice: Invoice, code: int, never_resend: bool) -> Invoice:
     """Record GİB's last code for *invoice*; the reports' figures by code move with it."""
     with transaction.atomic():
-        before = share_of(invoice)
+        before = share_before(invoice)
         invoice.gib_code, invoice.never_resend = code, never_resend
         invoice.save(update_fields=["gib_code", "never_resend", "updated_at"])
         figures_follow(before=before, invoice=invoice)
