@@ -12,7 +12,7 @@ from django.utils.html import escape
 from reports.selectors import Table
 
 WIDTH, HEIGHT = 720, 320
-LEFT, RIGHT, TOP, BOTTOM = 84, 12, 16, 92
+LEFT, RIGHT, TOP, BOTTOM = 96, 12, 28, 100
 PALETTE = ("#b3121f", "#1f5fa8", "#2f855a", "#b7791f", "#6b46c1", "#4a5568")
 PLACES = {"count": 0, "money": 2, "percent": 2}
 NUMERIC = ' class="n"'
@@ -66,12 +66,14 @@ def bar_chart(table: Table, labels: dict, numbers: Numbers) -> str:
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(values), 1)
     series = list(dict.fromkeys(_name(row, chart.series, labels) for row in table.rows)) if chart.series else []
-    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT + 24 * ((len(series) + 2) // 3)}" role="img" '
+    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT + 20 + 24 * ((len(series) + 2) // 3)}" role="img" '
              f'aria-label="{escape(table.title)}" data-report="{escape(table.name)}" data-value-key="{chart.value}">']
     for i in range(ticks + 1):
         y = TOP + plot_h - plot_h * i / ticks
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
                      f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(numbers(step * i, kind))}</text>')
+    value_label = next(c.label for c in table.columns if c.key == chart.value)
+    parts.append(f'<text class="axis-title" x="{LEFT + 8}" y="{TOP - 2}">{escape(value_label)}</text>')
     parts.append(f'<line class="axis" x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{TOP + plot_h}"/>'
                  f'<line class="axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}"/>')
     every = max(1, round(len(values) / 24))  # at most about 24 names under the bars
@@ -87,10 +89,10 @@ def bar_chart(table: Table, labels: dict, numbers: Numbers) -> str:
         if name != previous and index % every == 0:
             cx, cy = x + slot * 0.38, TOP + plot_h + 12
             parts.append(f'<text class="label" x="{cx:.1f}" y="{cy:.1f}" text-anchor="end" transform="rotate(-40 {cx:.1f} {cy:.1f})">'
-                         f'{escape(name[:28])}</text>')
+                         f'{escape(name if len(name) <= 16 else name[:15] + "…")}</text>')
         previous = name
     for i, name in enumerate(series):
-        x, y = LEFT + (i % 3) * 210, HEIGHT + 24 * (i // 3) + 4
+        x, y = LEFT + (i % 3) * 200, HEIGHT + 24 * (i // 3) + 20
         parts.append(f'<rect class="key" x="{x}" y="{y}" width="12" height="12" fill="{PALETTE[i % len(PALETTE)]}"/>'
                      f'<text class="legend" x="{x + 18}" y="{y + 11}">{escape(name)}</text>')
     parts.append("</svg>")

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from invoices.services import set_status
+from invoices.services import invoice_issue, set_status
 from invoices.status import Status
 from reports.selectors import REPORTS
 from tenants.services import membership_set
@@ -19,6 +19,7 @@ from tests.browser_fixtures import browse  # noqa: F401  (a fixture)
 from tests.clock import TODAY
 from tests.conftest import PASSWORD
 from tests.factories import make_user
+from tests.invoice_payloads import payload
 from tests.report_fixtures import issue_varied, receive_varied
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -73,14 +74,16 @@ def test_the_charts_are_drawn_and_equal_their_tables_and_the_csv(browse, account
 
 
 def test_the_overview_in_the_browser(browse, accountant, tenant_a, tenant_b):
-    (invoice,) = issue_varied(tenant_a, count=1, seed=2)
-    if invoice.status == Status.ISSUED:
-        set_status(invoice=invoice, to=Status.VALID)
-    if invoice.status == Status.VALID:
-        set_status(invoice=invoice, to=Status.HELD)
+    invoice = invoice_issue(tenant=tenant_a, data=payload())
+    for to in (Status.VALID, Status.HELD):
+        set_status(invoice=invoice, to=to)
     person = browse(accountant, PASSWORD)
     page = person.go("/")
     person.shot("overview")
     assert page.locator("table.overview tbody tr").count() == 2
+    page.locator(f"tr[data-tenant='{tenant_a.identifier}'] a[href$='?status=held']").click()
+    page.wait_for_url(f"**/t/{tenant_a.identifier}/invoices/?status=held")
+    assert page.locator("tbody tr").count() == 1
+    page.go_back()
     page.get_by_role("link", name=tenant_b.display_name).click()
     page.wait_for_url(f"**/t/{tenant_b.identifier}/")

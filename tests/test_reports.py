@@ -268,5 +268,5 @@ def test_the_chart_s_axis_reaches_above_the_highest_bar_and_speaks_turkish():
     ticks = regex.findall(r'<text class="tick"[^>]*>([^<]+)</text>', svg)
     assert ticks[0] == "0,00" and ticks[-1] == "1.500.000,00"  # round steps, Turkish separators
     heights = [float(h) for h in regex.findall(r'class="bar"[^>]*height="([\d.]+)"', svg)]
-    assert heights[1] <= 320 - 16 - 92 and abs(heights[0] / heights[1] - 23 / 1234567.89) < 1e-3
+    assert heights[1] <= 320 - 28 - 100 and abs(heights[0] / heights[1] - 23 / 1234567.89) < 1e-3
     assert regex.findall(r'data-value="([^"]+)"', svg) == ["23", "1234567.89"]
