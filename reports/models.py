@@ -71,4 +71,5 @@ class DayParty(models.Model):
             fields=["tenant", "monthly", "day", "direction", "currency", "counted", "identifier"], name="day_party_key")]
         # The top parties' sums read every party's rows of a range: from this index alone on PostgreSQL.
         indexes = [models.Index(fields=["tenant", "monthly", "direction", "counted", "day"], name="day_party_by_direction",
-                                include=["currency", "identifier", "count", "payable_cents"])]
+                                include=["currency", "identifier", "count", "payable_cents"]),
+                   models.Index(fields=["tenant", "direction", "identifier", "monthly", "day"], name="day_party_names")]  # the top's names

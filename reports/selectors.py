@@ -159,8 +159,8 @@ def _parties(tenant: Tenant, period: Period, direction: str) -> list[dict]:
         cursor.execute(PARTIES.format(parts=" UNION ALL ".join([PART] * len(parts))), params)
         found = cursor.fetchall()
     picked = sorted(found, key=lambda r: (r[0] != "TRY", r[0], -r[3], r[1]))
-    names = dict(DayParty.objects.filter(tenant=tenant, monthly=True, direction=direction, identifier__in=[r[1] for r in picked])
-                 .order_by("identifier", "day").values_list("identifier", "name"))
+    names = dict(DayParty.objects.filter(tenant=tenant, direction=direction, identifier__in={r[1] for r in picked}, monthly=True,
+                                         day__lte=period.end).order_by("identifier", "day").values_list("identifier", "name"))
     return [{"identifier": identifier, "name": names.get(identifier, ""), "currency": currency, "count": n, "payable": money(payable)}
             for currency, identifier, n, payable in picked]
 
