@@ -20,7 +20,7 @@ from envelopes.codes import Action
 from envelopes.models import Envelope, EnvelopeStateChange, EnvelopeStatus
 from integrator.errors import DomainError
 from invoices.models import Invoice
-from invoices.services import set_status
+from invoices.services import gib_code_set, set_status
 from invoices.status import Status
 
 ATTENTION_AFTER = dt.timedelta(hours=48)  # GİB's advice for 1220
@@ -81,8 +81,7 @@ def _invoice_status(invoice: Invoice, entry: codes.Status) -> None:
         set_status(invoice=invoice, to=Status.FAILED, code=code, text=text)
     elif invoice.status == Status.SENT:
         set_status(invoice=invoice, to=Status.SENT, code=code, text=text)
-    invoice.gib_code = entry.code
-    invoice.save(update_fields=["gib_code", "never_resend", "updated_at"])
+    gib_code_set(invoice=invoice, code=entry.code, never_resend=invoice.never_resend)
 
 
 def _resend(invoices: list[Invoice]) -> list[Invoice]:

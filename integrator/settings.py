@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "signing",
     "archive",
     "pipeline",
+    "reports",
     "uploads",
     "designs",
     "demo",

@@ -3,7 +3,6 @@ import uuid
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, register_converter
-
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
@@ -14,8 +13,10 @@ from envelopes.views import gib_service
 from exports import apis as exports
 from integrator.health import healthz
 from invoices import apis as invoices
+from reports.apis import ReportApi
 from tenants.apis import MeApi, WebhookApi, WebhookDeliveriesApi, WebhooksApi
 from uploads.apis import MoveInApi, MoveInsApi
+
 
 class EttnConverter:
     """A UUID in either case: GİB writes ETTNs in upper case, Python in lower."""
@@ -55,6 +56,7 @@ api_v1 = [
     path("incoming/<ettn:uuid>/response", invoices.IncomingAnswerApi.as_view(), name="api-incoming-response"),
     path("move-ins", MoveInsApi.as_view(), name="api-move-ins"),
     path("move-ins/<int:upload_id>", MoveInApi.as_view(), name="api-move-in"),
+    path("reports/<slug:name>", ReportApi.as_view(), name="api-report"),
     path("exports", exports.ExportsApi.as_view(), name="api-exports"),
     path("exports/<int:export_id>", exports.ExportApi.as_view(), name="api-export"),
     path("exports/<int:export_id>/zip", exports.ExportZipApi.as_view(), name="api-export-zip"),

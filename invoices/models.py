@@ -170,3 +170,19 @@ class SavedDraft(models.Model):
         ordering = ["-updated_at", "-id"]
         verbose_name = _("draft invoice")
         verbose_name_plural = _("draft invoices")
+
+
+class InvoiceTax(models.Model):
+    """One tax subtotal of an invoice as its document states it: a KDV (0015) or other tax per rate,
+    or a withholding (tevkifat) per code and rate. Kept beside the invoice so reports sum them
+    without reading documents."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="taxes")
+    withholding = models.BooleanField(default=False)
+    code = models.CharField(max_length=4)
+    percent = models.DecimalField(max_digits=5, decimal_places=2)
+    taxable = models.DecimalField(max_digits=18, decimal_places=2)
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta:
+        ordering = ["id"]

@@ -18,6 +18,7 @@ from archive.models import Document
 from archive.services import document_put, document_record
 from integrator import zips
 from integrator.errors import DomainError
+from invoices.figures import taxes_record
 from invoices.models import Invoice, StatusChange
 from invoices.services import NotUbl, party_name, untrusted_invoice
 from invoices.status import Status
@@ -109,6 +110,7 @@ def _record(tenant: Tenant, document, direction: str, xml: bytes, put) -> Invoic
     invoice.document = document_record(put=put, kind=Document.Kind.INVOICE_MIGRATED, subject=("invoice", invoice.id))
     invoice.save(update_fields=["document"])
     StatusChange.objects.create(invoice=invoice, to_status=Status.MIGRATED, text=_("moved in from another integrator"))
+    taxes_record(invoice=invoice, document=document)
     if outgoing:
         number_taken_elsewhere(tenant=tenant, number=document.id)
     return invoice

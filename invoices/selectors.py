@@ -162,3 +162,18 @@ def invoices_paid_by(*, tenant: Tenant, references: list[str]) -> dict[str, list
         for reference in paid + ([invoice.number] if invoice.number in numbers else []):
             found.setdefault(reference, []).append(invoice)
     return found
+
+
+def attention_by_tenant(*, tenants, now: dt.datetime) -> dict[int, dict[str, int]]:
+    """``attention_of`` for many tenants at once, in two queries: per tenant, the outgoing invoices
+    invalid, held for a seal and failed at GİB, and the incoming ones awaiting an answer and those
+    whose time to answer ends within two days."""
+    ids = [tenant.id for tenant in tenants]
+    found = {i: {"invalid": 0, "held": 0, "failed": 0, "awaiting": 0, "closing": 0} for i in ids}
+    outgoing = Invoice.objects.filter(tenant_id__in=ids, direction=Invoice.Direction.OUTGOING, status__in=NEEDS_A_PERSON)
+    for tenant_id, status, n in outgoing.values_list("tenant_id", "status").annotate(n=Count("id")).order_by():
+        found[tenant_id][status] = n
+    incoming = Invoice.objects.filter(_awaiting_answer(now), tenant_id__in=ids, direction=Invoice.Direction.INCOMING)
+    for row in incoming.values("tenant_id").annotate(awaiting=Count("id"), closing=Count("id", filter=_answer_closing(now))).order_by():
+        found[row["tenant_id"]].update(awaiting=row["awaiting"], closing=row["closing"])
+    return found

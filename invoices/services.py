@@ -14,6 +14,7 @@ from archive.models import Document
 from archive.services import Put, document_record
 from directory.routing import Route, route
 from integrator.errors import DomainError
+from invoices.figures import figures_follow, share_before, taxes_record
 from invoices.models import Invoice, StatusChange
 from invoices.payload import InvoicePayloadSerializer, payload_to_invoice
 from invoices.rules import rule_errors
@@ -94,13 +95,27 @@ def _series(*, tenant: Tenant, prefix: str, profile: str) -> NumberSeries:
 
 
 def set_status(*, invoice: Invoice, to: str, code: str = "", text: str = "") -> Invoice:
-    """Move *invoice* to *to* if the transition table allows it, and record the move."""
+    """Move *invoice* to *to* if the transition table allows it, and record the move; the reports'
+    figures move with it, in the same transaction."""
     if to not in TRANSITIONS[invoice.status]:
         raise IllegalTransition(**{"from": invoice.status, "to": to})
-    change = StatusChange.objects.create(invoice=invoice, from_status=invoice.status, to_status=to, code=code, text=text)
-    invoice.status = to
-    invoice.save(update_fields=["status", "updated_at"])
+    with transaction.atomic():
+        before = share_before(invoice, to=to)
+        change = StatusChange.objects.create(invoice=invoice, from_status=invoice.status, to_status=to, code=code, text=text)
+        invoice.status = to
+        invoice.save(update_fields=["status", "updated_at"])
+        figures_follow(before=before, invoice=invoice)
     webhook_invoice_status_changed(invoice=invoice, change=change)
+    return invoice
+
+
+def gib_code_set(*, invoice: Invoice, code: int, never_resend: bool) -> Invoice:
+    """Record GİB's last code for *invoice*; the reports' figures by code move with it."""
+    with transaction.atomic():
+        before = share_before(invoice)
+        invoice.gib_code, invoice.never_resend = code, never_resend
+        invoice.save(update_fields=["gib_code", "never_resend", "updated_at"])
+        figures_follow(before=before, invoice=invoice)
     return invoice
 
 
@@ -253,6 +268,7 @@ def _save(tenant: Tenant, draft: Draft) -> Invoice:
             xml_sha256=hashlib.sha256(xml).hexdigest(),
         )
         StatusChange.objects.create(invoice=invoice, to_status=invoice.status)
+        taxes_record(invoice=invoice, document=document)
     return invoice
 
 
@@ -276,5 +292,6 @@ def invoice_receive(*, tenant: Tenant, document: ubl.Invoice, xml: bytes, put: P
     invoice.document = document_record(put=put, kind=Document.Kind.INVOICE_RECEIVED, subject=("invoice", invoice.id))
     invoice.save(update_fields=["document"])
     StatusChange.objects.create(invoice=invoice, to_status=Status.RECEIVED, text=str(envelope.uuid), created_at=now)
+    taxes_record(invoice=invoice, document=document)
     webhook_invoice_received(invoice=invoice)
     return invoice

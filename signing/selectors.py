@@ -80,3 +80,16 @@ def integrator_seal_facts(*, tenant: Tenant) -> SealFacts | None:
         return None
     in_use = seal_in_use(tenant=tenant)
     return _facts(seal, in_use=in_use.seal if in_use else None, now=timezone.now())
+def seals_in_use(*, tenants) -> dict[int, SealInUse | None]:
+    """``seal_in_use`` for many tenants at once, in at most two queries."""
+    own: dict[int, Seal] = {}
+    for seal in Seal.objects.filter(tenant__in=tenants, is_active=True):  # newest first: the one seal_for takes
+        own.setdefault(seal.tenant_id, seal)
+    lent = any(t.sealed_by_integrator and t.id not in own for t in tenants)
+    integrator = Seal.objects.filter(tenant__isnull=True, is_active=True).first() if lent else None
+    now = timezone.now()
+    found = {}
+    for tenant in tenants:
+        seal = own.get(tenant.id) or (integrator if tenant.sealed_by_integrator else None)
+        found[tenant.id] = SealInUse(seal, seal.tenant_id is None, seal.not_after - now <= EXPIRY_WARNING) if seal else None
+    return found

@@ -112,3 +112,13 @@ def _warn_when_low(account: CreditAccount) -> None:
         from tenants.tasks import credits_low_warn
 
         transaction.on_commit(lambda: credits_low_warn.delay(account.tenant_id))
+
+
+def credits_standing(*, tenants) -> dict[int, tuple[int, int]]:
+    """(balance, the threshold below which it is low) of many tenants at once, in one query."""
+    found = {row[0]: row[1:] for row in CreditAccount.objects.filter(tenant__in=tenants).values_list("tenant_id", "balance", "low_threshold")}
+    return {tenant.id: (found.get(tenant.id, (0, None))[0], _threshold(found.get(tenant.id, (0, None))[1])) for tenant in tenants}
+
+
+def _threshold(value: int | None) -> int:
+    return settings.CREDITS_LOW_DEFAULT if value is None else value

@@ -6,6 +6,7 @@ from earsiv import views as earsiv_views
 from exports import views as export_views
 from invoices import views as invoice_views
 from pipeline import views as form_views
+from reports import views as report_views
 from signing import views as seal_views
 from tenants import views
 from tenants.views import credits as credit_views
@@ -54,6 +55,8 @@ urlpatterns = [
     path("t/<str:identifier>/invoices/new/issue/", form_views.form_issue, name="invoice-new-issue"),
     path("t/<str:identifier>/drafts/", form_views.draft_list, name="drafts"),
     path("t/<str:identifier>/drafts/<int:draft_id>/delete/", form_views.draft_delete, name="draft-delete"),
+    path("t/<str:identifier>/reports/", report_views.reports_page, name="reports"),
+    path("t/<str:identifier>/reports/<slug:name>.<str:fmt>", report_views.report_download, name="report-download"),
     path("t/<str:identifier>/search/", invoice_views.search, name="search"),
     path("t/<str:identifier>/move-in/", invoice_views.move_in, name="move-in"),
     path("t/<str:identifier>/exports/", export_views.exports_page, name="exports"),

@@ -2,7 +2,7 @@
 
 Read from the import statements of the code (those inside functions too), not from a running
 process. From the ground up: what every app may use (``integrator``'s errors, API and settings
-helpers, commands), the rules engine, UBL-TR as data and XML, GİB's registered users and routing, taxpayers, seals, the archive, invoices, envelopes and the
+helpers, commands), the rules engine, UBL-TR as data and XML, GİB's registered users and routing, taxpayers, seals, the archive, the reports' day figures (kept by the services that change invoices), invoices, envelopes and the
 exchange with GİB, the invoice a person reads (delivery), what is handed over (exports), e-Arşiv's reports, the pipeline that leads an invoice from step to step, the bulk uploads that issue through it, the invoice designs (drawn as the PDF is), logging in (lockout, two-factor), the local GİB hub, the
 demo. Above them the doors: each app's pages, API views, URLs, admin, template tags and commands,
 through which people and programs come in; they may use any app, and no app uses them. On the roof,
@@ -16,7 +16,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FLOORS = ["integrator", "schematron", "ubl", "directory", "tenants", "signing", "archive", "invoices", "envelopes", "delivery", "exports", "earsiv", "pipeline",
+FLOORS = ["integrator", "schematron", "ubl", "directory", "tenants", "signing", "archive", "reports", "invoices", "envelopes", "delivery", "exports", "earsiv", "pipeline",
           "uploads", "designs", "accounts", "gibhub", "smsgateway", "demo"]
 DOORS = {"views", "apis", "urls", "admin", "templatetags", "management"}  # a module of an app by these names
 ROOF = {"integrator.urls", "integrator.celery", "integrator.settings", "integrator.wsgi", "integrator.asgi", "integrator.health",

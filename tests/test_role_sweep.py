@@ -102,8 +102,11 @@ ROLE_TABLE = {
     "credits-threshold": ("POST", MEMBERS),  # the owner's to set
     "credits-top-up": ("POST", STAFF),
     "security": ("GET", MEMBERS),  # whether its owners must use two-factor: the owners' to say
+    "reports": ("GET", VIEW),
+    "report-download": ("GET", VIEW),
 }
 DESIGN = (Path(__file__).resolve().parent.parent / "ubl" / "default.xslt").read_text(encoding="utf-8")
+NOT_IDS = {"direction", "action", "name", "fmt"}  # words of an address that name no row of a tenant
 # Pages that take away what they name: asked last, so the pages before find it.
 LAST = {"member-remove", "invitation-revoke", "draft-delete"}
 # What a person who may use the page gets: the page, its file, where it sends them, or a form's
@@ -164,6 +167,7 @@ def _objects(tenant, tag: str, tmp_path) -> dict:
         "key_id": api_key_create(tenant=tenant, name="erp", scopes=["read"])[0].id,
         "webhook_id": webhook_create(tenant=tenant, url=f"https://erp.{tag.lower()}.example/hook")[0].id,
         "action": "disable",
+        "name": "vat", "fmt": "csv",
         "design_id": Design.objects.create(tenant=tenant, name="Sade", xslt=DESIGN, size=len(DESIGN), sha256="0" * 64).id,
     }
 
@@ -216,7 +220,7 @@ def test_another_tenants_ids_give_404_on_every_page(client, world):
     wrong = []
     for name, route in sorted(portal_pages().items()):
         method = ROLE_TABLE[name][0]
-        named = _names(route) - {"direction"}
+        named = _names(route) - NOT_IDS
         if "identifier" not in named and name != "switch":
             continue  # not a tenant's page: the profile, an invitation opened by its token
         addresses = (_address(name, route, b_ids) if named - {"identifier"} else []) + _address(name, route, world["b"])

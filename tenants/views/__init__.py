@@ -2,15 +2,20 @@
 are this package's modules: its people (``people``), API keys and webhooks (``keys``), aliases,
 number series and credits (``credits``)."""
 
+from dataclasses import dataclass
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from earsiv.selectors import reports_needing_attention
-from invoices.selectors import awaiting_answer_of, incoming_count, outgoing_counts
-from signing.selectors import seal_in_use
-from tenants.ledger import credits_threshold
+from earsiv.selectors import reports_attention_by_tenant, reports_needing_attention
+from invoices.selectors import attention_by_tenant, awaiting_answer_of, incoming_count, outgoing_counts
+from signing.selectors import seal_in_use, seals_in_use
+from tenants.ledger import credits_standing, credits_threshold
 from tenants.selectors import aliases_of, credit_account_of, membership_of, memberships_of, series_of
 
 
@@ -22,12 +27,59 @@ def membership_or_404(request, identifier: str):
     return membership
 
 
+@dataclass(frozen=True)
+class Attention:
+    """One thing in a tenant that needs a person: what, how many, and where it is seen."""
+
+    text: str
+    url: str
+    level: str = "warning"
+
+
+def _attention(tenant, counts: dict, earsiv: dict, seal, credits: tuple[int, int]) -> list[Attention]:
+    identifier = tenant.identifier
+    invoices, inbox = reverse("portal:invoices", args=[identifier]), reverse("portal:inbox", args=[identifier])
+    items = [
+        (counts["failed"], ngettext("%(n)s failed at GİB", "%(n)s failed at GİB", counts["failed"]), f"{invoices}?status=failed"),
+        (counts["held"], ngettext("%(n)s held: waiting for a seal", "%(n)s held: waiting for a seal", counts["held"]), f"{invoices}?status=held"),
+        (counts["invalid"], ngettext("%(n)s invalid", "%(n)s invalid", counts["invalid"]), f"{invoices}?status=invalid"),
+        (counts["awaiting"], ngettext("%(n)s awaits your answer", "%(n)s await your answer", counts["awaiting"]), f"{inbox}?awaiting=on"),
+        (counts["closing"], ngettext("%(n)s answer due within 2 days", "%(n)s answers due within 2 days", counts["closing"]),
+         f"{inbox}?awaiting=on&closing=on"),
+        (earsiv["failed"], ngettext("%(n)s e-Arşiv report failed", "%(n)s e-Arşiv reports failed", earsiv["failed"]),
+         reverse("portal:earsiv-reports", args=[identifier])),
+        (earsiv["late"], ngettext("%(n)s e-Arşiv report late", "%(n)s e-Arşiv reports late", earsiv["late"]),
+         reverse("portal:earsiv-reports", args=[identifier])),
+    ]
+    found = [Attention(text % {"n": n}, url) for n, text, url in items if n]
+    dashboard = reverse("portal:dashboard", args=[identifier])
+    if seal is None:
+        found.append(Attention(_("No seal"), dashboard))
+    elif seal.expiring:
+        found.append(Attention(_("Seal ends %(date)s") % {"date": timezone.localtime(seal.seal.not_after).date().isoformat()}, dashboard))
+    balance, threshold = credits
+    if balance < threshold:
+        found.append(Attention(_("Credits low: %(balance)s left") % {"balance": balance}, dashboard))
+    return found
+
+
+def overview_of(memberships: list, now) -> list[tuple]:
+    """(membership, what needs attention) for each tenant the person serves, in a few aggregate queries for all of them."""
+    tenants = [m.tenant for m in memberships]
+    counts = attention_by_tenant(tenants=tenants, now=now)
+    earsiv = reports_attention_by_tenant(tenants=tenants, now=now)
+    seals, credits = seals_in_use(tenants=tenants), credits_standing(tenants=tenants)
+    return [(m, _attention(m.tenant, counts[m.tenant.id], earsiv[m.tenant.id], seals[m.tenant.id], credits[m.tenant.id])) for m in memberships]
+
+
 @login_required
 def home(request):
     memberships = list(memberships_of(user=request.user))
     if len(memberships) == 1:
         return redirect("portal:dashboard", identifier=memberships[0].tenant.identifier)
-    return render(request, "portal/home.html", {"memberships": memberships})
+    overview = overview_of(memberships, timezone.now())
+    return render(request, "portal/home.html", {"memberships": memberships, "overview": overview,
+                                                "calm": sum(1 for _m, items in overview if not items)})
 
 
 @login_required
