@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 
 from invoices.models import Invoice, InvoiceTax
-from reports.figures import NOT_COUNTED, Share, TaxShare, cents, figures_add, figures_move
+from reports.figures import NOT_COUNTED, Share, TaxShare, figures_add, figures_move
 from reports.models import DayFigure, DayParty, DayTax
 from ubl import document as ubl
 

@@ -4,7 +4,6 @@ a failed sign-in leave one; owners read their tenant's, newest first, by person 
 
 import uuid
 
-import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -74,7 +73,7 @@ def test_accepting_an_invitation_is_recorded_in_the_tenant_and_its_token_is_not(
 
 def test_an_invoice_action_of_another_app_is_recorded_with_its_invoice(client_a, tenant_a):
     ettn = uuid.uuid4()
-    response = client_a.post(reverse("portal:invoice-cancel", args=[tenant_a.identifier, ettn]), {"reason": "yanlış"})
+    client_a.post(reverse("portal:invoice-cancel", args=[tenant_a.identifier, ettn]), {"reason": "yanlış"})
     [entry] = AuditEntry.objects.exclude(action="login")  # client_a signed in
     assert (entry.action, entry.tenant, entry.subject_type, entry.subject_ref, entry.status_code, entry.refused) == (
         "invoice-cancel", tenant_a, "invoice", str(ettn), 404, True)
