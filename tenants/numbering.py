@@ -39,14 +39,16 @@ def number_allocate(*, series: NumberSeries, issue_date: datetime.date) -> str:
     """Take the next invoice ID of *series* for the year of *issue_date*.
 
     Call it inside the transaction that saves the invoice taking the number. The series row stays
-    locked (SELECT ... FOR UPDATE) until that transaction ends, so concurrent callers queue in
-    order; if the transaction rolls back, so does the counter, and the number is not burnt.
+    locked (SELECT ... FOR NO KEY UPDATE) until that transaction ends, so concurrent callers queue in
+    order; if the transaction rolls back, so does the counter, and the number is not burnt. The lock
+    leaves the row's key alone: a transaction that merely refers to the series (an invoice's foreign
+    key, checked as it commits) does not wait for it, and so cannot hold what this one waits for.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("number_allocate must run inside the transaction that saves the invoice")
     if not 2000 <= issue_date.year <= 2099:
         raise ValidationError(_("An invoice year must lie between 2000 and 2099."), code="year_range")
-    NumberSeries.objects.select_for_update().filter(pk=series.pk).get()
+    NumberSeries.objects.select_for_update(no_key=True).filter(pk=series.pk).get()
     counter, _created = NumberCounter.objects.get_or_create(series=series, year=issue_date.year)
     if counter.last_value >= SEQUENCE_MAX:
         raise SeriesExhausted(prefix=series.prefix, year=issue_date.year)
@@ -62,7 +64,7 @@ def number_taken_elsewhere(*, tenant: Tenant, number: str) -> None:
     if match is None:
         return
     prefix, year, sequence = match.group(1), int(match.group(2)), int(match.group(3))
-    series = NumberSeries.objects.select_for_update().filter(tenant=tenant, prefix=prefix).first()
+    series = NumberSeries.objects.select_for_update(no_key=True).filter(tenant=tenant, prefix=prefix).first()
     if series is None:
         return
     counter, _created = NumberCounter.objects.get_or_create(series=series, year=year)
