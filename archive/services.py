@@ -80,7 +80,7 @@ def document_record(*, put: Put, kind: str, subject: tuple[str, int] | None = No
     same object recorded again for the same kind and subject is the row made the first time."""
     subject_type, subject_id = subject or ("", None)
     with transaction.atomic():
-        Tenant.objects.select_for_update(no_key=True).get(id=put.tenant.id)
+        Tenant.objects.select_for_update(no_key=True).filter(id=put.tenant.id).values_list("id", flat=True).get()
         found = _stored(put.tenant, kind, put.sha256, subject_type, subject_id)
         if found is not None:
             return found
@@ -98,10 +98,8 @@ def document_store(*, tenant: Tenant, kind: str, data: bytes, media_type: str = 
     """Archive *data* as *tenant*'s document of *kind*, belonging to *subject* (``("invoice", id)``…);
     returns its row. Storing the same bytes again for the same kind and subject returns the row made
     the first time: a retried step stores nothing twice."""
-    subject_type, subject_id = subject or ("", None)
-    found = _stored(tenant, kind, hashlib.sha256(data).hexdigest(), subject_type, subject_id)
-    if found is not None:
-        return found
+    # The object is written first, as always (the store takes the same bytes under the same key again
+    # without a second copy); ``document_record`` then finds the row of an earlier store, under the lock.
     return document_record(put=document_put(tenant=tenant, data=data, media_type=media_type, now=now), kind=kind, subject=subject)
 
 
