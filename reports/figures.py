@@ -2,12 +2,21 @@
 changes state or GİB code, in the same transaction as the change (the caller's), so a report never
 sees an invoice counted twice or not at all.
 
+Every figure is a sum of rows, one per *slot*: on PostgreSQL each database connection takes a slot
+of its own for as long as it lives (a session advisory lock), and adds to its own rows only. Two
+transactions therefore never write the same figure row: a tenant's invoices moving in many workers
+at once neither wait for one another on the day's figures nor deadlock over them, in whatever order
+each takes its invoices. Reports sum the slots; slot 0 is the rebuild's (and, should every slot be
+taken, everyone's). SQLite writes one transaction at a time: slot 0 always.
+
 The caller (invoices' services) hands the share over as plain values: this app stands below the
 invoices it counts, so that the services that change them can keep its figures."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import weakref
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -15,6 +24,7 @@ from django.db import connection
 
 from reports.models import DayFigure, DayParty, DayTax
 
+logger = logging.getLogger(__name__)
 NOT_COUNTED = frozenset({"invalid"})  # failed validation: numbered, never an invoice in law; only the status report shows them
 
 
@@ -50,52 +60,84 @@ def cents(amount: Decimal) -> int:
     return int((amount * 100).to_integral_value())
 
 
-def _upsert(model, key: dict, added: dict, replaced: dict | None = None) -> None:
-    """INSERT … ON CONFLICT DO UPDATE adding *added* to the row of *key* (PostgreSQL and SQLite alike)."""
+SLOTS = 1023  # more than the connections a PostgreSQL server takes
+SLOT_LOCKS = 0x66696775  # the advisory locks' first key: "figu"
+TAKE_SLOT = (  # the first free slot from one that depends on the connection, so that most take theirs at the first try
+    "SELECT slot FROM (SELECT (pg_backend_pid() + i) %% {slots} + 1 AS slot FROM generate_series(0, {slots} - 1) AS i) AS slots "
+    "WHERE pg_try_advisory_lock(%s, slot) LIMIT 1").format(slots=SLOTS)
+_slots: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # the database's connection → its slot
+
+
+def connection_slot() -> int:
+    """This connection's slot (taken at its first figure, kept until it closes)."""
+    if connection.vendor != "postgresql":
+        return 0
+    connection.ensure_connection()
+    raw = connection.connection
+    slot = _slots.get(raw)
+    if slot is None:
+        with connection.cursor() as cursor:
+            cursor.execute(TAKE_SLOT, [SLOT_LOCKS])
+            taken = cursor.fetchone()
+        if taken is None:
+            logger.warning("every figure slot is taken: this connection shares slot 0")
+        slot = _slots[raw] = taken[0] if taken else 0
+    return slot
+
+
+def _upsert(model, rows: list[tuple[dict, dict]], replaced: tuple[str, ...] = ()) -> None:
+    """One INSERT … ON CONFLICT DO UPDATE for *rows* ((key, values) pairs, distinct keys, in this
+    connection's slot): the summed columns are added, those in *replaced* replaced (PostgreSQL and
+    SQLite alike)."""
+    if not rows:
+        return
     table = connection.ops.quote_name(model._meta.db_table)
     q = connection.ops.quote_name
-    values = {**key, **added, **(replaced or {})}
-    columns = ", ".join(q(c) for c in values)
-    sets = [f"{q(c)} = {table}.{q(c)} + EXCLUDED.{q(c)}" for c in added] + [f"{q(c)} = EXCLUDED.{q(c)}" for c in (replaced or {})]
-    sql = (f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(values))}) "
-           f"ON CONFLICT ({', '.join(q(c) for c in key)}) DO UPDATE SET {', '.join(sets)}")
+    slot = connection_slot()
+    names = [*rows[0][0], "slot", *rows[0][1]]
+    key = [*rows[0][0], "slot"]
+    sets = [f"{q(c)} = EXCLUDED.{q(c)}" if c in replaced else f"{q(c)} = {table}.{q(c)} + EXCLUDED.{q(c)}" for c in rows[0][1]]
+    placeholders = "(" + ", ".join(["%s"] * len(names)) + ")"
+    sql = (f"INSERT INTO {table} ({', '.join(map(q, names))}) VALUES {', '.join([placeholders] * len(rows))} "
+           f"ON CONFLICT ({', '.join(map(q, key))}) DO UPDATE SET {', '.join(sets)}")
     with connection.cursor() as cursor:
-        cursor.execute(sql, list(values.values()))
+        cursor.execute(sql, [value for keyed, values in rows for value in (*keyed.values(), slot, *values.values())])
 
 
 def _month(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
-def _add_figure(share: Share, sign: int) -> None:
-    for monthly, day in ((False, share.day), (True, _month(share.day))):
-        _upsert(DayFigure, {"tenant_id": share.tenant_id, "monthly": monthly, "day": day, "direction": share.direction,
-                            "currency": share.currency, "status": share.status, "gib_code": share.gib_code, "profile": share.profile,
-                            "type_code": share.type_code},
-                {"count": sign, "payable_cents": sign * cents(share.payable), "tax_cents": sign * cents(share.tax)})
+def _figure_rows(share: Share, sign: int) -> list[tuple[dict, dict]]:
+    return [({"tenant_id": share.tenant_id, "monthly": monthly, "day": day, "direction": share.direction, "currency": share.currency,
+              "status": share.status, "gib_code": share.gib_code, "profile": share.profile, "type_code": share.type_code},
+             {"count": sign, "payable_cents": sign * cents(share.payable), "tax_cents": sign * cents(share.tax)})
+            for monthly, day in ((False, share.day), (True, _month(share.day)))]
 
 
 def figures_add(*, share: Share, sign: int = 1) -> None:
     """Add *share* to its day's and its month's figures (*sign* -1: take it away)."""
-    _add_figure(share, sign)
+    _upsert(DayFigure, _figure_rows(share, sign))
+    parties, taxes = [], []
     for monthly, day in ((False, share.day), (True, _month(share.day))):
         base = {"tenant_id": share.tenant_id, "monthly": monthly, "day": day, "direction": share.direction, "currency": share.currency,
                 "counted": share.status not in NOT_COUNTED}
-        _upsert(DayParty, {**base, "identifier": share.party}, {"count": sign, "payable_cents": sign * cents(share.payable)},
-                {"name": share.party_name[:250]})
-        for tax in share.taxes:
-            _upsert(DayTax, {**base, "withholding": tax.withholding, "code": tax.code, "percent": tax.percent},
-                    {"count": sign, "taxable_cents": sign * cents(tax.taxable), "amount_cents": sign * cents(tax.amount)})
+        parties.append(({**base, "identifier": share.party}, {"count": sign, "payable_cents": sign * cents(share.payable),
+                                                               "name": share.party_name[:250]}))
+        taxes += [({**base, "withholding": tax.withholding, "code": tax.code, "percent": tax.percent},
+                   {"count": sign, "taxable_cents": sign * cents(tax.taxable), "amount_cents": sign * cents(tax.amount)})
+                  for tax in share.taxes]
+    _upsert(DayParty, parties, replaced=("name",))
+    _upsert(DayTax, taxes)
 
 
 def figures_move(*, before: Share, after: Share) -> None:
-    """The invoice of *before* is now *after*: its share leaves one row for another. The rows by
-    party and by tax change only when it starts or stops being counted."""
+    """The invoice of *before* is now *after*: its share leaves one row for another (one statement).
+    The rows by party and by tax change only when it starts or stops being counted."""
     if before == after:
         return
     if (before.status in NOT_COUNTED) != (after.status in NOT_COUNTED):
         figures_add(share=before, sign=-1)
         figures_add(share=after)
         return
-    _add_figure(before, -1)
-    _add_figure(after, 1)
+    _upsert(DayFigure, _figure_rows(before, -1) + _figure_rows(after, 1))

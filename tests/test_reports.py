@@ -17,6 +17,7 @@ from invoices.status import Status
 from reports.selectors import MONTH, REPORTS, Period, report_of
 from tenants.api_keys import api_key_create
 from tests.clock import TODAY
+from tests.concurrency import run_concurrently
 from tests.invoice_payloads import CASES, payload
 from tests.report_fixtures import issue_varied, receive_varied
 
@@ -141,6 +142,36 @@ def test_every_report_equals_sql_over_the_invoices(tenant_a, tenant_b):
     assert sum(r["count"] for r in daily) == sql(f"SELECT count(*) FROM invoices_invoice i WHERE {COUNTED}",
                                                   {"tenant": tenant_a.id, "start": by_day.start, "end": by_day.end})[0][0]
     assert len({r["period"] for r in daily}) > 10
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_invoices_moving_at_once_in_opposite_orders_neither_wait_nor_deadlock(tenant_a):
+    # Two workers each move two invoices of different profiles in one transaction, in opposite
+    # orders, each taking its second once the other holds its first. Were a figure row shared, each
+    # would wait for the other's: a deadlock. Each connection adds to its own rows instead.
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    import threading
+
+    from django.db import transaction
+
+    temel = [invoice_issue(tenant=tenant_a, data=payload("TEMELFATURA")) for _ in range(2)]
+    ticari = [invoice_issue(tenant=tenant_a, data=payload("TICARIFATURA")) for _ in range(2)]
+    both_first = threading.Barrier(2, timeout=20)
+    orders = [(temel[0], ticari[0]), (ticari[1], temel[1])]
+
+    def move(order):
+        first, second = order
+        with transaction.atomic():
+            set_status(invoice=first, to=Status.VALID)
+            both_first.wait()  # a figure row the other holds would block here until the other gives up
+            set_status(invoice=second, to=Status.VALID)
+
+    results, errors = run_concurrently(lambda: move(orders.pop()), 2)
+    assert errors == [] and len(results) == 2
+    assert [(r["status"], r["count"]) for r in rows(tenant_a, "statuses")] == [("valid", 4)]
+    assert {(r["profile"], r["count"]) for r in rows(tenant_a, "profiles")} == {("TEMELFATURA", 2), ("TICARIFATURA", 2)}
 
 
 # --- the API -------------------------------------------------------------------------------------------
