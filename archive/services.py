@@ -78,19 +78,36 @@ def document_record(*, put: Put, kind: str, subject: tuple[str, int] | None = No
     """The row of an object put, in the caller's transaction: the tenant's row is locked (NO KEY
     UPDATE: rows that refer to the tenant may still be written) so the chain has one order. The
     same object recorded again for the same kind and subject is the row made the first time."""
-    subject_type, subject_id = subject or ("", None)
+    return documents_record(puts=[(put, kind, subject)])[0]
+
+
+def documents_record(*, puts: list[tuple[Put, str, tuple[str, int] | None]]) -> list[Document]:
+    """``document_record`` for many objects of one tenant, each with its kind and subject: the
+    tenant's row locked once, earlier rows looked for in one query, the new rows chained in their
+    order and written in one statement."""
+    if not puts:
+        return []
+    tenant = puts[0][0].tenant
     with transaction.atomic():
-        Tenant.objects.select_for_update(no_key=True).filter(id=put.tenant.id).values_list("id", flat=True).get()
-        found = _stored(put.tenant, kind, put.sha256, subject_type, subject_id)
-        if found is not None:
-            return found
-        last = Document.objects.filter(tenant=put.tenant).order_by("-id").values_list("chain", flat=True).first() or ""
-        document = Document(tenant=put.tenant, kind=kind, key=put.key, sha256=put.sha256, size=put.size, media_type=put.media_type,
-                            created_at=put.at, retain_until=put.retain_until, subject_type=subject_type, subject_id=subject_id,
-                            previous_chain=last)
-        document.chain = chain_of(last, document)
-        document.save(force_insert=True)
-        return document
+        Tenant.objects.select_for_update(no_key=True).filter(id=tenant.id).values_list("id", flat=True).get()
+        found: dict[tuple, Document] = {}
+        for earlier in Document.objects.filter(tenant=tenant, sha256__in={put.sha256 for put, _kind, _subject in puts}).order_by("id"):
+            found.setdefault((earlier.kind, earlier.sha256, earlier.subject_type, earlier.subject_id), earlier)
+        last = Document.objects.filter(tenant=tenant).order_by("-id").values_list("chain", flat=True).first() or ""
+        recorded, new = [], []
+        for put, kind, subject in puts:
+            subject_type, subject_id = subject or ("", None)
+            document = found.get((kind, put.sha256, subject_type, subject_id))
+            if document is None:
+                document = Document(tenant=tenant, kind=kind, key=put.key, sha256=put.sha256, size=put.size, media_type=put.media_type,
+                                    created_at=put.at, retain_until=put.retain_until, subject_type=subject_type, subject_id=subject_id,
+                                    previous_chain=last)
+                document.chain = last = chain_of(last, document)
+                found[(kind, put.sha256, subject_type, subject_id)] = document
+                new.append(document)
+            recorded.append(document)
+        Document.objects.bulk_create(new)  # in their order: ids ascend as the chain does
+        return recorded
 
 
 def document_store(*, tenant: Tenant, kind: str, data: bytes, media_type: str = "application/xml",
@@ -101,11 +118,6 @@ def document_store(*, tenant: Tenant, kind: str, data: bytes, media_type: str = 
     # The object is written first, as always (the store takes the same bytes under the same key again
     # without a second copy); ``document_record`` then finds the row of an earlier store, under the lock.
     return document_record(put=document_put(tenant=tenant, data=data, media_type=media_type, now=now), kind=kind, subject=subject)
-
-
-def _stored(tenant, kind, sha256, subject_type, subject_id) -> Document | None:
-    return Document.objects.filter(tenant=tenant, kind=kind, sha256=sha256, subject_type=subject_type,
-                                   subject_id=subject_id).order_by("id").first()
 
 
 def document_open(document: Document):

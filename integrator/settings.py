@@ -376,6 +376,8 @@ GIB_POLL_TICK = env_int("GIB_POLL_TICK", 15, minimum=1)
 GIB_RESENDS = env_int("GIB_RESENDS", 2, minimum=0)
 # Work waiting longer than this (seconds) in a state a task should have moved it from is enqueued again.
 PIPELINE_SWEEP_AFTER = env_int("PIPELINE_SWEEP_AFTER", 300, minimum=1)
+# A validating or sealing task takes up to this many of the tenant's invoices waiting for the step.
+PIPELINE_BATCH = env_int("PIPELINE_BATCH", 50, minimum=1)
 CELERY_BEAT_SCHEDULE["envelopes-poll"] = {"task": "pipeline.tasks.envelopes_poll", "schedule": float(GIB_POLL_TICK)}
 CELERY_BEAT_SCHEDULE["pipeline-sweep"] = {"task": "pipeline.tasks.pipeline_sweep", "schedule": float(min(PIPELINE_SWEEP_AFTER, 60))}
 if GIB_HUB_ENABLED:

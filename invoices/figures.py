@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 
 from invoices.models import Invoice, InvoiceTax
-from reports.figures import NOT_COUNTED, Share, TaxShare, figures_add, figures_move
+from reports.figures import NOT_COUNTED, Moves, Share, TaxShare, figures_add, figures_move
 from reports.models import DayFigure, DayParty, DayTax
 from ubl import document as ubl
 
@@ -51,7 +51,19 @@ def share_before(invoice: Invoice, *, to: str | None = None) -> Share:
 
 def figures_follow(*, before: Share, invoice: Invoice) -> None:
     """*invoice* changed state or GİB code since *before* was taken: move its share."""
-    figures_move(before=before, after=replace(before, status=invoice.status, gib_code=invoice.gib_code or 0))
+    figures_move(before=before, after=_now(before, invoice))
+
+
+def figures_follow_many(*, moved: list[tuple[Share, Invoice]]) -> None:
+    """``figures_follow`` for many (share before, invoice) pairs, in one statement a table."""
+    moves = Moves()
+    for before, invoice in moved:
+        moves.move(before, _now(before, invoice))
+    moves.apply()
+
+
+def _now(before: Share, invoice: Invoice) -> Share:
+    return replace(before, status=invoice.status, gib_code=invoice.gib_code or 0)
 
 
 REBUILT = {  # each table's day rows, summed by the database from the invoices of one tenant

@@ -1,17 +1,26 @@
 """The invoice's own steps before it leaves: validate, then seal. Each step is idempotent (it acts
-only on an invoice in the state before it, so a task run twice changes nothing the second time),
-archives the document it passes on (the object written with no lock held, its row recorded with the
-move), records its outcome with ``set_status`` and returns it; what comes next is the pipeline's to decide
-(``pipeline.tasks``). Sealing talks to a key, and perhaps a token or a
-TSA, outside any transaction; the row is locked only to record the result.
+only on invoices in the state before it, so a task run twice changes nothing the second time),
+archives the documents it passes on, records its outcomes with ``statuses_set`` and returns them;
+what comes next is the pipeline's to decide (``pipeline.tasks``).
 
-A seal that cannot be used until a person acts (``signing.services.SEAL_UNUSABLE``: none, expired,
-a wrong PIN…) holds the invoice: HELD, the reason in its status change, and nothing tries again until
-a usable seal is registered, which releases the tenant's held invoices (``invoices_release_held``).
-An invoice that comes back from ``invoice_seal`` still VALID is to be sealed again at once: a usable
-seal came in use while the one tried failed.
-Holding and releasing both lock the tenant's row first, so that a seal registered while a sealing
-failed is never missed: either the release sees the invoice held, or the hold sees the new seal.
+A step takes a *batch*: the invoice it was asked for and up to ``PIPELINE_BATCH`` - 1 more of the
+same tenant waiting for the same step, so that a burst costs a few statements per batch rather than
+twenty per invoice. On PostgreSQL the batch is claimed by locking its rows (FOR UPDATE SKIP LOCKED)
+in one transaction around the step: another worker's batch skips them, and a worker killed mid-step
+lets them go at once (its own task's message comes back and takes them again). SQLite locks the
+whole database in a transaction: the work is done outside one and recorded in one, each invoice
+checked still to be in the state before the step. The invoices' rows are locked before the
+tenant's (recording documents locks the tenant's row for the archive's chain); nothing that locks
+the tenant's row first waits for an invoice that waits for a step.
+
+Sealing talks to a key, and perhaps a token or a TSA. A seal that cannot be used until a person
+acts (``signing.services.SEAL_UNUSABLE``: none, expired, a wrong PIN…) holds the invoices: HELD,
+the reason in their status change, and nothing tries again until a usable seal is registered,
+which releases the tenant's held invoices (``invoices_release_held``). Invoices that come back
+from ``invoices_seal`` still VALID are to be sealed again at once: a usable seal came in use while
+the one tried failed. Holding and releasing both lock the tenant's row, so that a seal registered
+while a sealing failed is never missed: either the release sees the invoices held, or the hold
+sees the new seal.
 """
 
 from __future__ import annotations
@@ -19,14 +28,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.db import transaction
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Case, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from archive.models import Document
-from archive.services import document_put, document_record
+from archive.services import Put, document_put, documents_record
+from integrator.errors import DomainError
 from invoices.documents import invoice_xml
 from invoices.models import Invoice
-from invoices.services import set_status
+from invoices.services import set_status, statuses_set
 from invoices.status import Status
 from schematron.validation import validate
 from signing.models import Seal
@@ -44,76 +58,143 @@ def _locked(invoice_id: int, expected: str) -> Invoice | None:
     return invoice if invoice.status == expected else None
 
 
+@contextmanager
+def _claim():
+    """Where a step's batch is worked on: one transaction on PostgreSQL (its rows stay locked), none on SQLite."""
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            yield
+    else:
+        yield
+
+
+def _batch(invoice_id: int, expected: str, size: int) -> list[Invoice]:
+    """The invoice *invoice_id*, if it is in *expected*, first, then others of its tenant in *expected*,
+    *size* at most (1: that invoice alone); on PostgreSQL those no other run holds, locked."""
+    tenant_id = Invoice.objects.filter(id=invoice_id).values_list("tenant_id", flat=True).first()
+    if tenant_id is None:
+        return []
+    waiting = (Invoice.objects.select_related("tenant", "document")
+               .filter(tenant_id=tenant_id, direction=Invoice.Direction.OUTGOING, status=expected)
+               .annotate(asked=Case(When(id=invoice_id, then=Value(0)), default=Value(1))).order_by("asked", "id"))
+    if size == 1:
+        waiting = waiting.filter(id=invoice_id)
+    if connection.vendor == "postgresql":
+        waiting = waiting.select_for_update(skip_locked=True, of=("self",))
+    return list(waiting[:size])
+
+
+def _still(invoices: list[Invoice], expected: str) -> list[Invoice]:
+    """Those of *invoices* still in *expected*, locked (inside the step's recording transaction)."""
+    current = Invoice.objects.select_for_update(of=("self",)).select_related("tenant").in_bulk([i.id for i in invoices])
+    return [current[i.id] for i in invoices if i.id in current and current[i.id].status == expected]
+
+
 def invoice_validate(*, invoice_id: int) -> Invoice | None:
-    """ISSUED → VALID, the document archived as built; or INVALID with GİB's and our rules' errors
-    kept on the invoice."""
-    invoice = Invoice.objects.select_related("tenant").get(id=invoice_id)
-    if invoice.status != Status.ISSUED:
-        return None
-    xml = invoice_xml(invoice)
-    report = validate(xml)
-    put = document_put(tenant=invoice.tenant, data=xml) if report.valid else None  # no lock held
-    with transaction.atomic():
-        if put is not None:  # the tenant's row before the invoice's, as holding and releasing take them
-            document = document_record(put=put, kind=Document.Kind.INVOICE_BUILT, subject=("invoice", invoice_id))
-        invoice = _locked(invoice_id, Status.ISSUED)
-        if invoice is None:
-            transaction.set_rollback(True)  # another run took the step: its row stands, not this one
-            return None
-        if report.valid:  # from here the archive holds the document, and the row no longer does
-            invoice.document, invoice.xml = document, None
-            invoice.save(update_fields=["document", "xml"])
-            return set_status(invoice=invoice, to=Status.VALID)
-        invoice.errors = [issue.as_dict() for issue in report.errors[:MAX_RECORDED_ERRORS]]
-        invoice.save(update_fields=["errors"])
-        first = report.errors[0]
-        return set_status(invoice=invoice, to=Status.INVALID, code=first.rule[:10], text=first.message_tr)
+    """``invoices_validate`` of this one invoice alone: it, as the step left it; None when it was not ISSUED."""
+    return next(iter(invoices_validate(invoice_id=invoice_id, size=1)), None)
+
+
+def invoices_validate(*, invoice_id: int, size: int | None = None) -> list[Invoice]:
+    """ISSUED → VALID for the batch of *invoice_id* (``_batch``), each document archived as built; or
+    INVALID with GİB's and our rules' errors kept on the invoice. The invoices moved."""
+    with _claim():
+        batch = _batch(invoice_id, Status.ISSUED, size or settings.PIPELINE_BATCH)
+        checked = []
+        for invoice in batch:
+            xml = invoice_xml(invoice)
+            report = validate(xml)
+            checked.append((invoice, report, document_put(tenant=invoice.tenant, data=xml) if report.valid else None))
+        if not checked:
+            return []
+        with transaction.atomic():
+            current = {invoice.id: invoice for invoice in _still(batch, Status.ISSUED)}  # another run may have taken some (SQLite)
+            valid = [(current[invoice.id], put) for invoice, report, put in checked if report.valid and invoice.id in current]
+            documents = documents_record(puts=[(put, Document.Kind.INVOICE_BUILT, ("invoice", invoice.id)) for invoice, put in valid])
+            for (invoice, _put), document in zip(valid, documents):  # from here the archive holds the document, and the row no longer does
+                invoice.document, invoice.xml = document, None
+            moved = statuses_set(invoices=[invoice for invoice, _put in valid], to=Status.VALID, saved=("document", "xml"))
+            for invoice, report, _put in checked:
+                if not report.valid and invoice.id in current:
+                    moved.append(_invalid(current[invoice.id], report))
+        return moved
+
+
+def _invalid(invoice: Invoice, report) -> Invoice:
+    invoice.errors = [issue.as_dict() for issue in report.errors[:MAX_RECORDED_ERRORS]]
+    invoice.save(update_fields=["errors"])
+    first = report.errors[0]
+    return set_status(invoice=invoice, to=Status.INVALID, code=first.rule[:10], text=first.message_tr)
 
 
 def invoice_seal(*, invoice_id: int, now: dt.datetime | None = None) -> Invoice | None:
-    """VALID → SEALED with the tenant's seal (XAdES-T with a timestamp for e-Arşiv), then e-Arşiv
-    invoices are KEPT for delivery and e-Fatura ones wait for an envelope; or HELD when the seal
-    cannot be used until a person acts. Other errors of the seal (a TSA or a token away) are raised.
-    Sealed and archived at *now* (the real clock's moment unless given): the moment e-Arşiv's
-    report counts it issued."""
-    invoice = Invoice.objects.select_related("tenant").get(id=invoice_id)
-    if invoice.status != Status.VALID:
-        return None
-    earsiv = invoice.channel == Invoice.Channel.EARSIV
-    seal = None
-    try:
-        seal = seal_for(tenant=invoice.tenant)
-        sealed = seal_with(seal=seal, supplier=invoice.tenant.identifier, xml=invoice_xml(invoice), timestamped=earsiv, now=now)
-    except SEAL_UNUSABLE as exc:
-        return _hold(invoice, tried=seal, reason=str(exc))
-    put = document_put(tenant=invoice.tenant, data=sealed, now=now)  # no lock held
+    """``invoices_seal`` of this one invoice alone: it, as the step left it; None when it was not VALID."""
+    return next(iter(invoices_seal(invoice_id=invoice_id, now=now, size=1)), None)
+
+
+def invoices_seal(*, invoice_id: int, now: dt.datetime | None = None, size: int | None = None) -> list[Invoice]:
+    """VALID → SEALED for the batch of *invoice_id* with the tenant's seal (XAdES-T with a timestamp
+    for e-Arşiv), then e-Arşiv invoices are KEPT for delivery and e-Fatura ones wait for an envelope;
+    or HELD when the seal cannot be used until a person acts. The invoices the step moved, and those
+    it left VALID to be sealed again.
+
+    Another error of the seal (a TSA or a token away) is raised once the invoices sealed before it
+    are recorded. Sealed and archived at *now* (the real clock's moment unless given): the moment
+    e-Arşiv's report counts it issued."""
+    with _claim():
+        batch = _batch(invoice_id, Status.VALID, size or settings.PIPELINE_BATCH)
+        if not batch:
+            return []
+        tenant = batch[0].tenant
+        seal, sealed, unusable, failure = None, [], None, None
+        try:
+            seal = seal_for(tenant=tenant)
+            for invoice in batch:
+                data = seal_with(seal=seal, supplier=tenant.identifier, xml=invoice_xml(invoice),
+                                 timestamped=invoice.channel == Invoice.Channel.EARSIV, now=now)
+                sealed.append((invoice, document_put(tenant=tenant, data=data, now=now)))
+        except SEAL_UNUSABLE as exc:
+            unusable = exc
+        except DomainError as exc:
+            failure = exc
+        moved = _record_sealed(sealed)
+        if unusable is not None:
+            moved += _hold(batch[len(sealed):], tried=seal, reason=str(unusable))
+    if failure is not None:
+        raise failure
+    return moved
+
+
+def _record_sealed(sealed: list[tuple[Invoice, Put]]) -> list[Invoice]:
+    if not sealed:
+        return []
     with transaction.atomic():
-        document = document_record(put=put, kind=Document.Kind.INVOICE_SEALED, subject=("invoice", invoice_id))
-        invoice = _locked(invoice_id, Status.VALID)
-        if invoice is None:
-            transaction.set_rollback(True)
-            return None
-        invoice.xml, invoice.xml_sha256, invoice.document = None, put.sha256, document
-        invoice.save(update_fields=["xml", "xml_sha256", "document"])
-        set_status(invoice=invoice, to=Status.SEALED)
-        return set_status(invoice=invoice, to=Status.KEPT) if earsiv else invoice
+        current = {invoice.id: invoice for invoice in _still([invoice for invoice, _put in sealed], Status.VALID)}
+        kept = [(current[invoice.id], put) for invoice, put in sealed if invoice.id in current]
+        documents = documents_record(puts=[(put, Document.Kind.INVOICE_SEALED, ("invoice", invoice.id)) for invoice, put in kept])
+        for (invoice, put), document in zip(kept, documents):
+            invoice.xml, invoice.xml_sha256, invoice.document = None, put.sha256, document
+        invoices = statuses_set(invoices=[invoice for invoice, _put in kept], to=Status.SEALED, saved=("xml", "xml_sha256", "document"))
+        statuses_set(invoices=[invoice for invoice in invoices if invoice.channel == Invoice.Channel.EARSIV], to=Status.KEPT)
+        return invoices
 
 
-def _hold(invoice: Invoice, *, tried: Seal | None, reason: str) -> Invoice | None:
-    """VALID → HELD with *reason*, unless another seal came in use since *tried* failed: the invoice
-    is then returned still VALID, to be sealed again. None when another run moved it already."""
+def _hold(invoices: list[Invoice], *, tried: Seal | None, reason: str) -> list[Invoice]:
+    """VALID → HELD with *reason*, unless another seal came in use since *tried* failed: the invoices
+    are then returned still VALID, to be sealed again. Those another run moved already are left out."""
+    if not invoices:
+        return []
     with transaction.atomic():
         # As invoices_release_held: a seal registered now waits for this, or this sees it.
         # (NO KEY UPDATE: rows referencing the tenant, a new invoice, a seal, may still be written.)
-        tenant = Tenant.objects.select_for_update(no_key=True).get(id=invoice.tenant_id)
-        locked = _locked(invoice.id, Status.VALID)
-        if locked is None:
-            return None
+        tenant = Tenant.objects.select_for_update(no_key=True).get(id=invoices[0].tenant_id)
+        current = _still(invoices, Status.VALID)
         in_use = seal_in_use(tenant=tenant)
         if (in_use.seal.pk if in_use else None) != (tried.pk if tried else None):
-            return locked
-        logger.warning("invoice %s held: %s", invoice.id, reason)
-        return set_status(invoice=locked, to=Status.HELD, text=reason)
+            return current
+        if current:
+            logger.warning("%d invoices of %s held (%s…): %s", len(current), tenant.identifier, current[0].id, reason)
+        return statuses_set(invoices=current, to=Status.HELD, text=reason)
 
 
 def invoices_release_held(*, tenant_ids: list[int], seal_name: str) -> list[int]:

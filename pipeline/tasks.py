@@ -34,30 +34,33 @@ def backoff(retries: int) -> int:
 
 @shared_task(bind=True, max_retries=10)
 def invoice_validate(self, invoice_id: int) -> None:
-    invoice = steps.invoice_validate(invoice_id=invoice_id)
-    if invoice is not None and invoice.status == Status.VALID:
-        invoice_seal.delay(invoice_id)
+    """Validates the invoice's batch (``invoices.steps``): the invoice and others of its tenant waiting."""
+    valid = [invoice for invoice in steps.invoices_validate(invoice_id=invoice_id) if invoice.status == Status.VALID]
+    if valid:
+        invoice_seal.delay(valid[0].id)  # its batch takes the others with it
 
 
 @shared_task(bind=True, max_retries=10)
 def invoice_seal(self, invoice_id: int) -> None:
-    """A seal that needs a person (none, expired, a wrong PIN) holds the invoice, HELD with the reason,
-    until a usable seal is registered: no retries. What may pass by itself (a TSA or a token away) is
-    tried again later; the invoice waits VALID, and the sweeper picks it up again after the retries.
-    An invoice still VALID after the step met a seal that came in use meanwhile: sealed again at once."""
+    """Seals the invoice's batch. A seal that needs a person (none, expired, a wrong PIN) holds the
+    invoices, HELD with the reason, until a usable seal is registered: no retries. What may pass by
+    itself (a TSA or a token away) is tried again later; the invoices wait VALID, and the sweeper
+    picks them up again after the retries. Invoices still VALID after the step met a seal that came
+    in use meanwhile: sealed again at once."""
     try:
-        invoice = steps.invoice_seal(invoice_id=invoice_id)
+        moved = steps.invoices_seal(invoice_id=invoice_id)
     except DomainError as exc:
         logger.warning("invoice %s: not sealed: %s", invoice_id, exc)
         raise self.retry(countdown=backoff(self.request.retries)) from None
-    if invoice is None:
-        return
-    if invoice.status == Status.VALID:
-        invoice_seal.delay(invoice_id)
-    elif invoice.status == Status.SEALED and invoice.channel == Invoice.Channel.EFATURA:
-        envelopes_pack.delay(invoice.tenant_id)
-    elif invoice.status == Status.KEPT:
-        deliveries_plan.delay(invoice_id)
+    again = [invoice for invoice in moved if invoice.status == Status.VALID]
+    if again:
+        invoice_seal.delay(again[0].id)
+    packed = {invoice.tenant_id for invoice in moved if invoice.status == Status.SEALED and invoice.channel == Invoice.Channel.EFATURA}
+    for tenant_id in sorted(packed):
+        envelopes_pack.delay(tenant_id)
+    for invoice in moved:
+        if invoice.status == Status.KEPT:
+            deliveries_plan.delay(invoice.id)
 
 
 @shared_task

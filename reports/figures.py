@@ -108,36 +108,69 @@ def _month(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
-def _figure_rows(share: Share, sign: int) -> list[tuple[dict, dict]]:
-    return [({"tenant_id": share.tenant_id, "monthly": monthly, "day": day, "direction": share.direction, "currency": share.currency,
-              "status": share.status, "gib_code": share.gib_code, "profile": share.profile, "type_code": share.type_code},
-             {"count": sign, "payable_cents": sign * cents(share.payable), "tax_cents": sign * cents(share.tax)})
-            for monthly, day in ((False, share.day), (True, _month(share.day)))]
+KEYS = {DayFigure: ("tenant_id", "monthly", "day", "direction", "currency", "status", "gib_code", "profile", "type_code"),
+        DayParty: ("tenant_id", "monthly", "day", "direction", "currency", "counted", "identifier"),
+        DayTax: ("tenant_id", "monthly", "day", "direction", "currency", "counted", "withholding", "code", "percent")}
+REPLACED = {DayParty: ("name",)}
+
+
+class Moves:
+    """Shares added, taken away and moved, summed by row: ``apply`` writes them, one statement per
+    table (the rows in one order), however many invoices moved."""
+
+    def __init__(self):
+        self.rows: dict[type, dict[tuple, dict]] = {model: {} for model in KEYS}
+
+    def _row(self, model, key: tuple, values: dict) -> None:
+        found = self.rows[model].get(key)
+        if found is None:
+            self.rows[model][key] = dict(values)
+            return
+        for column, value in values.items():
+            found[column] = value if column in REPLACED.get(model, ()) else found[column] + value
+
+    def add(self, share: Share, sign: int = 1) -> Moves:
+        """Add *share* to its day's and its month's figures (*sign* -1: take it away)."""
+        counted = share.status not in NOT_COUNTED
+        for monthly, day in ((False, share.day), (True, _month(share.day))):
+            base = (share.tenant_id, monthly, day, share.direction, share.currency)
+            self._figure(share, base, sign)
+            self._row(DayParty, (*base, counted, share.party),
+                      {"count": sign, "payable_cents": sign * cents(share.payable), "name": share.party_name[:250]})
+            for tax in share.taxes:
+                self._row(DayTax, (*base, counted, tax.withholding, tax.code, tax.percent),
+                          {"count": sign, "taxable_cents": sign * cents(tax.taxable), "amount_cents": sign * cents(tax.amount)})
+        return self
+
+    def _figure(self, share: Share, base: tuple, sign: int) -> None:
+        self._row(DayFigure, (*base, share.status, share.gib_code, share.profile, share.type_code),
+                  {"count": sign, "payable_cents": sign * cents(share.payable), "tax_cents": sign * cents(share.tax)})
+
+    def move(self, before: Share, after: Share) -> Moves:
+        """The invoice of *before* is now *after*: its share leaves one row for another. The rows by
+        party and by tax change only when it starts or stops being counted."""
+        if before == after:
+            return self
+        if (before.status in NOT_COUNTED) != (after.status in NOT_COUNTED):
+            return self.add(before, -1).add(after)
+        for share, sign in ((before, -1), (after, 1)):
+            for monthly, day in ((False, share.day), (True, _month(share.day))):
+                self._figure(share, (share.tenant_id, monthly, day, share.direction, share.currency), sign)
+        return self
+
+    def apply(self) -> None:
+        for model, rows in self.rows.items():
+            changed = [(dict(zip(KEYS[model], key)), values) for key, values in sorted(rows.items())
+                       if any(values[c] for c in values if c not in REPLACED.get(model, ()))]
+            _upsert(model, changed, replaced=REPLACED.get(model, ()))
+        self.rows = {model: {} for model in KEYS}
 
 
 def figures_add(*, share: Share, sign: int = 1) -> None:
     """Add *share* to its day's and its month's figures (*sign* -1: take it away)."""
-    _upsert(DayFigure, _figure_rows(share, sign))
-    parties, taxes = [], []
-    for monthly, day in ((False, share.day), (True, _month(share.day))):
-        base = {"tenant_id": share.tenant_id, "monthly": monthly, "day": day, "direction": share.direction, "currency": share.currency,
-                "counted": share.status not in NOT_COUNTED}
-        parties.append(({**base, "identifier": share.party}, {"count": sign, "payable_cents": sign * cents(share.payable),
-                                                               "name": share.party_name[:250]}))
-        taxes += [({**base, "withholding": tax.withholding, "code": tax.code, "percent": tax.percent},
-                   {"count": sign, "taxable_cents": sign * cents(tax.taxable), "amount_cents": sign * cents(tax.amount)})
-                  for tax in share.taxes]
-    _upsert(DayParty, parties, replaced=("name",))
-    _upsert(DayTax, taxes)
+    Moves().add(share, sign).apply()
 
 
 def figures_move(*, before: Share, after: Share) -> None:
-    """The invoice of *before* is now *after*: its share leaves one row for another (one statement).
-    The rows by party and by tax change only when it starts or stops being counted."""
-    if before == after:
-        return
-    if (before.status in NOT_COUNTED) != (after.status in NOT_COUNTED):
-        figures_add(share=before, sign=-1)
-        figures_add(share=after)
-        return
-    _upsert(DayFigure, _figure_rows(before, -1) + _figure_rows(after, 1))
+    """The invoice of *before* is now *after*: its share moves (``Moves.move``)."""
+    Moves().move(before, after).apply()

@@ -184,18 +184,25 @@ def webhook_event(*, tenant: Tenant, event: str, data: dict) -> None:
     """One delivery of *event* for each of the tenant's active webhooks that wants it. The rows join the
     caller's transaction and the first posts are enqueued when it commits: a change rolled back is
     never told."""
+    webhook_events(tenant=tenant, event=event, data=[data])
+
+
+def webhook_events(*, tenant: Tenant, event: str, data: list[dict]) -> None:
+    """``webhook_event`` for many events of one kind at once (a batch of invoices moved): the
+    webhooks read once, the deliveries made in one statement."""
     if event not in EVENTS:
         raise ValueError(f"{event}: not one of {EVENTS}")
     wanting = [webhook for webhook in webhooks_of(tenant=tenant).filter(enabled=True) if webhook.wants(event)]
-    if not wanting:
+    if not wanting or not data:
         return
-    now, data = timezone.now(), json.loads(json.dumps(data, cls=DjangoJSONEncoder))  # UUIDs, dates, Decimals as text
-    for webhook in wanting:
-        event_id = uuid.uuid4()
-        body = {"id": str(event_id), "type": event, "created_at": now.isoformat(), "tenant": tenant.identifier, "data": data}
-        delivery = WebhookDelivery.objects.create(
-            webhook=webhook, event=event, event_id=event_id, payload=body, next_attempt_at=now, created_at=now
-        )
+    now = timezone.now()
+    deliveries = []
+    for each in json.loads(json.dumps(data, cls=DjangoJSONEncoder)):  # UUIDs, dates, Decimals as text
+        for webhook in wanting:
+            event_id = uuid.uuid4()
+            body = {"id": str(event_id), "type": event, "created_at": now.isoformat(), "tenant": tenant.identifier, "data": each}
+            deliveries.append(WebhookDelivery(webhook=webhook, event=event, event_id=event_id, payload=body, next_attempt_at=now, created_at=now))
+    for delivery in WebhookDelivery.objects.bulk_create(deliveries):
         transaction.on_commit(partial(_enqueue, delivery.id))
 
 
@@ -210,14 +217,22 @@ def _ettn(invoice) -> str:
     return str(uuid.UUID(str(invoice.uuid))).upper()
 
 
-def webhook_invoice_status_changed(*, invoice, change) -> None:
-    """``invoice.status_changed`` for *invoice* moved by *change* (its StatusChange row)."""
-    data = {
+def _status_changed(invoice, change) -> dict:
+    return {
         "uuid": _ettn(invoice), "number": invoice.number, "direction": invoice.direction, "profile": invoice.profile,
         "type": invoice.type_code, "from_status": change.from_status, "status": change.to_status, "code": change.code,
         "text": change.text, "gib_code": invoice.gib_code,
     }
-    webhook_event(tenant=invoice.tenant, event=INVOICE_STATUS_CHANGED, data=data)
+
+
+def webhook_invoice_status_changed(*, invoice, change) -> None:
+    """``invoice.status_changed`` for *invoice* moved by *change* (its StatusChange row)."""
+    webhook_event(tenant=invoice.tenant, event=INVOICE_STATUS_CHANGED, data=_status_changed(invoice, change))
+
+
+def webhook_invoices_status_changed(*, tenant: Tenant, moved: list[tuple]) -> None:
+    """``invoice.status_changed`` for each of *tenant*'s (invoice, change) pairs in *moved*."""
+    webhook_events(tenant=tenant, event=INVOICE_STATUS_CHANGED, data=[_status_changed(invoice, change) for invoice, change in moved])
 
 
 def webhook_invoice_received(*, invoice) -> None:

@@ -219,7 +219,7 @@ def test_a_seal_registered_while_sealing_failed_is_not_missed(tenant_a, seal_a, 
     with only_queued():
         register(tenant_a, seal_a, test_root)
 
-    assert steps._hold(invoice, tried=None, reason="no seal").status == Status.VALID  # to be sealed again at once
+    assert [i.status for i in steps._hold([invoice], tried=None, reason="no seal")] == [Status.VALID]  # to be sealed again at once
 
     invoice.refresh_from_db()
     assert invoice.status == Status.VALID

@@ -1,0 +1,100 @@
+"""A step takes the tenant's invoices waiting for it in one batch: the same outcome as one by one, in
+a number of statements that does not grow with the batch, and on PostgreSQL two workers' batches
+never share an invoice."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from archive.services import archive_verify
+from invoices import steps
+from invoices.models import Invoice
+from invoices.services import invoice_issue
+from invoices.status import Status
+from pipeline.tasks import invoice_validate as validate_task
+from signing.services import keys_close
+from tests.concurrency import run_concurrently
+from tests.exchange_fixtures import equip, today_payload, trust
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PROFILES = ["TEMELFATURA", "TICARIFATURA"]
+
+
+@pytest.fixture(autouse=True)
+def _sealed(gib_package, tenant_a, seal_a, test_root, settings, tmp_path):
+    trust(settings, tmp_path, test_root)
+    equip(tenant_a, seal_a, test_root)
+    keys_close()
+    yield
+    keys_close()
+
+
+def issued(tenant, count: int) -> list[Invoice]:
+    return [invoice_issue(tenant=tenant, data=today_payload(PROFILES[i % 2])) for i in range(count)]
+
+
+def statements(step, invoice: Invoice) -> tuple[list[Invoice], int]:
+    with CaptureQueriesContext(connection) as queries:
+        moved = step(invoice_id=invoice.id)
+    return moved, len(queries.captured_queries)
+
+
+def test_a_batch_validates_and_seals_every_waiting_invoice_in_as_many_statements_as_one_of_five(tenant_a, tenant_b):
+    few, many = issued(tenant_a, 5), issued(tenant_a, 20)
+    others = issued(tenant_b, 2)  # another tenant's wait for their own batch
+
+    first, few_validating = statements(steps.invoices_validate, few[0])
+    assert {invoice.id for invoice in first} == {invoice.id for invoice in few + many}  # the asked first, then the oldest
+    assert first[0].id == few[0].id
+    moved, _ = statements(steps.invoices_validate, few[0])
+    assert moved == []  # run again, nothing is done twice
+
+    more = issued(tenant_a, 5)
+    _, five_validating = statements(steps.invoices_validate, more[0])
+    assert five_validating == few_validating  # 25 invoices or 5: the same statements
+
+    sealed, twenty_five_sealing = statements(steps.invoices_seal, few[0])
+    assert len(sealed) == 30 and {i.status for i in sealed} == {Status.SEALED}
+    batch = Invoice.objects.filter(tenant=tenant_a)
+    assert set(batch.values_list("status", flat=True)) == {Status.SEALED}
+    assert all(i.document.kind == "invoice_sealed" and i.xml_sha256 == i.document.sha256 for i in batch.select_related("document"))
+    assert all([c.to_status for c in i.status_changes.all()] == ["issued", "valid", "sealed"] for i in batch)
+    assert set(Invoice.objects.filter(id__in=[o.id for o in others]).values_list("status", flat=True)) == {Status.ISSUED}
+    assert archive_verify(tenant=tenant_a).clean
+
+    late = issued(tenant_a, 3)
+    steps.invoices_validate(invoice_id=late[0].id)
+    _, three_sealing = statements(steps.invoices_seal, late[0])
+    assert three_sealing == twenty_five_sealing
+    assert archive_verify(tenant=tenant_a).clean  # each batch's rows chained in order, after the one before
+
+
+def test_a_batch_takes_at_most_its_size_and_the_task_passes_the_valid_on(tenant_a, settings):
+    settings.PIPELINE_BATCH = 4
+    waiting = issued(tenant_a, 6)
+    steps.invoices_validate(invoice_id=waiting[5].id)
+    valid = set(Invoice.objects.filter(status=Status.VALID).values_list("id", flat=True))
+    assert len(valid) == 4 and waiting[5].id in valid  # the asked one, and the three oldest
+    assert valid - {waiting[5].id} == {w.id for w in waiting[:3]}
+
+
+def test_one_invoice_s_step_moves_it_alone(tenant_a):
+    one, other = issued(tenant_a, 2)
+    assert steps.invoice_validate(invoice_id=one.id).status == Status.VALID
+    other.refresh_from_db()
+    assert other.status == Status.ISSUED
+    assert steps.invoice_validate(invoice_id=one.id) is None  # not ISSUED any more: nothing to do
+
+
+@pytest.mark.postgres
+def test_two_workers_batches_validate_each_invoice_once(tenant_a):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    waiting = issued(tenant_a, 24)
+    asks = [waiting[0].id, waiting[-1].id]
+    _results, errors = run_concurrently(lambda: validate_task.run(asks.pop()), 2)
+    assert errors == []
+    batch = Invoice.objects.filter(tenant=tenant_a)
+    assert set(batch.values_list("status", flat=True)) == {Status.VALID}
+    assert all([c.to_status for c in i.status_changes.all()] == ["issued", "valid"] for i in batch)  # each validated once
+    assert archive_verify(tenant=tenant_a).clean
