@@ -30,7 +30,7 @@ from envelopes.states import envelope_made, envelope_move, next_poll, record
 from integrator.errors import DomainError
 from invoices.documents import invoice_xml
 from invoices.models import Invoice
-from invoices.services import set_status
+from invoices.services import set_status, statuses_set
 from invoices.status import Status
 from schematron.validation import validate, validate_envelope_header
 from tenants.ledger import credits_add, credits_debit
@@ -64,7 +64,7 @@ def envelopes_pack(*, tenant: Tenant) -> list[Envelope]:
     """Put *tenant*'s sealed e-Fatura invoices into envelopes, one receiver postbox per envelope, each
     within GİB's count and size limits; an invoice an envelope check refuses fails alone."""
     with transaction.atomic():
-        waiting = (Invoice.objects.select_for_update(skip_locked=True)
+        waiting = (Invoice.objects.select_for_update(skip_locked=True, of=("self",)).select_related("tenant", "document")
                    .filter(tenant=tenant, direction=Invoice.Direction.OUTGOING, channel=Invoice.Channel.EFATURA, status=Status.SEALED)
                    .order_by("receiver_alias", "customer_identifier", "id"))
         invoices = list(waiting)
@@ -147,8 +147,7 @@ def _store(tenant: Tenant, sender: str, invoices: list[Invoice], envelope_id: st
     envelope_made(envelope)
     for invoice in invoices:
         invoice.envelope, invoice.sender_alias, invoice.sends = envelope, sender, invoice.sends + 1
-        invoice.save(update_fields=["envelope", "sender_alias", "sends", "updated_at"])
-        set_status(invoice=invoice, to=Status.QUEUED, text=str(envelope.uuid))
+    statuses_set(invoices=invoices, to=Status.QUEUED, text=str(envelope.uuid), saved=("envelope", "sender_alias", "sends"))
     return envelope
 
 
@@ -217,8 +216,8 @@ def _sent(envelope_id: int, message: str) -> Envelope | None:
         now = timezone.now()
         envelope.sent_at = now
         record(envelope, code=None, text=message or "sent", source="send", now=now)
-        for invoice in envelope.invoices.select_for_update().order_by("id"):
-            set_status(invoice=invoice, to=Status.SENT, text=message)
+        statuses_set(invoices=list(envelope.invoices.select_for_update(of=("self",)).select_related("tenant").order_by("id")),
+                     to=Status.SENT, text=message)
         if envelope.type == Envelope.Type.SYSTEM:  # nothing to follow: GİB keeps no status we act on
             envelope_move(envelope, to=Envelope.State.DONE, text=message, now=now)
         else:

@@ -20,7 +20,7 @@ from envelopes.codes import Action
 from envelopes.models import Envelope, EnvelopeStateChange, EnvelopeStatus
 from integrator.errors import DomainError
 from invoices.models import Invoice
-from invoices.services import gib_code_set, set_status
+from invoices.services import gib_code_set, statuses_set
 from invoices.status import Status
 
 ATTENTION_AFTER = dt.timedelta(hours=48)  # GİB's advice for 1220
@@ -72,25 +72,30 @@ def record(envelope: Envelope, *, code: int | None, text: str, source: str, now:
     EnvelopeStatus.objects.create(envelope=envelope, code=code, text=text, source=source, created_at=now)
 
 
-def _invoice_status(invoice: Invoice, entry: codes.Status) -> None:
+def _invoices_status(invoices: list[Invoice], entry: codes.Status) -> None:
+    """GİB's code *entry* for the envelope's *invoices*: those SENT move as it says (DELIVERED, FAILED,
+    or stay SENT with the code recorded), all in one batch; every one records the code."""
     code, text = str(entry.code), entry.text_tr
-    if entry.action == Action.DONE and invoice.status == Status.SENT:
-        set_status(invoice=invoice, to=Status.DELIVERED, code=code, text=text)
-    elif entry.action in (Action.FIX_AND_RESEND, Action.NEVER_RESEND, Action.RESEND) and invoice.status == Status.SENT:
-        invoice.never_resend = entry.action == Action.NEVER_RESEND
-        set_status(invoice=invoice, to=Status.FAILED, code=code, text=text)
-    elif invoice.status == Status.SENT:
-        set_status(invoice=invoice, to=Status.SENT, code=code, text=text)
-    gib_code_set(invoice=invoice, code=entry.code, never_resend=invoice.never_resend)
+    sent = [invoice for invoice in invoices if invoice.status == Status.SENT]
+    moved_before = [invoice for invoice in invoices if invoice.status != Status.SENT]  # a late code: only the code is recorded
+    if entry.action == Action.DONE:
+        to = Status.DELIVERED
+    elif entry.action in (Action.FIX_AND_RESEND, Action.NEVER_RESEND, Action.RESEND):
+        to = Status.FAILED
+        for invoice in sent:
+            invoice.never_resend = entry.action == Action.NEVER_RESEND
+    else:
+        to = Status.SENT
+    statuses_set(invoices=sent, to=to, code=code, text=text, gib_code=entry.code)
+    for invoice in moved_before:
+        gib_code_set(invoice=invoice, code=entry.code, never_resend=invoice.never_resend)
 
 
 def _resend(invoices: list[Invoice]) -> list[Invoice]:
     """Invoices GİB gave up delivering (1215) or the receiver refused (1230), back in the queue while
     they have sends left: they go in a new envelope, keeping their ETTN."""
     again = [i for i in invoices if i.status == Status.FAILED and i.sends <= settings.GIB_RESENDS]
-    for invoice in again:
-        set_status(invoice=invoice, to=Status.SEALED)  # back in the queue: the failure before it says why
-    return again
+    return statuses_set(invoices=again, to=Status.SEALED)  # back in the queue: the failure before it says why
 
 
 def requeued(envelope: Envelope) -> bool:
@@ -125,8 +130,7 @@ def envelope_apply(*, envelope: Envelope, code: int, text: str, source: str, now
 
 
 def _follow(envelope: Envelope, entry: codes.Status) -> None:
-    invoices = list(envelope.invoices.select_for_update().order_by("id"))
-    for invoice in invoices:
-        _invoice_status(invoice, entry)
+    invoices = list(envelope.invoices.select_for_update(of=("self",)).select_related("tenant").order_by("id"))
+    _invoices_status(invoices, entry)
     if entry.action == Action.RESEND:
         _resend(invoices)

@@ -110,10 +110,12 @@ def set_status(*, invoice: Invoice, to: str, code: str = "", text: str = "") -> 
     return invoice
 
 
-def statuses_set(*, invoices: list[Invoice], to: str, code: str = "", text: str = "", saved: tuple[str, ...] = ()) -> list[Invoice]:
+def statuses_set(*, invoices: list[Invoice], to: str, code: str = "", text: str = "", saved: tuple[str, ...] = (),
+                 gib_code: int | None = None) -> list[Invoice]:
     """``set_status`` for many of one tenant's invoices at once (a step's batch), in a few statements
     whatever their number: the same checks, status changes, figures and webhooks. The fields named in
-    *saved*, changed in memory by the caller, are saved with the status."""
+    *saved*, changed in memory by the caller, are saved with the status; with *gib_code*, GİB's last
+    code is recorded too (``gib_code_set``: ``never_resend`` as each invoice holds it)."""
     if not invoices:
         return invoices
     for invoice in invoices:
@@ -127,10 +129,29 @@ def statuses_set(*, invoices: list[Invoice], to: str, code: str = "", text: str 
             for invoice in invoices])
         for invoice in invoices:
             invoice.status, invoice.updated_at = to, now
-        Invoice.objects.bulk_update(invoices, ["status", "updated_at", *saved])
+            if gib_code is not None:
+                invoice.gib_code = gib_code
+        coded = ("gib_code", "never_resend") if gib_code is not None else ()
+        _save_many(invoices, ["status", "updated_at", *saved, *coded])
         figures_follow_many(moved=list(zip(befores, invoices)))
         webhook_invoices_status_changed(tenant=invoices[0].tenant, moved=list(zip(invoices, changes)))
     return invoices
+
+
+def _save_many(invoices: list[Invoice], fields: list[str]) -> None:
+    """Save *fields* of *invoices*: those with one value for all in one UPDATE, the others in one
+    ``bulk_update`` (a CASE per field and row, costly to build: only where values differ)."""
+    same, differing = {}, []
+    for name in fields:
+        attname = Invoice._meta.get_field(name).attname
+        values = {getattr(invoice, attname) for invoice in invoices}
+        if len(values) == 1:
+            same[attname] = values.pop()
+        else:
+            differing.append(name)
+    Invoice.objects.filter(id__in=[invoice.id for invoice in invoices]).update(**same)
+    if differing:
+        Invoice.objects.bulk_update(invoices, differing)
 
 
 def gib_code_set(*, invoice: Invoice, code: int, never_resend: bool) -> Invoice:
