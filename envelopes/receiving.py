@@ -27,10 +27,11 @@ from envelopes.models import Envelope
 from envelopes.states import envelope_apply, envelope_made, envelope_move, record
 from integrator.errors import DomainError
 from invoices.answers import AnswerNotApplicable, answer_receive
-from invoices.services import invoice_receive
+from invoices.services import invoices_receive
 from schematron.validation import validate
 from signing.verify import verify
 from tenants.models import Alias
+from ubl import document as ubl
 from ubl import parse, response
 
 PROCESSED = 1200
@@ -170,8 +171,10 @@ def _process(xml: bytes, envelope: sbdh.Envelope, stored: Envelope, owner: Alias
     _validated(xml, envelope)
     read = _sealed(envelope.documents)
     if envelope.element_type == "INVOICE":
-        for position, (document, root) in enumerate(zip(envelope.documents, read, strict=True)):
-            _incoming_invoice(document, root, stored, owner, puts.of(position), now)
+        received = [(_incoming_invoice(root, owner), document, puts.of(position))
+                    for position, (document, root) in enumerate(zip(envelope.documents, read, strict=True))]
+        invoices_receive(tenant=owner.tenant, received=received, envelope=stored, sender_alias=stored.sender_alias,
+                         receiver_alias=owner.name, now=now)
     elif envelope.element_type == "APPLICATIONRESPONSE":
         for position, document in enumerate(envelope.documents):
             _answer(document, owner, puts.of(position), now)
@@ -180,14 +183,14 @@ def _process(xml: bytes, envelope: sbdh.Envelope, stored: Envelope, owner: Alias
     return None
 
 
-def _incoming_invoice(xml: bytes, root: etree._Element, stored: Envelope, owner: Alias, put: Put, now: dt.datetime) -> None:
+def _incoming_invoice(root: etree._Element, owner: Alias) -> ubl.Invoice:
+    """The invoice read, checked to be addressed to the postbox's tenant."""
     document = parse.parse_invoice(root)
     tenant = owner.tenant
     if document.customer.identifier != tenant.identifier:
         raise Refused(1181, _("%(number)s is addressed to %(customer)s, not to %(tenant)s")
                       % {"number": document.id, "customer": document.customer.identifier, "tenant": tenant.identifier})
-    invoice_receive(tenant=tenant, document=document, xml=xml, put=put, envelope=stored, sender_alias=stored.sender_alias,
-                    receiver_alias=owner.name, now=now)
+    return document
 
 
 def _answer(xml: bytes, owner: Alias, put: Put, now: dt.datetime) -> None:

@@ -10,20 +10,29 @@ from decimal import Decimal
 from django.db import connection, transaction
 
 from invoices.models import Invoice, InvoiceTax
-from reports.figures import NOT_COUNTED, Moves, Share, TaxShare, figures_add, figures_move
+from reports.figures import NOT_COUNTED, Moves, Share, TaxShare, figures_move
 from reports.models import DayFigure, DayParty, DayTax
 from ubl import document as ubl
 
 
 def taxes_record(*, invoice: Invoice, document: ubl.Invoice) -> list[InvoiceTax]:
     """Keep the document's tax and withholding subtotals beside *invoice*, and add its share."""
-    rows = [InvoiceTax(invoice=invoice, withholding=False, code=s.code, percent=s.percent, taxable=s.taxable, amount=s.amount)
-            for s in document.tax_subtotals]
-    rows += [InvoiceTax(invoice=invoice, withholding=True, code=s.code, percent=s.percent, taxable=s.taxable, amount=s.amount)
-             for s in document.withholding_subtotals]
-    InvoiceTax.objects.bulk_create(rows)
-    figures_add(share=share_of(invoice, rows))
-    return rows
+    return taxes_record_many(recorded=[(invoice, document)])
+
+
+def taxes_record_many(*, recorded: list[tuple[Invoice, ubl.Invoice]]) -> list[InvoiceTax]:
+    """``taxes_record`` for many (invoice, document) pairs: one statement for the rows, one a table for the shares."""
+    moves, every = Moves(), []
+    for invoice, document in recorded:
+        rows = [InvoiceTax(invoice=invoice, withholding=False, code=s.code, percent=s.percent, taxable=s.taxable, amount=s.amount)
+                for s in document.tax_subtotals]
+        rows += [InvoiceTax(invoice=invoice, withholding=True, code=s.code, percent=s.percent, taxable=s.taxable, amount=s.amount)
+                 for s in document.withholding_subtotals]
+        moves.add(share_of(invoice, rows))
+        every += rows
+    InvoiceTax.objects.bulk_create(every)
+    moves.apply()
+    return every
 
 
 def share_of(invoice: Invoice, taxes: list[InvoiceTax] | None = None) -> Share:

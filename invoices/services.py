@@ -12,10 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
 from archive.models import Document
-from archive.services import Put, document_record
+from archive.services import Put, documents_record
 from directory.routing import Route, route
 from integrator.errors import DomainError
-from invoices.figures import figures_follow, figures_follow_many, share_before, taxes_record
+from invoices.figures import figures_follow, figures_follow_many, share_before, taxes_record, taxes_record_many
 from invoices.models import Invoice, StatusChange
 from invoices.payload import InvoicePayloadSerializer, payload_to_invoice
 from invoices.rules import rule_errors
@@ -24,7 +24,7 @@ from schematron.parsing import UnsafeOrBroken, parse_untrusted
 from schematron.validation import Report, validate
 from tenants.models import NumberSeries, Tenant
 from tenants.numbering import number_allocate
-from tenants.webhooks import webhook_invoice_received, webhook_invoice_status_changed, webhook_invoices_status_changed
+from tenants.webhooks import webhook_invoice_status_changed, webhook_invoices_received, webhook_invoices_status_changed
 from ubl import build, parse, totals
 from ubl import document as ubl
 from ubl.document import Address, Party
@@ -317,26 +317,40 @@ def _save(tenant: Tenant, draft: Draft) -> Invoice:
     return invoice
 
 
-def invoice_receive(*, tenant: Tenant, document: ubl.Invoice, xml: bytes, put: Put, envelope, sender_alias: str, receiver_alias: str,
-                    now: dt.datetime) -> Invoice | None:
-    """An invoice GİB delivered to *tenant*'s postbox *receiver_alias*, stored RECEIVED in the caller's
-    transaction with its archived object (*put*, written before the transaction), and the tenant's
-    webhooks told. None for a resend of an invoice the tenant holds already (after 1215/1230: the
-    same document, kept once)."""
-    if Invoice.objects.filter(tenant=tenant, direction=Invoice.Direction.INCOMING, uuid=document.uuid).exists():
-        return None
-    invoice = Invoice.objects.create(
-        tenant=tenant, uuid=document.uuid, number=document.id, direction=Invoice.Direction.INCOMING,
-        profile=document.profile, type_code=document.type_code, issue_date=document.issue_date, currency=document.currency,
-        supplier_identifier=document.supplier.identifier, supplier_name=party_name(document.supplier),
-        customer_identifier=document.customer.identifier, customer_name=party_name(document.customer),
-        tax_amount=totals.tax_total(document), payable_amount=document.totals.payable, status=Status.RECEIVED,
-        channel=Invoice.Channel.EFATURA, envelope=envelope, sender_alias=sender_alias, receiver_alias=receiver_alias,
-        received_at=now, xml=None, xml_sha256=hashlib.sha256(xml).hexdigest(),  # the archive holds it
-    )
-    invoice.document = document_record(put=put, kind=Document.Kind.INVOICE_RECEIVED, subject=("invoice", invoice.id))
-    invoice.save(update_fields=["document"])
-    StatusChange.objects.create(invoice=invoice, to_status=Status.RECEIVED, text=str(envelope.uuid), created_at=now)
-    taxes_record(invoice=invoice, document=document)
-    webhook_invoice_received(invoice=invoice)
-    return invoice
+def invoices_receive(*, tenant: Tenant, received: list[tuple[ubl.Invoice, bytes, Put]], envelope, sender_alias: str,
+                     receiver_alias: str, now: dt.datetime) -> list[Invoice]:
+    """The invoices of one envelope GİB delivered to *tenant*'s postbox *receiver_alias* ((document,
+    bytes, archived object written before the transaction) each), stored RECEIVED in the caller's
+    transaction, and the tenant's webhooks told: a few statements for the envelope, whatever it holds.
+    An invoice the tenant holds already (a resend after 1215/1230: the same document) is kept once."""
+    held = set(Invoice.objects.filter(tenant=tenant, direction=Invoice.Direction.INCOMING, uuid__in=[d.uuid for d, _x, _p in received])
+               .values_list("uuid", flat=True))
+    new, seen = [], set()
+    for document, xml, put in received:
+        key = uuid.UUID(str(document.uuid))
+        if key in held or key in seen:
+            continue
+        seen.add(key)
+        invoice = Invoice(
+            tenant=tenant, uuid=document.uuid, number=document.id, direction=Invoice.Direction.INCOMING,
+            profile=document.profile, type_code=document.type_code, issue_date=document.issue_date, currency=document.currency,
+            supplier_identifier=document.supplier.identifier, supplier_name=party_name(document.supplier),
+            customer_identifier=document.customer.identifier, customer_name=party_name(document.customer),
+            tax_amount=totals.tax_total(document), payable_amount=document.totals.payable, status=Status.RECEIVED,
+            channel=Invoice.Channel.EFATURA, envelope=envelope, sender_alias=sender_alias, receiver_alias=receiver_alias,
+            received_at=now, xml=None, xml_sha256=hashlib.sha256(xml).hexdigest(),  # the archive holds it
+        )
+        invoice.search_text = invoice.searchable()  # as save() would
+        new.append((invoice, document, put))
+    if not new:
+        return []
+    invoices = Invoice.objects.bulk_create([invoice for invoice, _d, _p in new])
+    documents = documents_record(puts=[(put, Document.Kind.INVOICE_RECEIVED, ("invoice", invoice.id)) for invoice, _d, put in new])
+    for invoice, document in zip(invoices, documents):
+        invoice.document = document
+    Invoice.objects.bulk_update(invoices, ["document"])
+    StatusChange.objects.bulk_create([StatusChange(invoice=invoice, to_status=Status.RECEIVED, text=str(envelope.uuid), created_at=now)
+                                      for invoice in invoices])
+    taxes_record_many(recorded=[(invoice, document) for invoice, document, _p in new])
+    webhook_invoices_received(tenant=tenant, invoices=invoices)
+    return invoices

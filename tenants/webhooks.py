@@ -235,14 +235,22 @@ def webhook_invoices_status_changed(*, tenant: Tenant, moved: list[tuple]) -> No
     webhook_events(tenant=tenant, event=INVOICE_STATUS_CHANGED, data=[_status_changed(invoice, change) for invoice, change in moved])
 
 
-def webhook_invoice_received(*, invoice) -> None:
-    """``invoice.received`` for an incoming *invoice*, just stored."""
-    data = {
+def _received(invoice) -> dict:
+    return {
         "uuid": _ettn(invoice), "number": invoice.number, "supplier_identifier": invoice.supplier_identifier,
         "supplier_name": invoice.supplier_name, "profile": invoice.profile, "type": invoice.type_code,
         "issue_date": invoice.issue_date, "payable_amount": str(invoice.payable_amount), "currency": invoice.currency,
     }
-    webhook_event(tenant=invoice.tenant, event=INVOICE_RECEIVED, data=data)
+
+
+def webhook_invoice_received(*, invoice) -> None:
+    """``invoice.received`` for an incoming *invoice*, just stored."""
+    webhook_event(tenant=invoice.tenant, event=INVOICE_RECEIVED, data=_received(invoice))
+
+
+def webhook_invoices_received(*, tenant: Tenant, invoices: list) -> None:
+    """``invoice.received`` for each of *tenant*'s incoming *invoices*, just stored."""
+    webhook_events(tenant=tenant, event=INVOICE_RECEIVED, data=[_received(invoice) for invoice in invoices])
 
 
 # --- delivering ----------------------------------------------------------------------------------

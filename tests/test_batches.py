@@ -98,3 +98,27 @@ def test_two_workers_batches_validate_each_invoice_once(tenant_a):
     assert set(batch.values_list("status", flat=True)) == {Status.VALID}
     assert all([c.to_status for c in i.status_changes.all()] == ["issued", "valid"] for i in batch)  # each validated once
     assert archive_verify(tenant=tenant_a).clean
+
+
+def test_an_envelope_received_is_stored_in_as_many_statements_whatever_it_holds(tenant_a, tenant_b):
+    from envelopes import sending
+    from envelopes.documents import envelope_zip
+    from envelopes.gib.soap import SendDocument
+    from envelopes.receiving import envelope_receive
+
+    def pushed(count: int) -> tuple[list[Invoice], int]:
+        waiting = issued(tenant_a, count)
+        steps.invoices_validate(invoice_id=waiting[0].id)
+        steps.invoices_seal(invoice_id=waiting[0].id)
+        (envelope,) = sending.envelopes_pack(tenant=tenant_a)
+        with CaptureQueriesContext(connection) as queries:
+            envelope_receive(request=SendDocument(envelope.file_name, envelope_zip(envelope), envelope.md5))
+        return waiting, len(queries.captured_queries)
+
+    few, few_statements = pushed(2)
+    many, many_statements = pushed(9)
+    assert many_statements == few_statements
+    inbox = Invoice.objects.filter(tenant=tenant_b, direction=Invoice.Direction.INCOMING).select_related("document")
+    assert sorted(str(i.uuid).lower() for i in inbox) == sorted(str(i.uuid).lower() for i in few + many)
+    assert all(i.status == Status.RECEIVED and i.document.kind == "invoice_received" and i.taxes.exists() for i in inbox)
+    assert archive_verify(tenant=tenant_b).clean
