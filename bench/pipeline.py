@@ -191,7 +191,8 @@ def latencies(ids: list[int]) -> dict:
 
 def in_process(tenant, count: int) -> dict[str, list[float]]:
     """Each stage's own work, run here one invoice at a time: no queue, no other invoice in the way.
-    Sending is the real sendDocument to the hub; the worker then takes each envelope on to 1300."""
+    Sending is the real sendDocument to the hub. The worker is stopped first: its tasks would take
+    these invoices' steps (a batch takes every invoice waiting) before this process does."""
     from envelopes import sending
     from invoices import steps
     from invoices.services import invoice_issue
@@ -270,8 +271,9 @@ def bench(folder: Path, options: argparse.Namespace) -> None:
     try:
         setup_django(url, f"http://127.0.0.1:{port}/gibhub/services/EFatura")
         a, _b = tenants(f"http://127.0.0.1:{port}/gib/services/EFatura", folder, options.invoices + options.in_process)
-        with platform(port, folder):
+        with platform(port, folder) as processes:
             run = through_worker(a, options.invoices, seconds=120 + 5 * options.invoices)
+            processes.kill_worker()
             work = in_process(a, options.in_process)
         print(f"\npipeline on {database} + {broker}, {os.cpu_count()} CPUs, real processes: gunicorn (2 workers × 4 threads), "
               f"1 Celery worker (prefork, concurrency 2), beat")

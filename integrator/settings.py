@@ -14,6 +14,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from integrator.env import env_bool, env_choice, env_int, env_list, env_networks, env_str, env_url
 
@@ -155,6 +156,19 @@ else:
         # empty: at its default of 1 s a worker takes at most concurrency × prefetch tasks a second.
         "polling_interval": 0.1,
     }
+# A queue per stage of the way, so that a backlog in one (a burst to validate) never keeps the
+# others (packing, sending, polling) waiting behind it: a worker takes from all of them in turn,
+# unless started for some only (`celery worker -Q validate,seal`); everything else goes to "celery".
+CELERY_TASK_QUEUES = [Queue(name) for name in ("celery", "validate", "seal", "envelopes", "polls")]
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "pipeline.tasks.invoice_validate": {"queue": "validate"},
+    "pipeline.tasks.invoice_seal": {"queue": "seal"},
+    "pipeline.tasks.envelopes_pack": {"queue": "envelopes"},
+    "pipeline.tasks.envelope_send": {"queue": "envelopes"},
+    "pipeline.tasks.system_response_send": {"queue": "envelopes"},
+    "pipeline.tasks.envelopes_poll": {"queue": "polls"},
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
