@@ -41,7 +41,7 @@ import requests
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(CHECKOUT / "bench"))
-from pipeline import free_port, in_var_dir, scratch_database, wait_http  # noqa: E402  (the same way of starting and waiting for gunicorn)
+from benchkit import free_port, in_var_dir, scratch_database, wait_http  # noqa: E402  (the same way of starting and waiting for gunicorn)
 
 WARM_UP = 8  # calls of each kind before measuring: one per gunicorn thread
 

@@ -34,7 +34,7 @@ GOAL_MS = 5.0  # what storing may add to each document of the pipeline
 
 
 def moto_server(folder: Path) -> tuple[str, subprocess.Popen]:
-    from bench.pipeline import free_port
+    from bench.benchkit import free_port
 
     port = free_port()
     server = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
@@ -141,7 +141,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-archive-") as name:
         folder = Path(name)
         os.environ.setdefault("VAR_DIR", str(folder / "var"))
-        from bench.pipeline import scratch_database
+        from bench.benchkit import scratch_database
 
         database_url, drop = scratch_database(folder, "archive")
         endpoint, server = moto_server(folder)

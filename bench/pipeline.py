@@ -20,16 +20,15 @@ import argparse
 import io
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from benchkit import free_port, in_var_dir, scratch_database, wait_http
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 TIMINGS = {"GIB_POLL_FIRST": "1", "GIB_POLL_MAX": "2", "GIB_POLL_TICK": "1", "GIB_HUB_RETRY_DELAY": "1"}
@@ -40,29 +39,6 @@ STAGES = [  # (label, from status, to status); "issued" is the invoice's creatio
     ("send", "queued", "sent"),
     ("poll-to-1300", "sent", "delivered"),
 ]
-
-
-def scratch_database(folder: Path, bench: str = "pipeline") -> tuple[str, Callable[[], None]]:
-    """(DATABASE_URL of an empty scratch database for *bench*, a function that drops it); as bench/userlist.py."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        path = folder / f"bench-{bench}.sqlite3"
-        for stale in folder.glob(f"bench-{bench}.sqlite3*"):
-            stale.unlink()
-        return f"sqlite:///{path}", lambda: None
-    import psycopg
-
-    base, _, name = url.rpartition("/")
-    scratch, admin = f"{name.split('?')[0]}_bench_{bench}", f"{base}/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{scratch}"')
-
-    def drop() -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-
-    return f"{base}/{scratch}", drop
 
 
 def setup_django(database_url: str, service_url: str) -> None:
@@ -76,12 +52,6 @@ def setup_django(database_url: str, service_url: str) -> None:
 
     call_command("migrate", "--noinput", verbosity=0)
     call_command("gib_package", "install", "--if-missing", stdout=io.StringIO())
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager
@@ -112,17 +82,6 @@ def platform(port: int, folder: Path) -> Iterator:
         processes.stop()
         os.killpg(web.pid, signal.SIGKILL)
         web.wait(timeout=10)
-
-
-def wait_http(url: str, process: subprocess.Popen, log: Path, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer at {url}:\n{log.read_text(errors='replace')[-3000:]}")
 
 
 def tenants(endpoint: str, folder: Path, invoices: int):
@@ -248,15 +207,6 @@ def main() -> None:
     parser.add_argument("--in-process", type=int, default=10, help="invoices timed stage by stage in-process (default 10)")
     parser.add_argument("--users", type=int, nargs="*", default=[100_000], help="user-list sizes; none to skip (default 100000)")
     in_var_dir(bench, parser.parse_args(), "pipeline")
-
-
-def in_var_dir(run, options: argparse.Namespace, name: str) -> None:
-    """*run* (folder, options) in VAR_DIR when it is set, else in a temporary folder."""
-    if os.environ.get("VAR_DIR"):
-        run(Path(os.environ["VAR_DIR"]).resolve(), options)
-    else:
-        with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as folder:
-            run(Path(folder), options)
 
 
 def bench(folder: Path, options: argparse.Namespace) -> None:

@@ -136,7 +136,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-search-") as name:
         folder = Path(name)
         os.environ.setdefault("VAR_DIR", str(folder / "var"))
-        from bench.pipeline import scratch_database
+        from bench.benchkit import scratch_database
 
         database_url, drop = scratch_database(folder, "search")
         os.environ.update({"DJANGO_SETTINGS_MODULE": "integrator.settings", "DATABASE_URL": database_url})

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import importlib.util
 import io
 import os
 import pstats
@@ -28,12 +27,9 @@ import time
 import zipfile
 from pathlib import Path
 
+from benchkit import in_var_dir, scratch_database
+
 CHECKOUT = Path(__file__).resolve().parent.parent
-# bench/pipeline.py's scratch database and folder, loaded by path: its name is the pipeline app's.
-_spec = importlib.util.spec_from_file_location("bench_pipeline", CHECKOUT / "bench" / "pipeline.py")
-_pipeline_bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_pipeline_bench)
-in_var_dir, scratch_database = _pipeline_bench.in_var_dir, _pipeline_bench.scratch_database
 
 GOAL_SECONDS = 60.0
 

@@ -1,0 +1,64 @@
+"""What the benches share: a scratch database, a free port, waiting for a server, and where a run keeps
+its files. (Not named after an app: a bench that puts this folder first on its path must still
+import the platform's packages.)"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+
+def scratch_database(folder: Path, bench: str = "pipeline") -> tuple[str, Callable[[], None]]:
+    """(DATABASE_URL of an empty scratch database for *bench*, a function that drops it); as bench/userlist.py does."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        path = folder / f"bench-{bench}.sqlite3"
+        for stale in folder.glob(f"bench-{bench}.sqlite3*"):
+            stale.unlink()
+        return f"sqlite:///{path}", lambda: None
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    scratch, admin = f"{name.split('?')[0]}_bench_{bench}", f"{base}/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{scratch}"')
+
+    def drop() -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+
+    return f"{base}/{scratch}", drop
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_http(url: str, process: subprocess.Popen, log: Path, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer at {url}:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def in_var_dir(run, options: argparse.Namespace, name: str) -> None:
+    """*run* (folder, options) in VAR_DIR when it is set, else in a temporary folder."""
+    if os.environ.get("VAR_DIR"):
+        run(Path(os.environ["VAR_DIR"]).resolve(), options)
+    else:
+        with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as folder:
+            run(Path(folder), options)
