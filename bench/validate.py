@@ -64,7 +64,7 @@ def layer_timings(document: bytes) -> dict[str, float]:
     marks.append(time.perf_counter())
     saxon_document = engine.parse(parsed.text)
     marks.append(time.perf_counter())
-    validation._gib_issues(parsed, package, saxon_document, validation.detect_type(parsed.tree))
+    validation._gib_issues(parsed, package, saxon_document, validation.detect_type(parsed.tree), date(2009, 1, 5))
     marks.append(time.perf_counter())
     validation._platform_issues(parsed, saxon_document, date(2009, 1, 5))
     marks.append(time.perf_counter())
