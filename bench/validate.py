@@ -66,7 +66,7 @@ def layer_timings(document: bytes) -> dict[str, float]:
     marks.append(time.perf_counter())
     validation._gib_issues(parsed, package, saxon_document, validation.detect_type(parsed.tree), date(2009, 1, 5))
     marks.append(time.perf_counter())
-    validation._platform_issues(parsed, saxon_document, date(2009, 1, 5))
+    validation._platform_issues(parsed, saxon_document, date(2009, 1, 5), None)
     marks.append(time.perf_counter())
     names = ("1 parse (lxml)", "2 xsd", "3a parse (saxon)", "3b gib schematron", "4 platform rules")
     return {name: marks[i + 1] - marks[i] for i, name in enumerate(names)}
