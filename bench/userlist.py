@@ -19,8 +19,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
+
+from benchkit import scratch_database
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 
@@ -75,31 +76,10 @@ def measured_import(source: str, env: dict[str, str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def scratch_database(folder: Path) -> tuple[str, Callable[[], None]]:
-    """(DATABASE_URL of an empty scratch database, a function that drops it)."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        return f"sqlite:///{folder / 'bench.sqlite3'}", lambda: None
-    import psycopg
-
-    base, _, name = url.rpartition("/")
-    scratch = f"{name.split('?')[0]}_bench_userlist"
-    admin = f"{base}/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
-        conn.execute(f'CREATE DATABASE "{scratch}"')
-
-    def drop() -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-
-    return f"{base}/{scratch}", drop
-
-
 def bench(sizes: list[int]) -> list[tuple]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-userlist-") as folder:
-        url, drop = scratch_database(Path(folder))
+        url, drop = scratch_database(Path(folder), "userlist")
         env = {**os.environ, "DATABASE_URL": url, "VAR_DIR": os.environ.get("VAR_DIR", folder)}
         try:
             subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env=env, cwd=CHECKOUT, check=True)
