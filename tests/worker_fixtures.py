@@ -122,6 +122,28 @@ class CeleryProcesses:
         return "\n".join(f"--- {log.name} (last {lines} lines)\n{tail(log, lines)}" for log in self.logs if log.exists())
 
 
+def database_quiet(seconds: float = 15, settled: float = 0.5) -> None:
+    """Wait until no other session of the test database has been busy for *settled* seconds: the
+    live server may still be storing what a stopped worker sent it, and a transaction committed
+    while the test's rows are being deleted would leave rows that refer to deleted ones."""
+    if connection.vendor != "postgresql":
+        return
+    deadline, quiet_since = time.monotonic() + seconds, None
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                           "AND backend_type = 'client backend' "
+                           "AND state IS DISTINCT FROM 'idle'")
+            busy = cursor.fetchone()[0]
+        if busy:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= settled:
+            return
+        time.sleep(0.05)
+
+
 def broker_clean() -> None:
     """Drop what earlier tests left in the shared broker: queued messages, and on Redis the ones a
     killed worker never acknowledged, which Redis would hand to our worker after the visibility timeout."""
@@ -183,5 +205,6 @@ def worker_exchange(request, settings, live_server, gib_package, test_root, seal
             yield WorkerExchange(processes)
         finally:
             processes.stop()
+            database_quiet()
             if request.session.testsfailed > failed_before:
                 print(f"\n{processes.tails()}")
