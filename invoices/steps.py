@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -50,12 +49,6 @@ from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 MAX_RECORDED_ERRORS = 50
-
-
-def _locked(invoice_id: int, expected: str) -> Invoice | None:
-    """The invoice, locked, if it is still in *expected*; None when another run moved it already."""
-    invoice = Invoice.objects.select_for_update().get(id=invoice_id)
-    return invoice if invoice.status == expected else None
 
 
 @contextmanager
