@@ -24,7 +24,7 @@ from schematron.parsing import UnsafeOrBroken, parse_untrusted
 from schematron.validation import Report, validate
 from tenants.models import NumberSeries, Tenant
 from tenants.numbering import number_allocate
-from tenants.webhooks import webhook_invoice_status_changed, webhook_invoices_received, webhook_invoices_status_changed
+from tenants.webhooks import webhook_invoices_received, webhook_invoices_status_changed
 from ubl import build, parse, totals
 from ubl import document as ubl
 from ubl.document import Address, Party
@@ -97,17 +97,8 @@ def _series(*, tenant: Tenant, prefix: str, profile: str) -> NumberSeries:
 
 def set_status(*, invoice: Invoice, to: str, code: str = "", text: str = "") -> Invoice:
     """Move *invoice* to *to* if the transition table allows it, and record the move; the reports'
-    figures move with it, in the same transaction."""
-    if to not in TRANSITIONS[invoice.status]:
-        raise IllegalTransition(**{"from": invoice.status, "to": to})
-    with transaction.atomic():
-        before = share_before(invoice, to=to)
-        change = StatusChange.objects.create(invoice=invoice, from_status=invoice.status, to_status=to, code=code, text=text)
-        invoice.status = to
-        invoice.save(update_fields=["status", "updated_at"])
-        figures_follow(before=before, invoice=invoice)
-    webhook_invoice_status_changed(invoice=invoice, change=change)
-    return invoice
+    figures move with it, in the same transaction (``statuses_set`` of this one invoice)."""
+    return statuses_set(invoices=[invoice], to=to, code=code, text=text)[0]
 
 
 def statuses_set(*, invoices: list[Invoice], to: str, code: str = "", text: str = "", saved: tuple[str, ...] = (),

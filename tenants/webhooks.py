@@ -225,11 +225,6 @@ def _status_changed(invoice, change) -> dict:
     }
 
 
-def webhook_invoice_status_changed(*, invoice, change) -> None:
-    """``invoice.status_changed`` for *invoice* moved by *change* (its StatusChange row)."""
-    webhook_event(tenant=invoice.tenant, event=INVOICE_STATUS_CHANGED, data=_status_changed(invoice, change))
-
-
 def webhook_invoices_status_changed(*, tenant: Tenant, moved: list[tuple]) -> None:
     """``invoice.status_changed`` for each of *tenant*'s (invoice, change) pairs in *moved*."""
     webhook_events(tenant=tenant, event=INVOICE_STATUS_CHANGED, data=[_status_changed(invoice, change) for invoice, change in moved])
@@ -241,11 +236,6 @@ def _received(invoice) -> dict:
         "supplier_name": invoice.supplier_name, "profile": invoice.profile, "type": invoice.type_code,
         "issue_date": invoice.issue_date, "payable_amount": str(invoice.payable_amount), "currency": invoice.currency,
     }
-
-
-def webhook_invoice_received(*, invoice) -> None:
-    """``invoice.received`` for an incoming *invoice*, just stored."""
-    webhook_event(tenant=invoice.tenant, event=INVOICE_RECEIVED, data=_received(invoice))
 
 
 def webhook_invoices_received(*, tenant: Tenant, invoices: list) -> None:
