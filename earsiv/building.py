@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -101,14 +102,17 @@ def _identified(parent, identifier: str) -> None:
 
 
 def build_report(header: Header, invoices: Iterable[IssuedInvoice], cancelled: Iterable[Cancelled], objected: Iterable[Objected]) -> bytes:
-    parts = [DECLARATION, ROOT_OPEN, _canonical(_header(header))]
-    parts += (_canonical(_invoice(invoice)) for invoice in invoices)
+    report = io.BytesIO()  # written piece by piece: its bytes are held once, and handed over without a copy
+    for part in (DECLARATION, ROOT_OPEN, _canonical(_header(header))):
+        report.write(part)
+    for invoice in invoices:
+        report.write(_canonical(_invoice(invoice)))
     for each in cancelled:
         element = _top("faturaIptal")
         _e(element, "faturaNo", each.number)
         _e(element, "iptalTarihi", each.day.isoformat())
         _e(element, "toplamTutar", _money(each.amount))
-        parts.append(_canonical(element))
+        report.write(_canonical(element))
     for each in objected:
         element = _top("faturaItiraz")
         _e(element, "belgeNo", each.number)
@@ -116,9 +120,9 @@ def build_report(header: Header, invoices: Iterable[IssuedInvoice], cancelled: I
         _e(element, "itirazBelgeNo", each.document_number)
         _e(element, "itirazYontemi", each.method)
         _e(element, "aciklama", each.description[:255])
-        parts.append(_canonical(element))
-    parts.append(ROOT_CLOSE)
-    return b"".join(parts)
+        report.write(_canonical(element))
+    report.write(ROOT_CLOSE)
+    return report.getvalue()
 
 
 def _header(header: Header):

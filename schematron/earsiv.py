@@ -105,7 +105,7 @@ def validate_report(xml: bytes) -> list[ReportIssue]:
     return [ReportIssue("gib", message) for message in messages]
 
 
-WINDOW = 500
+WINDOW = 2000
 # GİB's e-Arşiv schematron (package v1.1_6) as (rule context, test): the root's rule, and rules each
 # about one fatura or what it holds. Another package's rules are run on the whole report.
 WINDOWED_RULES = frozenset({

@@ -191,12 +191,13 @@ def sign_report(xml: bytes, key: KeyProvider, *, signing_time: dt.datetime, time
     signed = signer.sign(skeleton, key=key, cert=[key.certificate, *key.chain], exclude_c14n_transform_element=True)
     signature = signed.find(f"{{{EARSIV}}}baslik/{{{DS}}}Signature")
     document = next(r for r in signature.findall("ds:SignedInfo/ds:Reference", NS) if r.get("URI") == "")
-    document.find("ds:DigestValue", NS).text = b64encode(hashlib.sha256(xml[start:]).digest()).decode()
+    whole = memoryview(xml)  # slices of the report's bytes without copying them
+    document.find("ds:DigestValue", NS).text = b64encode(hashlib.sha256(whole[start:]).digest()).decode()
     signed_info = signature.find("ds:SignedInfo", NS)
     value = key.sign(etree.tostring(signed_info, method="c14n"), paddings.PKCS1v15(), hashes.SHA256())
     signature.find("ds:SignatureValue", NS).text = b64encode(value).decode()
     add_timestamp(signature, timestamper)
-    return xml[:close] + etree.tostring(signature) + xml[close:]
+    return b"".join([whole[:close], etree.tostring(signature), whole[close:]])
 
 
 def signature_value_digest(signature: etree._Element) -> bytes:

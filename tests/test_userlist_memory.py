@@ -17,6 +17,7 @@ import threading
 import urllib.parse
 from pathlib import Path
 
+import pytest
 from django.db import connection
 
 from directory.models import RegisteredAlias, RegisteredUser
@@ -50,6 +51,7 @@ def unblock(pipe: Path) -> None:
     os.close(os.open(pipe, os.O_RDONLY | os.O_NONBLOCK))
 
 
+@pytest.mark.slow
 def test_a_million_users_import_in_bounded_memory(transactional_db, tmp_path):
     pipe = tmp_path / "newUserPkList.xml"
     os.mkfifo(pipe)
