@@ -127,7 +127,7 @@ def _as_the_rules_read(document: etree._Element) -> bytes:
     (their value), its ``ytbBilgileri`` (whether there are any) and of each ``internetSatisBilgi``
     its ``odemeSekli`` (their value) and ``odemeTarihi`` (whether there are any). The rules read
     nothing else and their messages quote nothing, so Saxon is handed a few bytes where a
-    ``fatura`` holds a kilobyte: its memory then grows by a tenth as much over a large report."""
+    ``fatura`` holds a kilobyte."""
     kept = etree.Element(document.tag, nsmap={None: NS})
     if document.tag == _FATURA:
         for child in document.iterchildren(_TIP, _YTB, _SALE):
