@@ -14,7 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import random
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -72,6 +75,46 @@ def document_put(*, tenant: Tenant, data: bytes, media_type: str = "application/
     put = Put(tenant, object_key(tenant, sha256), sha256, len(data), media_type, now, retain_until(now))
     store().put(put.key, data, sha256=sha256, media_type=media_type, retain_until=lock_until(put.retain_until))
     return put
+
+
+class Writes:
+    """Objects of one tenant written in the background, ``ARCHIVE_WRITES_AT_ONCE`` at a time, while
+    the caller goes on: a step's batch waits on the store's round trips once, not once per document,
+    and seals or validates the next document meanwhile. ``put`` starts a write; ``puts`` gives the
+    ``Put``s in the order they were started, raising a failed write's error at its place once every
+    write has ended (those before it are written and may be recorded; an object written after it is
+    one no row names, harmless)."""
+
+    def __init__(self, *, tenant: Tenant, media_type: str = "application/xml", now: dt.datetime | None = None) -> None:
+        self.tenant, self.media_type, self.now = tenant, media_type, now
+        self._writing: list[Future] = []
+
+    def put(self, data: bytes) -> None:
+        self._writing.append(_writer().submit(document_put, tenant=self.tenant, data=data, media_type=self.media_type, now=self.now))
+
+    @property
+    def started(self) -> int:
+        return len(self._writing)
+
+    def puts(self) -> Iterator[Put]:
+        for writing in self._writing:
+            try:
+                yield writing.result()
+            except BaseException:
+                wait(self._writing)  # none still in flight once the caller learns of the failure
+                raise
+
+
+_writers: dict[int, ThreadPoolExecutor] = {}
+
+
+def _writer() -> ThreadPoolExecutor:
+    """This process's threads that write and read objects (a forked worker makes its own: threads do not survive a fork)."""
+    pid = os.getpid()
+    if pid not in _writers:
+        _writers.clear()
+        _writers[pid] = ThreadPoolExecutor(settings.ARCHIVE_WRITES_AT_ONCE, thread_name_prefix="archive-write")
+    return _writers[pid]
 
 
 def document_record(*, put: Put, kind: str, subject: tuple[str, int] | None = None) -> Document:
@@ -132,6 +175,12 @@ def document_bytes(document: Document | None) -> bytes:
         return b""
     with document_open(document) as stream:
         return stream.read()
+
+
+def documents_bytes(documents: list[Document]) -> list[bytes]:
+    """``document_bytes`` of each of *documents*, in their order, read several at once (as ``Writes``
+    writes): a batch waits on the store's round trips once."""
+    return list(_writer().map(document_bytes, documents))
 
 
 @dataclass

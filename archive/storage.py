@@ -223,7 +223,8 @@ def s3_client():
     return boto3.client(
         "s3", endpoint_url=settings.ARCHIVE_S3_ENDPOINT_URL or None, region_name=settings.ARCHIVE_S3_REGION,
         aws_access_key_id=settings.ARCHIVE_S3_ACCESS_KEY_ID or None, aws_secret_access_key=settings.ARCHIVE_S3_SECRET_ACCESS_KEY or None,
-        config=Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=10, read_timeout=60),
+        config=Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=10, read_timeout=60,
+                      max_pool_connections=settings.ARCHIVE_WRITES_AT_ONCE + 2),
     )
 
 

@@ -9,6 +9,10 @@ Each document is *size* bytes of distinct content, stored one at a time as the p
 them (``archive.services.document_store``: the object, then its row in the hash chain). The
 database is a scratch one, as in bench/pipeline.py (PostgreSQL when DATABASE_URL names one).
 
+Then the same number again in batches, as the pipeline's steps store them (``Writes``: the batch's
+objects written several at once, their rows recorded together), with the CPU this process and the
+S3 server (on the same two cores here) spent per document.
+
 The chain's cost under load (``--writers N``, PostgreSQL): N threads store at once on the file
 store, each document's row recorded in a transaction of its own, as a pipeline step records it
 beside the state it moves; once with every thread writing for one tenant (the tenant's row lock
@@ -21,32 +25,14 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(CHECKOUT))
 GOAL_MS = 5.0  # what storing may add to each document of the pipeline
-
-
-def moto_server(folder: Path) -> tuple[str, subprocess.Popen]:
-    from bench.benchkit import free_port
-
-    port = free_port()
-    server = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=(folder / "moto.log").open("wb"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
-            return url, server
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("moto's server did not start")
 
 
 def run(store: str, tenant, documents: int, size: int, settings) -> dict:
@@ -70,6 +56,33 @@ def run(store: str, tenant, documents: int, size: int, settings) -> dict:
     assert verified.clean and verified.checked == documents, verified.problems[:3]
     return {"median_ms": statistics.median(times) * 1000, "p95_ms": sorted(times)[int(len(times) * 0.95)] * 1000,
             "per_second": documents / sum(times), "verify_per_second": documents / verify_seconds, **exported(tenant, stored)}
+
+
+def batched(store: str, tenant, documents: int, size: int, batch: int, server_pid: int | None) -> dict:
+    """Documents stored in batches of *batch* as the pipeline's steps store them: every object of the
+    batch started at once (``archive.services.Writes``), then their rows recorded in one transaction.
+    Beside the wall time per document, the CPU this process spent on each and the CPU the S3 server did."""
+    from archive.models import Document
+    from archive.services import Writes, documents_record
+
+    padding, wall, cpu, server = os.urandom(size), 0.0, 0.0, _cpu_of(server_pid)
+    for first in range(0, documents, batch):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        writes = Writes(tenant=tenant)
+        for number in range(first, min(first + batch, documents)):
+            writes.put(f"<Invoice b='{store}-{number}'>".encode() + padding)
+        documents_record(puts=[(put, Document.Kind.INVOICE_SEALED, ("invoice", documents + n)) for n, put in enumerate(writes.puts(), first)])
+        wall, cpu = wall + time.perf_counter() - started, cpu + time.process_time() - started_cpu
+    return {"batch_ms": wall / documents * 1000, "batch_cpu_ms": cpu / documents * 1000,
+            "server_cpu_ms": (_cpu_of(server_pid) - server) / documents * 1000 if server_pid else None}
+
+
+def _cpu_of(pid: int | None) -> float:
+    """Seconds of CPU the process *pid* has used (user + system), from /proc."""
+    if not pid:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def chained(tenants: list, writers: int, documents: int, size: int) -> float:
@@ -141,10 +154,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-archive-") as name:
         folder = Path(name)
         os.environ.setdefault("VAR_DIR", str(folder / "var"))
-        from bench.benchkit import scratch_database
+        from bench.benchkit import s3_server, scratch_database
 
         database_url, drop = scratch_database(folder, "archive")
-        endpoint, server = moto_server(folder)
+        endpoint, server = s3_server(folder)
         os.environ.update({"DJANGO_SETTINGS_MODULE": "integrator.settings", "DATABASE_URL": database_url})
         try:
             import django
@@ -162,7 +175,9 @@ def main() -> None:
                 settings.ARCHIVE_S3_BUCKET, settings.ARCHIVE_S3_ENDPOINT_URL = "bench-archive", endpoint
                 settings.ARCHIVE_S3_ACCESS_KEY_ID = settings.ARCHIVE_S3_SECRET_ACCESS_KEY = "bench"
                 tenant = make_tenant("1234567890" if store == "file" else "4840847211", f"Bench {store}", domain=f"{store}.example", prefix=store[:1].upper() * 3)
-                rows.append((store, run(store, tenant, options.documents, options.size, settings)))
+                row = run(store, tenant, options.documents, options.size, settings)
+                row.update(batched(store, tenant, options.documents, options.size, settings.PIPELINE_BATCH, server.pid if store == "s3" else None))
+                rows.append((store, row))
             lock = None
             if database_url.startswith("postgres") and options.writers > 1:
                 settings.ARCHIVE_STORE = "file"
@@ -183,6 +198,13 @@ def main() -> None:
     for store, row in rows:
         print(f"| {store} | {row['per_second']:,.0f} | {row['median_ms']:.1f} | {row['p95_ms']:.1f} | < {GOAL_MS:.0f} ms "
               f"| {row['verify_per_second']:,.0f} | {row['export_mb_per_second']:.1f} ({row['export_mb']:.0f} MB) | {row['export_peak_mb']:.1f} |")
+    print(f"\nin batches of {settings.PIPELINE_BATCH}, as the pipeline's steps store: the batch's objects written "
+          f"{settings.ARCHIVE_WRITES_AT_ONCE} at once, then their rows in one transaction\n")
+    print("| store | ms per document | goal | this process's CPU, ms per document | the S3 server's CPU, ms per document |")
+    print("|---|---|---|---|---|")
+    for store, row in rows:
+        server_cpu = f"{row['server_cpu_ms']:.1f}" if row["server_cpu_ms"] is not None else "–"
+        print(f"| {store} | {row['batch_ms']:.1f} | < {GOAL_MS:.0f} ms | {row['batch_cpu_ms']:.1f} | {server_cpu} |")
     if lock:
         print(f"\nthe chain's lock: {options.writers} writers at once, file store, {options.documents} documents\n")
         print("| writers store for | documents/s | ms per document |")

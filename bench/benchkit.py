@@ -1,5 +1,5 @@
-"""What the benches share: a scratch database, a free port, waiting for a server, and where a run keeps
-its files. (Not named after an app: a bench that puts this folder first on its path must still
+"""What the benches share: a scratch database, a free port, waiting for a server, moto's S3 server, and
+where a run keeps its files. (Not named after an app: a bench that puts this folder first on its path must still
 import the platform's packages.)"""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import argparse
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -53,6 +54,21 @@ def wait_http(url: str, process: subprocess.Popen, log: Path, seconds: float = 3
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"gunicorn did not answer at {url}:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def s3_server(folder: Path) -> tuple[str, subprocess.Popen]:
+    """moto's S3 server on a free loopback port (as the tests start it): its URL and its process, to terminate."""
+    port = free_port()
+    server = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=(folder / "moto.log").open("wb"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
+            return url, server
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("moto's server did not start")
 
 
 def in_var_dir(run, options: argparse.Namespace, name: str) -> None:

@@ -1,7 +1,7 @@
 """Benchmark: invoices per second from issue to 1300 through the local GİB hub, each stage's median,
 and the user-list import rate.
 
-Run from the checkout:  VAR_DIR=/tmp/benchpipe .venv/bin/python bench/pipeline.py [--invoices 50] [--users 100000]
+Run from the checkout:  VAR_DIR=/tmp/benchpipe .venv/bin/python bench/pipeline.py [--invoices 50] [--users 100000] [--archive s3]
 
 The platform runs as `make run` runs it, in processes of its own: gunicorn (2 workers × 4 threads, as
 the Procfile says) serving the hub and the receiving endpoint, one Celery worker (prefork, concurrency
@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from benchkit import free_port, in_var_dir, scratch_database, wait_http
+from benchkit import free_port, in_var_dir, s3_server, scratch_database, wait_http
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 TIMINGS = {"GIB_POLL_FIRST": "1", "GIB_POLL_MAX": "2", "GIB_POLL_TICK": "1", "GIB_HUB_RETRY_DELAY": "1"}
@@ -41,6 +41,14 @@ STAGES = [  # (label, from status, to status); "issued" is the invoice's creatio
     ("send", "queued", "sent"),
     ("poll-to-1300", "sent", "delivered"),
 ]
+
+
+def archive_on_s3(folder: Path) -> subprocess.Popen:
+    """moto's S3 server, and this process's environment (which the platform's processes inherit) pointed at a bucket of it."""
+    endpoint, server = s3_server(folder)
+    os.environ.update({"ARCHIVE_STORE": "s3", "ARCHIVE_S3_BUCKET": "bench-pipeline", "ARCHIVE_S3_ENDPOINT_URL": endpoint,
+                       "ARCHIVE_S3_ACCESS_KEY_ID": "bench", "ARCHIVE_S3_SECRET_ACCESS_KEY": "bench"})
+    return server
 
 
 def setup_django(database_url: str, service_url: str) -> None:
@@ -221,6 +229,8 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=50, help="invoices in the worker run (default 50)")
     parser.add_argument("--in-process", type=int, default=50, help="invoices timed stage by stage in-process, in one batch (default 50)")
     parser.add_argument("--users", type=int, nargs="*", default=[100_000], help="user-list sizes; none to skip (default 100000)")
+    parser.add_argument("--archive", choices=("file", "s3"), default="file",
+                        help="where the archive writes: files under VAR_DIR, or a bucket of moto's S3 server started here (default file)")
     in_var_dir(bench, parser.parse_args(), "pipeline")
 
 
@@ -233,21 +243,30 @@ def bench(folder: Path, options: argparse.Namespace) -> None:
     database = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     broker = "Redis" if os.environ.get("REDIS_URL") else "filesystem broker"
     print(f"{options.invoices} invoices on {database} + {broker}, VAR_DIR={folder}", file=sys.stderr)
+    s3 = archive_on_s3(folder) if options.archive == "s3" else None
     try:
         setup_django(url, f"http://127.0.0.1:{port}/gibhub/services/EFatura")
+        if s3:
+            from django.conf import settings
+
+            from archive import storage
+
+            storage.bucket_prepare(client=storage.s3_client(), bucket=settings.ARCHIVE_S3_BUCKET, region=settings.ARCHIVE_S3_REGION)
         a, _b = tenants(f"http://127.0.0.1:{port}/gib/services/EFatura", folder, options.invoices + options.in_process)
         with platform(port, folder) as processes:
             run = through_worker(a, options.invoices, seconds=120 + 5 * options.invoices)
             processes.kill_worker()
             work = in_process(a, options.in_process)
-        print(f"\npipeline on {database} + {broker}, {os.cpu_count()} CPUs, real processes: gunicorn (2 workers × 4 threads), "
-              f"1 Celery worker (prefork, concurrency 2), beat")
+        print(f"\npipeline on {database} + {broker}, archive on {options.archive}, {os.cpu_count()} CPUs, real processes: "
+              f"gunicorn (2 workers × 4 threads), 1 Celery worker (prefork, concurrency 2), beat")
         report(options.invoices, run, work, options.in_process)
     finally:
         from django.db import connections
 
         connections.close_all()
         drop()
+        if s3:
+            s3.terminate()
     if options.users:
         if named_database is None:
             del os.environ["DATABASE_URL"]

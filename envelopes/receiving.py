@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
 from archive.models import Document
-from archive.services import Put, document_put, document_record
+from archive.services import Put, Writes, document_put, document_record
 from envelopes import codes, packing, sbdh
 from envelopes.gib.soap import SendDocument
 from envelopes.models import Envelope
@@ -110,9 +110,11 @@ class Archived:
 def _archived(request: SendDocument, envelope: sbdh.Envelope, tenant, now: dt.datetime) -> Archived:
     """Every object of the envelope written to the archive (nothing locked; only rows name them, and
     only once recorded): a refused envelope leaves objects no row names, as a worker that dies does."""
-    documents = {} if envelope.type == sbdh.SYSTEMENVELOPE else {
-        position: document_put(tenant=tenant, data=document, now=now) for position, document in enumerate(envelope.documents)}
-    return Archived(document_put(tenant=tenant, data=request.data, media_type="application/zip", now=now), documents)
+    writes = Writes(tenant=tenant, now=now)
+    for document in [] if envelope.type == sbdh.SYSTEMENVELOPE else envelope.documents:
+        writes.put(document)
+    zipped = document_put(tenant=tenant, data=request.data, media_type="application/zip", now=now)
+    return Archived(zipped, dict(enumerate(writes.puts())))
 
 
 def _store(request: SendDocument, envelope: sbdh.Envelope, owner: Alias, puts: Archived, now: dt.datetime) -> Envelope:

@@ -28,7 +28,7 @@ from envelopes.gib.client import GibFault, gib_client
 from envelopes.models import Envelope
 from envelopes.states import envelope_made, envelope_move, next_poll, record
 from integrator.errors import DomainError
-from invoices.documents import invoice_xml
+from invoices.documents import invoices_xml
 from invoices.models import Invoice
 from invoices.services import set_status, statuses_set
 from invoices.status import Status
@@ -78,7 +78,7 @@ def envelopes_pack(*, tenant: Tenant) -> list[Envelope]:
 
 
 def _pack_receiver(tenant: Tenant, sender: str, invoices: list[Invoice], documents: dict[int, bytes] | None = None) -> list[Envelope]:
-    documents = documents or {i.id: invoice_xml(i) for i in invoices}  # each read once, from the archive or the row
+    documents = documents or dict(zip([i.id for i in invoices], invoices_xml(invoices)))  # each read once, from the archive or the row
     try:
         groups = packing.batch([documents[i.id] for i in invoices])
     except packing.DocumentTooLarge as exc:

@@ -254,6 +254,7 @@ ARCHIVE_S3_ACCESS_KEY_ID = env_str("ARCHIVE_S3_ACCESS_KEY_ID", "")
 ARCHIVE_S3_SECRET_ACCESS_KEY = env_str("ARCHIVE_S3_SECRET_ACCESS_KEY", "")
 if ARCHIVE_STORE == "s3" and not ARCHIVE_S3_BUCKET:
     raise ImproperlyConfigured("ARCHIVE_STORE=s3 needs ARCHIVE_S3_BUCKET.")
+ARCHIVE_WRITES_AT_ONCE = env_int("ARCHIVE_WRITES_AT_ONCE", 8, minimum=1)  # objects a worker writes at once (archive.services.Writes)
 ARCHIVE_RETENTION_YEARS = env_int("ARCHIVE_RETENTION_YEARS", 10, minimum=10)  # TTK: 10 (VUK: 5)
 # A period's export (a ZIP of its documents and their index) is kept this long for its download; the
 # documents inside stay archived. On the file store the ZIPs live under EXPORT_DIR; in a bucket under handover/.

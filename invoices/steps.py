@@ -35,9 +35,9 @@ from django.db.models import Case, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from archive.models import Document
-from archive.services import Put, document_put, documents_record
+from archive.services import Put, Writes, documents_record
 from integrator.errors import DomainError
-from invoices.documents import invoice_xml
+from invoices.documents import invoices_xml
 from invoices.models import Invoice
 from invoices.services import set_status, statuses_set
 from invoices.status import Status
@@ -93,13 +93,15 @@ def invoices_validate(*, invoice_id: int, size: int | None = None) -> list[Invoi
     INVALID with GİB's and our rules' errors kept on the invoice. The invoices moved."""
     with _claim():
         batch = _batch(invoice_id, Status.ISSUED, size or settings.PIPELINE_BATCH)
-        checked = []
-        for invoice in batch:
-            xml = invoice_xml(invoice)
-            report = validate(xml)
-            checked.append((invoice, report, document_put(tenant=invoice.tenant, data=xml) if report.valid else None))
-        if not checked:
+        if not batch:
             return []
+        reports, writes = [], Writes(tenant=batch[0].tenant)
+        for xml in invoices_xml(batch):
+            reports.append(validate(xml))
+            if reports[-1].valid:
+                writes.put(xml)
+        puts = writes.puts()
+        checked = [(invoice, report, next(puts) if report.valid else None) for invoice, report in zip(batch, reports)]
         with transaction.atomic():
             current = {invoice.id: invoice for invoice in _still(batch, Status.ISSUED)}  # another run may have taken some (SQLite)
             valid = [(current[invoice.id], put) for invoice, report, put in checked if report.valid and invoice.id in current]
@@ -139,23 +141,34 @@ def invoices_seal(*, invoice_id: int, now: dt.datetime | None = None, size: int 
         if not batch:
             return []
         tenant = batch[0].tenant
-        seal, sealed, unusable, failure = None, [], None, None
+        seal, writes, unusable, failure = None, Writes(tenant=tenant, now=now), None, None
         try:
             seal = seal_for(tenant=tenant)
-            for invoice in batch:
-                data = seal_with(seal=seal, supplier=tenant.identifier, xml=invoice_xml(invoice),
-                                 timestamped=invoice.channel == Invoice.Channel.EARSIV, now=now)
-                sealed.append((invoice, document_put(tenant=tenant, data=data, now=now)))
+            for invoice, xml in zip(batch, invoices_xml(batch)):
+                writes.put(seal_with(seal=seal, supplier=tenant.identifier, xml=xml, timestamped=invoice.channel == Invoice.Channel.EARSIV, now=now))
         except SEAL_UNUSABLE as exc:
             unusable = exc
         except DomainError as exc:
             failure = exc
+        sealed, failure = _written(batch, writes, failure)
         moved = _record_sealed(sealed)
         if unusable is not None:
-            moved += _hold(batch[len(sealed):], tried=seal, reason=str(unusable))
+            moved += _hold(batch[writes.started:], tried=seal, reason=str(unusable))
     if failure is not None:
         raise failure
     return moved
+
+
+def _written(batch: list[Invoice], writes: Writes, failure: DomainError | None) -> tuple[list[tuple[Invoice, Put]], DomainError | None]:
+    """The invoices of *batch* whose sealed documents are written, in order up to the first write
+    that failed; that failure (a store away) is the step's, unless sealing failed first."""
+    sealed = []
+    try:
+        for invoice, put in zip(batch, writes.puts()):
+            sealed.append((invoice, put))
+    except DomainError as exc:
+        failure = failure or exc
+    return sealed, failure
 
 
 def _record_sealed(sealed: list[tuple[Invoice, Put]]) -> list[Invoice]:

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 
 from archive import storage
 from archive.models import ArchiveCheck, Document, RetainedDocument
-from archive.services import archive_verify, document_open, document_store, lock_until
+from archive.services import Writes, archive_verify, document_open, document_store, lock_until
 from invoices.documents import invoice_xml
 from tenants.models import Tenant
 from tests.clock import NOW, YEAR
@@ -84,6 +84,25 @@ def test_an_object_is_never_overwritten(archive_store, tenant_a):
         archive_store.put(document.key, b"<Invoice>iki</Invoice>", sha256="0" * 64, media_type="application/xml",
                           retain_until=lock_until(document.retain_until))
     assert read(document) == b"<Invoice>bir</Invoice>"
+
+
+def test_writes_started_together_come_back_in_their_order_and_a_failed_one_raises_at_its_place(archive_store, tenant_a):
+    taken = stored(tenant_a, b"<Invoice>iki</Invoice>")
+    overwrite(archive_store, taken.key, b"<Invoice>other bytes</Invoice>")
+    writes = Writes(tenant=tenant_a, now=NOW)
+    for data in [b"<Invoice>bir</Invoice>", b"<Invoice>iki</Invoice>", b"<Invoice>uc</Invoice>"]:
+        writes.put(data)
+
+    puts = writes.puts()
+    first = next(puts)
+    with pytest.raises(storage.ObjectConflict):
+        next(puts)
+
+    assert (writes.started, first.size, first.at) == (3, 22, NOW)
+    with archive_store.open(first.key) as stream:
+        assert stream.read() == b"<Invoice>bir</Invoice>"
+    assert len(list(archive_store.keys())) == 3  # the one after the failure was written too: no row names it yet
+    assert Document.objects.count() == 1  # writing records nothing
 
 
 def test_the_file_store_leaves_its_files_read_only(file_archive, tenant_a):
