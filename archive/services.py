@@ -16,7 +16,8 @@ import hashlib
 import logging
 import os
 import random
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -177,10 +178,17 @@ def document_bytes(document: Document | None) -> bytes:
         return stream.read()
 
 
-def documents_bytes(documents: list[Document]) -> list[bytes]:
-    """``document_bytes`` of each of *documents*, in their order, read several at once (as ``Writes``
-    writes): a batch waits on the store's round trips once."""
-    return list(_writer().map(document_bytes, documents))
+def documents_bytes(documents: Iterable[Document]) -> Iterator[bytes]:
+    """``document_bytes`` of each of *documents*, in their order, read ``ARCHIVE_WRITES_AT_ONCE`` at a
+    time ahead of the one wanted (as ``Writes`` writes): a batch waits on the store's round trips once,
+    and a long run of documents is never held whole."""
+    reading: deque[Future] = deque()
+    for document in documents:
+        reading.append(_writer().submit(document_bytes, document))
+        if len(reading) > settings.ARCHIVE_WRITES_AT_ONCE:
+            yield reading.popleft().result()
+    while reading:
+        yield reading.popleft().result()
 
 
 @dataclass

@@ -62,7 +62,7 @@ def invoices(template: bytes, count: int):
     for n in range(count):
         number, ettn = f"EAA2026{n + 1:09d}", str(uuid.UUID(int=n + 1, version=4)).upper()
         signed = template.replace(b"EAA2026000000001", number.encode()).replace(b"00000000-0000-4000-8000-000000000001", ettn.encode())
-        yield IssuedInvoice(number=number, uuid=ettn, read=lambda signed=signed: signed, url=f"https://portal.example.com.tr/e/{n}")
+        yield IssuedInvoice(number=number, uuid=ettn, signed=signed, url=f"https://portal.example.com.tr/e/{n}")
 
 
 def measure(count: int) -> list[tuple[str, float]]:

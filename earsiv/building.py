@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -49,7 +49,7 @@ class Header:
 class IssuedInvoice:
     number: str
     uuid: str
-    read: Callable[[], bytes]  # the archived sealed document, read when its turn comes (a day's are not held at once)
+    signed: bytes  # the archived sealed document (given as its turn comes: a day's are not held at once)
     url: str = ""  # where the buyer sees it (the buyer's link)
 
 
@@ -144,7 +144,7 @@ def read_signed(signed: bytes) -> tuple[UblInvoice, str]:
 
 
 def _invoice(issued: IssuedInvoice):
-    signed = issued.read()
+    signed = issued.signed
     document, signed_at = read_signed(signed)
     element = _top("fatura")
     _e(element, "faturaNo", issued.number)

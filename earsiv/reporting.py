@@ -24,7 +24,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from archive.models import Document
-from archive.services import document_bytes, document_store
+from archive.services import document_store, documents_bytes
 from delivery.models import Link
 from delivery.services import link_for, link_url
 from earsiv.building import Cancelled, Header, IssuedInvoice, Objected, build_report
@@ -123,7 +123,8 @@ def report_xml(report: Report) -> bytes:
     urls = _links(invoices)
     header = Header(taxpayer=report.tenant.identifier, preparer=settings.INTEGRATOR_VKN, number=str(report.number).upper(),
                     day=report.day, part=report.part)
-    issued = (IssuedInvoice(number=i.number, uuid=str(i.uuid), read=lambda d=i.document: document_bytes(d), url=urls[i.id]) for i in invoices)
+    issued = (IssuedInvoice(number=i.number, uuid=str(i.uuid), signed=signed, url=urls[i.id])
+              for i, signed in zip(invoices, documents_bytes(i.document for i in invoices)))  # read a few ahead, never all at once
     cancelled = [Cancelled(number=item.invoice.number, day=item.cancellation.day, amount=item.invoice.payable_amount)
                  for item in items if item.kind == Item.Kind.CANCELLATION]
     objected = [Objected(number=item.invoice.number, method=item.objection.method, document_number=item.objection.document_number,

@@ -160,25 +160,33 @@ def test_the_day_is_istanbuls_not_utcs(client, earsiv, tenant_a):
     assert [item.invoice_id for item in report.items.all()] == [sealed["after"].id]
 
 
-def test_gibs_rules_give_the_same_messages_on_windows_as_on_the_whole_report(client, earsiv, tenant_a, monkeypatch):
+def test_gibs_rules_give_the_same_messages_document_by_document_as_on_the_whole_report(client, earsiv, tenant_a, monkeypatch):
     import re
 
     from schematron import earsiv as rules
 
-    for _ in range(3):
+    for _ in range(6):
         issue(client, earsiv, internet_sale=SALE)
     (report,) = day_report(tenant=tenant_a, day=istanbul_today())
     signed = document_bytes(report.document)
-    # Break GİB's second rule in one fatura (a card payment with no date) and its third in another (YTB without ytbBilgileri).
-    broken = re.sub(rb"<odemeTarihi>[^<]*</odemeTarihi>", b"", signed, count=1)
-    broken = broken.replace(b"<faturaTip>SATIS</faturaTip>", b"<faturaTip>YTBSATIS</faturaTip>", 3).replace(
-        b"<faturaTip>YTBSATIS</faturaTip>", b"<faturaTip>SATIS</faturaTip>", 2)
-    monkeypatch.setattr(rules, "WINDOW", 1)
-    windowed = rules.validate_report(broken)
+    # GİB's second rule broken in the first and the fourth fatura (a card payment with no date), its third in the
+    # second (YTB without ytbBilgileri); the fifth and sixth paid "DIGER - …" with no date, which the second rule lets pass.
+    dates = iter(range(6))
+    broken = re.sub(rb"<odemeTarihi>[^<]*</odemeTarihi>", lambda found: b"" if next(dates) in (0, 3, 4, 5) else found[0], signed)
+    payments, other = iter(range(6)), {4: b"DIGER - Elden", 5: b"DIGER - Havale"}
+    broken = re.sub(rb"<odemeSekli>[^<]*</odemeSekli>", lambda found: b"<odemeSekli>%s</odemeSekli>" % other[n] if (n := next(payments)) in other
+                    else found[0], broken)
+    types = iter(range(6))
+    broken = re.sub(rb"<faturaTip>SATIS</faturaTip>", lambda found: b"<faturaTip>YTBSATIS</faturaTip>" if next(types) == 1 else found[0], broken)
+    forms = []
+    monkeypatch.setattr(rules, "_schematron", lambda path, xml, run=rules._schematron: forms.append(xml) or run(path, xml))
+    one_by_one = rules.validate_report(broken)
     monkeypatch.setattr(rules, "_windowable", lambda path: False)
     whole = rules.validate_report(broken)
-    assert [i.message for i in windowed] == [i.message for i in whole]
-    assert len(whole) == 2 and {i.layer for i in whole} == {"gib"}
-    assert "ödeme tarihi" in whole[0].message and "ytbBilgileri" in whole[1].message
+
+    assert [i.message for i in one_by_one] == [i.message for i in whole]
+    assert len(whole) == 3 and {i.layer for i in whole} == {"gib"}
+    assert ["ödeme tarihi" in i.message for i in whole] == [True, False, True] and "ytbBilgileri" in whole[1].message
+    assert len(forms) == 1 + 4  # four forms (dated card, undated card, YTB, undated DIGER of either kind), each run once; then the whole
     monkeypatch.undo()
     assert rules.validate_report(signed) == []
