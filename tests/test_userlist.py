@@ -147,6 +147,7 @@ def test_the_gb_and_pk_lists_live_side_by_side(db, tmp_path):
 
     userlist_import(source=str(write_userlist(tmp_path / "newUserGbList-5.xml", 5, kind="GB")))
     assert set(RegisteredUser.objects.values_list("identifier", flat=True)) == {identifier(i) for i in range(5)}
+    assert not RegisteredAlias.objects.exclude(user__in=RegisteredUser.objects.all()).exists()  # no alias outlives its user
 
 
 def test_users_without_an_identifier_are_skipped(db, tmp_path):
