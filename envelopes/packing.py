@@ -266,12 +266,26 @@ def unpack(file_name: str, data: bytes, md5_hex: str, *, max_zip_bytes: int = MA
 # --- batching -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class _Sized:
-    xml: bytes
-    xml_bytes: int  # as it will stand in the envelope
-    zip_bytes: int  # deflated on its own: deflating the envelope as a whole does as well or better
-    alone: bool
+    """A document as it will stand in an envelope: its XML's size there, the most it can add to the
+    envelope's zip (``bound``: nothing compressed to know it) and, asked for, what it deflates to on
+    its own (deflating the envelope as a whole does as well or better)."""
+
+    def __init__(self, xml: bytes, embedded: bytes, alone: bool) -> None:
+        self.xml, self.embedded, self.alone = xml, embedded, alone
+        self.xml_bytes = len(embedded)
+        self.bound = _deflate_bound(self.xml_bytes)
+        self._deflated: int | None = None
+
+    def deflated(self) -> int:
+        if self._deflated is None:
+            self._deflated = _deflated_size(self.embedded)
+        return self._deflated
+
+
+def _deflate_bound(size: int) -> int:
+    """The most *size* bytes can deflate to (zlib's ``compressBound``): stored blocks and their headers."""
+    return size + (size >> 12) + (size >> 14) + (size >> 25) + 13
 
 
 def _deflated_size(xml: bytes) -> int:
@@ -281,13 +295,14 @@ def _deflated_size(xml: bytes) -> int:
 
 def _sized(xml: bytes) -> _Sized:
     root = sbdh.safe_parse(xml)
-    embedded = etree.tostring(root)
     alone = (root.findtext(f"{{{CBC}}}ProfileID") or "").strip() in ALONE_PROFILES
-    return _Sized(xml, len(embedded), _deflated_size(embedded), alone)
+    return _Sized(xml, etree.tostring(root), alone)
 
 
 def _too_large(item: _Sized, zip_budget: int, xml_budget: int) -> bool:
-    return item.zip_bytes + ZIP_OVERHEAD > zip_budget or item.xml_bytes + ENVELOPE_XML_OVERHEAD > xml_budget
+    if item.xml_bytes + ENVELOPE_XML_OVERHEAD > xml_budget:
+        return True
+    return item.bound + ZIP_OVERHEAD > zip_budget and item.deflated() + ZIP_OVERHEAD > zip_budget
 
 
 def _document_id(xml: bytes) -> str:
@@ -295,28 +310,38 @@ def _document_id(xml: bytes) -> str:
 
 
 class _Filler:
-    """Fills envelopes in order; a new one starts when the next document would break a bound."""
+    """Fills envelopes in order; a new one starts when the next document would break a bound. An
+    envelope's zip is counted by its documents' bounds while those fit, and by what they deflate to
+    once they would not: documents are compressed to be measured only when it decides something."""
 
     def __init__(self, max_count: int, zip_budget: int, xml_budget: int) -> None:
         self.max_count, self.zip_budget, self.xml_budget = max_count, zip_budget, xml_budget
         self.groups: list[list[bytes]] = []
-        self.current: list[bytes] = []
+        self.current: list[_Sized] = []
         self.zip_bytes = self.xml_bytes = 0
+        self.exact = False  # zip_bytes is the current documents' deflated sizes, not their bounds
 
     def close(self) -> None:
         if self.current:
-            self.groups.append(self.current)
-        self.current, self.zip_bytes, self.xml_bytes = [], ZIP_OVERHEAD, ENVELOPE_XML_OVERHEAD
+            self.groups.append([item.xml for item in self.current])
+        self.current, self.zip_bytes, self.xml_bytes, self.exact = [], ZIP_OVERHEAD, ENVELOPE_XML_OVERHEAD, False
+
+    def _size(self, item: _Sized) -> int:
+        return item.deflated() if self.exact else item.bound
 
     def fits(self, item: _Sized) -> bool:
-        return (len(self.current) < self.max_count and self.zip_bytes + item.zip_bytes <= self.zip_budget
-                and self.xml_bytes + item.xml_bytes <= self.xml_budget)
+        if len(self.current) >= self.max_count or self.xml_bytes + item.xml_bytes > self.xml_budget:
+            return False
+        if not self.exact and self.zip_bytes + item.bound > self.zip_budget:
+            self.exact = True
+            self.zip_bytes = ZIP_OVERHEAD + sum(document.deflated() for document in self.current)
+        return self.zip_bytes + self._size(item) <= self.zip_budget
 
     def add(self, item: _Sized) -> None:
         if item.alone or not self.fits(item):
             self.close()
-        self.current.append(item.xml)
-        self.zip_bytes += item.zip_bytes
+        self.current.append(item)
+        self.zip_bytes += self._size(item)
         self.xml_bytes += item.xml_bytes
         if item.alone:
             self.close()

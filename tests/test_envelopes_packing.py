@@ -204,6 +204,21 @@ def test_batches_follow_the_zipped_size_with_a_margin(tenant_a, tenant_b, seal_a
     assert all(packed_size(g) <= max_bytes * (1 - packing.SAFETY) for g in groups)
 
 
+def test_documents_are_compressed_to_be_measured_only_when_their_raw_size_would_not_fit(tenant_a, seal_a, test_root, monkeypatch):
+    large = sealed_invoices(tenant_a, seal_a, test_root, 5, lines=150)
+    raw = len(etree.tostring(etree.fromstring(large[0])))
+    measured = []
+    monkeypatch.setattr(packing, "_deflated_size", lambda xml, deflated=packing._deflated_size: measured.append(len(xml)) or deflated(xml))
+
+    assert packing.batch(large) == [large]  # GİB's 5 MB holds their raw bytes: nothing compressed
+    assert measured == []
+
+    max_bytes = int(2.5 * raw / (1 - packing.SAFETY))  # two of them raw; all five, deflated
+    groups = packing.batch(large, max_bytes=max_bytes)
+    assert groups == [large]  # counted as they deflate once their raw sizes would not fit, the first ones too
+    assert len(measured) == 5 and packed_size(large) <= max_bytes * (1 - packing.SAFETY)
+
+
 def test_batches_keep_each_envelope_readable_by_our_validator(invoices):
     one = len(sbdh.sender_envelope(**A_TO_B, documents=invoices[:1]))
     groups = packing.batch(invoices, max_xml_bytes=2 * one)
