@@ -1,5 +1,5 @@
-"""What the benches share: a scratch database, a free port, waiting for a server, moto's S3 server, and
-where a run keeps its files. (Not named after an app: a bench that puts this folder first on its path must still
+"""What the benches share: a scratch database, a free port, waiting for a server, moto's S3 server,
+the CPU the machine's processes used, and where a run keeps its files. (Not named after an app: a bench that puts this folder first on its path must still
 import the platform's packages.)"""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -69,6 +70,26 @@ def s3_server(folder: Path) -> tuple[str, subprocess.Popen]:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError("moto's server did not start")
+
+
+def cpu_by_process(group: Callable[[int, str], str | None]) -> Counter:
+    """CPU seconds (user + system) every process on the machine has used, with the children it has
+    reaped (so a backend or a worker child that ended still counts), summed by *group* (pid, command
+    line → a name, or None to leave the process out). Two readings apart give what ran between (Linux)."""
+    used: Counter = Counter()
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        name = group(int(entry.name), command)
+        if name is not None:
+            used[name] += sum(int(fields[n]) for n in (11, 12, 13, 14)) / tick  # utime, stime, cutime, cstime
+    return used
 
 
 def in_var_dir(run, options: argparse.Namespace, name: str) -> None:

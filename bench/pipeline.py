@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from benchkit import free_port, in_var_dir, s3_server, scratch_database, wait_http
+from benchkit import cpu_by_process, free_port, in_var_dir, s3_server, scratch_database, wait_http
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 TIMINGS = {"GIB_POLL_FIRST": "1", "GIB_POLL_MAX": "2", "GIB_POLL_TICK": "1", "GIB_HUB_RETRY_DELAY": "1"}
@@ -123,14 +123,33 @@ def profiles(count: int) -> list[str]:
     return [("TEMELFATURA", "TICARIFATURA")[i % 2] for i in range(count)]
 
 
+def process_group(pid: int, command: str) -> str | None:
+    """Which part of the platform a process is, for the CPU table."""
+    if pid == os.getpid():
+        return "this process: submitting, following"
+    if "gunicorn" in command:
+        return "gunicorn: the hub, B's endpoint"
+    if "celery" in command:
+        return "Celery worker" if " worker" in command else "Celery beat" if " beat" in command else None
+    if command.startswith("postgres"):
+        return "PostgreSQL"
+    if command.startswith("redis-server"):
+        return "Redis"
+    if "moto_server" in command:
+        return "moto's S3 server"
+    return None
+
+
 def through_worker(tenant, count: int, seconds: float) -> dict:
-    """Submit *count* invoices and follow them to 1300: the run's rate and each stage's latencies."""
+    """Submit *count* invoices and follow them to 1300: the run's rate, each stage's latencies and the
+    CPU each part of the platform used meanwhile."""
     from invoices.models import Invoice
     from invoices.status import Status
     from pipeline.flow import invoice_submit
     from tests.exchange_fixtures import today_payload
 
     builds, ids = [], []
+    cpu_before = cpu_by_process(process_group)
     for profile in profiles(count):
         started = time.perf_counter()
         ids.append(invoice_submit(tenant=tenant, data=today_payload(profile)).id)
@@ -141,7 +160,9 @@ def through_worker(tenant, count: int, seconds: float) -> dict:
         if time.monotonic() > deadline:
             raise RuntimeError(f"not all at 1300 within {seconds:.0f} s: {sorted(invoices.values_list('status', 'gib_code'))}")
         time.sleep(0.1)
-    return {"builds": builds, **latencies(ids)}
+    cpu = cpu_by_process(process_group)
+    cpu.subtract(cpu_before)
+    return {"builds": builds, "cpu": cpu, **latencies(ids)}
 
 
 def latencies(ids: list[int]) -> dict:
@@ -212,6 +233,14 @@ def report(count: int, run: dict, work: dict, samples: int) -> None:
         print(f"| {label:<17} | {ms(run['stages'][label]):>22} | {ms(work.get(label, [])):>29} | {GOALS.get(label, ''):>13} | {alone:>9} |")
     sending_side = sum(statistics.median(work[label]) for label in ("validate", "seal", "envelope (pack)", "send") if work.get(label))
     print(f"| {'issue → 1300':<17} | {ms(run['total']):>22} | {sending_side * 1000:>26.1f} ms | {f'≤ {WORK_GOAL}':>13} | {'':>9} |")
+    cpu = run["cpu"]
+    print(f"\nCPU the platform's processes used in the worker run ({os.cpu_count()} CPUs, {run['elapsed']:.1f} s: "
+          f"{os.cpu_count() * run['elapsed']:.0f} CPU seconds at most)\n")
+    print(f"| {'process':<36} | {'CPU s':>7} | {'ms per invoice':>14} |")
+    print(f"|{'-' * 38}|{'-' * 9}|{'-' * 16}|")
+    for name, seconds in sorted(cpu.items(), key=lambda item: -item[1]):
+        print(f"| {name:<36} | {seconds:>7.1f} | {seconds / count * 1000:>14.1f} |")
+    print(f"| {'all':<36} | {sum(cpu.values()):>7.1f} | {sum(cpu.values()) / count * 1000:>14.1f} |")
 
 
 def userlist_rates(sizes: list[int]) -> None:
