@@ -393,6 +393,8 @@ GIB_RESENDS = env_int("GIB_RESENDS", 2, minimum=0)
 PIPELINE_SWEEP_AFTER = env_int("PIPELINE_SWEEP_AFTER", 300, minimum=1)
 # A validating or sealing task takes up to this many of the tenant's invoices waiting for the step.
 PIPELINE_BATCH = env_int("PIPELINE_BATCH", 50, minimum=1)
+# How long a tenant's validation waits, once queued, for invoices issued one by one to join its batch.
+PIPELINE_LINGER_MS = env_int("PIPELINE_LINGER_MS", 250, minimum=0)
 CELERY_BEAT_SCHEDULE["envelopes-poll"] = {"task": "pipeline.tasks.envelopes_poll", "schedule": float(GIB_POLL_TICK)}
 CELERY_BEAT_SCHEDULE["pipeline-sweep"] = {"task": "pipeline.tasks.pipeline_sweep", "schedule": float(min(PIPELINE_SWEEP_AFTER, 60))}
 if GIB_HUB_ENABLED:

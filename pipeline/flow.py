@@ -29,10 +29,10 @@ def invoice_submit(*, tenant: Tenant, data: dict) -> Invoice:
 
 def draft_submit(*, tenant: Tenant, draft: Draft) -> Invoice:
     """Issue a draft already made (from a payload or from UBL-TR XML); validation is enqueued when
-    the issue commits."""
+    the issue commits, unless the tenant's is queued already (``tasks.validate_queue``)."""
     with transaction.atomic():
         invoice = draft_issue(tenant=tenant, draft=draft)
-        transaction.on_commit(lambda: tasks.invoice_validate.delay(invoice.id))
+        transaction.on_commit(lambda: tasks.validate_queue(tenant_id=tenant.id, invoice_id=invoice.id))
     return invoice
 
 

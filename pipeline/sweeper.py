@@ -14,6 +14,7 @@ from django.utils import timezone
 from envelopes.models import Envelope
 from invoices.models import Invoice
 from invoices.status import Status
+from pipeline.models import Queued
 
 BATCH = 500
 
@@ -29,6 +30,8 @@ def sweep(*, now: dt.datetime | None = None) -> dict[str, list[int]]:
     send, incoming ones to answer with a system response, and tenants whose sealed invoices wait to
     be packed."""
     now = now or timezone.now()
+    # A task queued so long ago was lost: the tenant's next invoice queues one again.
+    Queued.objects.filter(queued_at__lt=now - dt.timedelta(seconds=settings.PIPELINE_SWEEP_AFTER)).delete()
     stale = Invoice.objects.filter(direction=Invoice.Direction.OUTGOING, updated_at__lt=now - dt.timedelta(seconds=settings.PIPELINE_SWEEP_AFTER))
     old_envelopes = Envelope.objects.filter(updated_at__lt=now - dt.timedelta(seconds=settings.PIPELINE_SWEEP_AFTER))
     found = {

@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 
 from delivery.tasks import deliveries_plan
@@ -22,6 +23,7 @@ from invoices import answers, steps
 from invoices.models import Invoice
 from invoices.status import Status
 from pipeline import sweeper
+from pipeline.models import Queued
 from tenants.ledger import InsufficientCredits
 from tenants.models import Tenant
 
@@ -32,10 +34,27 @@ def backoff(retries: int) -> int:
     return min(15 * 2**retries, 3600)
 
 
+def validate_queue(*, tenant_id: int, invoice_id: int, linger: bool = True) -> bool:
+    """Queue the tenant's validation, unless a task for it is queued and has not started (``Queued``):
+    that one takes this invoice too. The task starts ``PIPELINE_LINGER_MS`` later (*linger*),
+    so invoices issued one by one meanwhile go in its batch. Whether a task was queued."""
+    _queued, created = Queued.objects.get_or_create(tenant_id=tenant_id, step=Queued.Step.VALIDATE)
+    if created:
+        invoice_validate.apply_async((invoice_id,), countdown=settings.PIPELINE_LINGER_MS / 1000 if linger else None)
+    return created
+
+
 @shared_task(bind=True, max_retries=10)
 def invoice_validate(self, invoice_id: int) -> None:
-    """Validates the invoice's batch (``invoices.steps``): the invoice and others of its tenant waiting."""
-    valid = [invoice for invoice in steps.invoices_validate(invoice_id=invoice_id) if invoice.status == Status.VALID]
+    """Validates the invoice's batch (``invoices.steps``): the invoice and others of its tenant
+    waiting. The tenant's ``Queued`` row goes first, so what is issued from then on queues another
+    task; a full batch queues the next, for those still waiting."""
+    tenant_id = Invoice.objects.filter(id=invoice_id).values_list("tenant_id", flat=True).first()
+    Queued.objects.filter(tenant_id=tenant_id, step=Queued.Step.VALIDATE).delete()
+    moved = steps.invoices_validate(invoice_id=invoice_id)
+    if len(moved) >= settings.PIPELINE_BATCH:
+        validate_queue(tenant_id=tenant_id, invoice_id=invoice_id, linger=False)  # they are waiting already
+    valid = [invoice for invoice in moved if invoice.status == Status.VALID]
     if valid:
         invoice_seal.delay(valid[0].id)  # its batch takes the others with it
 

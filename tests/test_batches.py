@@ -11,10 +11,13 @@ from invoices import steps
 from invoices.models import Invoice
 from invoices.services import invoice_issue
 from invoices.status import Status
+from integrator.celery import app as celery_app
+from pipeline.flow import invoice_submit
+from pipeline.models import Queued
 from pipeline.tasks import invoice_validate as validate_task
 from signing.services import keys_close
 from tests.concurrency import run_concurrently
-from tests.exchange_fixtures import equip, today_payload, trust
+from tests.exchange_fixtures import eager, equip, today_payload, trust
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PROFILES = ["TEMELFATURA", "TICARIFATURA"]
@@ -76,6 +79,46 @@ def test_a_batch_takes_at_most_its_size_and_the_task_passes_the_valid_on(tenant_
     valid = set(Invoice.objects.filter(status=Status.VALID).values_list("id", flat=True))
     assert len(valid) == 4 and waiting[5].id in valid  # the asked one, and the three oldest
     assert valid - {waiting[5].id} == {w.id for w in waiting[:3]}
+
+
+def messages_in(queue: str) -> int:
+    """Messages waiting in the broker's *queue*, whichever broker the settings name."""
+    with celery_app.connection_for_write() as connection_, connection_.channel() as channel:
+        return channel.queue_declare(queue=queue, passive=True).message_count
+
+
+def test_invoices_issued_while_their_tenants_validation_is_queued_go_in_its_batch_with_no_task_of_their_own(tenant_a, tenant_b):
+    with eager(False):  # tasks are queued; none runs but the one called here
+        before = messages_in("validate")
+        first = [invoice_submit(tenant=tenant_a, data=today_payload(PROFILES[i % 2])) for i in range(3)]
+        invoice_submit(tenant=tenant_b, data=today_payload())
+        assert messages_in("validate") - before == 2  # one for each tenant
+        assert sorted(Queued.objects.values_list("tenant_id", flat=True)) == sorted([tenant_a.id, tenant_b.id])
+
+        validate_task(first[0].id)  # A's queued task, as a worker runs it
+        assert set(Invoice.objects.filter(id__in=[i.id for i in first]).values_list("status", flat=True)) == {Status.VALID}
+        assert list(Queued.objects.values_list("tenant_id", flat=True)) == [tenant_b.id]
+
+        later = invoice_submit(tenant=tenant_a, data=today_payload())  # A's task has started: this one queues another
+        assert messages_in("validate") - before == 3
+        assert Queued.objects.filter(tenant=tenant_a).count() == 1
+        validate_task(later.id)
+    later.refresh_from_db()
+    assert later.status == Status.VALID and not Queued.objects.filter(tenant=tenant_a).exists()
+
+
+def test_a_queued_validation_whose_task_was_lost_is_forgotten_by_the_sweeper(tenant_a, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from pipeline.sweeper import sweep
+
+    with eager(False):
+        invoice = invoice_submit(tenant=tenant_a, data=today_payload())
+    later = timezone.now() + dt.timedelta(seconds=settings.PIPELINE_SWEEP_AFTER + 1)
+    assert sweep(now=later)["validate"] == [invoice.id]  # enqueued again, as any stuck invoice
+    assert not Queued.objects.exists()  # and the tenant's next invoice queues its own task
 
 
 def test_one_invoice_s_step_moves_it_alone(tenant_a):
