@@ -53,8 +53,9 @@ run-packages:
 system-packages:
 	$(call apt_install,$(TEST_PACKAGES))
 
+# On this machine's PostgreSQL and Redis when it has them, started if need be (tests/services.sh).
 test: install system-packages
-	python -m pytest $(PYTEST_ARGS)
+	@. tests/services.sh; python -m pytest $(PYTEST_ARGS)
 
 # Refresh requirements.lock from pyproject.toml (needs uv: pip install uv).
 lock:
