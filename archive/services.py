@@ -91,7 +91,7 @@ class Writes:
         self._writing: list[Future] = []
 
     def put(self, data: bytes) -> None:
-        self._writing.append(_writer().submit(document_put, tenant=self.tenant, data=data, media_type=self.media_type, now=self.now))
+        self._writing.append(_pool().submit(document_put, tenant=self.tenant, data=data, media_type=self.media_type, now=self.now))
 
     @property
     def started(self) -> int:
@@ -106,16 +106,16 @@ class Writes:
                 raise
 
 
-_writers: dict[int, ThreadPoolExecutor] = {}
+_pools: dict[int, ThreadPoolExecutor] = {}
 
 
-def _writer() -> ThreadPoolExecutor:
+def _pool() -> ThreadPoolExecutor:
     """This process's threads that write and read objects (a forked worker makes its own: threads do not survive a fork)."""
     pid = os.getpid()
-    if pid not in _writers:
-        _writers.clear()
-        _writers[pid] = ThreadPoolExecutor(settings.ARCHIVE_WRITES_AT_ONCE, thread_name_prefix="archive-write")
-    return _writers[pid]
+    if pid not in _pools:
+        _pools.clear()
+        _pools[pid] = ThreadPoolExecutor(settings.ARCHIVE_WRITES_AT_ONCE, thread_name_prefix="archive-write")
+    return _pools[pid]
 
 
 def document_record(*, put: Put, kind: str, subject: tuple[str, int] | None = None) -> Document:
@@ -184,7 +184,7 @@ def documents_bytes(documents: Iterable[Document]) -> Iterator[bytes]:
     and a long run of documents is never held whole."""
     reading: deque[Future] = deque()
     for document in documents:
-        reading.append(_writer().submit(document_bytes, document))
+        reading.append(_pool().submit(document_bytes, document))
         if len(reading) > settings.ARCHIVE_WRITES_AT_ONCE:
             yield reading.popleft().result()
     while reading:

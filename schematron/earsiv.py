@@ -66,7 +66,7 @@ def validate_report(xml: bytes) -> list[ReportIssue]:
     A report may hold thousands of invoices: the schema is checked as the report is parsed (libxml2
     validates while it reads, identity constraints too), each of the root's children let go once
     read, so no tree of the whole report is held. GİB's schematron then runs on the whole report,
-    or, when its rules are the ones GİB's package v1.1_6 ships (``WINDOWED_RULES``: one on the root,
+    or, when its rules are the ones GİB's package v1.1_6 ships (``PER_DOCUMENT_RULES``: one on the root,
     asking for at least one document, the others each about one ``fatura``), on each document alone
     reduced to what those rules read of it (``_as_the_rules_read``), in a report of its own with the
     root and the ``baslik``. Documents the rules read alike get the same messages, so each form is
@@ -76,7 +76,7 @@ def validate_report(xml: bytes) -> list[ReportIssue]:
     if any(marker in xml for marker in DOCTYPE_MARKERS):
         return [ReportIssue("parse", _("a report has no DOCTYPE"))]
     rules = earsiv_file(SCHEMATRON, package)
-    windowed = _windowable(rules)
+    per_document = _per_document(rules)
     header, forms, messages, documents = b"", {}, [], 0
     parser = etree.iterparse(io.BytesIO(xml), events=("end",), schema=_schema(earsiv_file(SCHEMA, package)), resolve_entities=False,
                              no_network=True, load_dtd=False, remove_comments=False)
@@ -87,10 +87,10 @@ def validate_report(xml: bytes) -> list[ReportIssue]:
                 continue  # the root, or inside one of its children
             if not header:
                 header = etree.tostring(element)
-            elif windowed:
+            elif per_document:
                 form = _as_the_rules_read(element)
                 if form not in forms:
-                    forms[form] = _schematron(rules, _window(header, [form]))
+                    forms[form] = _schematron(rules, _report_of(header, [form]))
                 messages += forms[form]
                 documents += 1
             element.clear()
@@ -100,16 +100,16 @@ def validate_report(xml: bytes) -> list[ReportIssue]:
         found = exc.error_log.last_error if getattr(exc, "error_log", None) else None
         layer = "xsd" if found is not None and found.domain == etree.ErrorDomains.SCHEMASV else "parse"
         return [ReportIssue(layer, exc.msg if layer == "xsd" else syntax_error(exc), exc.lineno or None)]
-    if not windowed:
+    if not per_document:
         return [ReportIssue("gib", message) for message in _schematron(rules, xml)]
     if not documents:  # a report with no document at all: the root's rule speaks
-        messages = _schematron(rules, _window(header, []))
+        messages = _schematron(rules, _report_of(header, []))
     return [ReportIssue("gib", message) for message in messages]
 
 
 # GİB's e-Arşiv schematron (package v1.1_6) as (rule context, test): the root's rule, and rules each
 # about one fatura or what it holds. Another package's rules are run on the whole report.
-WINDOWED_RULES = frozenset({
+PER_DOCUMENT_RULES = frozenset({
     ("earsiv:eArsivRaporu", "earsiv:fatura or earsiv:faturaIptal or earsiv:faturaItiraz or earsiv:mustahsilMakbuz or "
      "earsiv:mustahsilMakbuzIptal or earsiv:serbestMeslekMakbuz or earsiv:serbestMeslekMakbuzIptal or "
      "earsiv:serbestMeslekMakbuzItiraz or earsiv:mRapor or earsiv:ymRapor"),
@@ -124,7 +124,7 @@ _PAYMENT, _PAID = f"{{{NS}}}odemeSekli", f"{{{NS}}}odemeTarihi"
 
 
 def _as_the_rules_read(document: etree._Element) -> bytes:
-    """*document* as ``WINDOWED_RULES`` see it: its name and, of a ``fatura``, its ``faturaTip``
+    """*document* as ``PER_DOCUMENT_RULES`` see it: its name and, of a ``fatura``, its ``faturaTip``
     (their value), its ``ytbBilgileri`` (whether there are any) and of each ``internetSatisBilgi``
     its ``odemeSekli`` (their value, one starting with DIGER as DIGER: the rule asks no more of it)
     and ``odemeTarihi`` (whether there are any). The rules read nothing else and their messages
@@ -148,17 +148,17 @@ def _payment(value: str) -> str:
 
 
 @cache
-def _windowable(path: Path) -> bool:
+def _per_document(path: Path) -> bool:
     stylesheet = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
     rules = set()
     for template in stylesheet.iterfind(f"{{{_XSL}}}template[@mode='M1']"):
         tests = [" ".join(when.get("test", "").split()) for when in template.iter(f"{{{_XSL}}}when")]
         if tests:
             rules |= {(template.get("match"), test) for test in tests}
-    return rules == WINDOWED_RULES
+    return rules == PER_DOCUMENT_RULES
 
 
-def _window(header: bytes, documents: list[bytes]) -> bytes:
+def _report_of(header: bytes, documents: list[bytes]) -> bytes:
     return b"".join([f'<eArsivRaporu xmlns="{NS}">'.encode(), header, *documents, b"</eArsivRaporu>"])
 
 

@@ -181,7 +181,7 @@ def test_gibs_rules_give_the_same_messages_document_by_document_as_on_the_whole_
     forms = []
     monkeypatch.setattr(rules, "_schematron", lambda path, xml, run=rules._schematron: forms.append(xml) or run(path, xml))
     one_by_one = rules.validate_report(broken)
-    monkeypatch.setattr(rules, "_windowable", lambda path: False)
+    monkeypatch.setattr(rules, "_per_document", lambda path: False)
     whole = rules.validate_report(broken)
 
     assert [i.message for i in one_by_one] == [i.message for i in whole]
