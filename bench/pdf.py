@@ -156,7 +156,7 @@ def profile() -> None:
     for _ in range(21):
         root = timed("parse the invoice", lambda: parse_untrusted(document).tree.getroot())
         facts = timed("karekod facts", lambda: karekod.karekod_of(root))
-        timed("karekod image (segno)", lambda: karekod.karekod_image(facts))
+        timed("karekod image (segno, Pillow)", lambda: karekod.karekod_image(facts))
         drawn = timed("page: XSLT, karekod, phrases", lambda: page.page_of(document, gib_design=None))
         timed("layout and PDF (weasyprint)", lambda: layout.pdf_of(drawn))
     print("\nOne one-page PDF, step by step (in this process, collections on, median of 20):\n")

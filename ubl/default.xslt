@@ -1,8 +1,9 @@
 <?xml version="1.0" encoding="UTF-8"?>
 <!-- The platform's default invoice design, embedded into every invoice it builds: one printable A4
-     page in Turkish (XSLT 1.0, nothing loaded from outside). Tables have fixed layouts, which browsers
-     and the PDF renderer both lay out quickly. The karekod goes into the empty #qrcode box, as in
-     GİB's general.xslt; the platform's PDF draws it there. -->
+     page in Turkish (XSLT 1.0, nothing loaded from outside). The head is boxes and floats, which the
+     PDF renderer lays out more quickly than a table; the lines and totals are tables of fixed layout.
+     The karekod goes into the empty #qrcode box, as in GİB's general.xslt; the platform's PDF draws it
+     there. -->
 <xsl:stylesheet version="1.0"
     xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
     xmlns:inv="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
@@ -37,9 +38,13 @@
           table { border-collapse: separate; border-spacing: 0; width: 100%; table-layout: fixed; }
           td, th { padding: 2px 4px; vertical-align: top; text-align: left; }
           .box { border: 1px solid #777; padding: 5px 7px; white-space: pre-line; }
-          .info td { padding: 0 2px; white-space: pre; overflow: hidden; }
-          h1 { font-size: 15pt; margin: 8px 0; text-align: center; }
-          .ettn { margin: 4px 0 8px; }
+          .party { width: 62%; box-sizing: border-box; }
+          .info { float: right; width: 34%; box-sizing: border-box; overflow: hidden; }
+          .info div { white-space: pre; }
+          .info .k { float: left; width: 40%; }
+          .info .v { margin-left: 40%; }
+          h1 { font-size: 15pt; margin: 8px 0; text-align: center; clear: both; }
+          .ettn { margin: 4px 0 8px; clear: both; }
           .lines th { background: #e8e8e8; font-size: 7.5pt; border-top: 1px solid #777; border-bottom: 1px solid #777; }
           .lines td { border-bottom: 1px solid #bbb; }
           .n { text-align: right; }
@@ -52,42 +57,28 @@
           .phrases p { margin: 2px 0; }
           .phrases table { width: 70%; border: 1px solid #999; }
           .phrases td { white-space: pre; }
-          #qrcode { width: 34mm; height: 34mm; margin-left: auto; }
+          #qrcode { float: right; width: 34mm; height: 34mm; }
         </style>
       </head>
       <body>
-        <table class="head">
-          <col style="width: 62%"/><col style="width: 4%"/><col style="width: 34%"/>
-          <tr>
-            <td class="box"><strong>Satıcı</strong><xsl:apply-templates select="cac:AccountingSupplierParty/cac:Party"/></td>
-            <td/>
-            <td><div id="qrcode"/></td>
-          </tr>
-          <tr><td colspan="3"><h1><xsl:value-of select="$title"/></h1></td></tr>
-          <tr>
-            <td class="box"><strong>Alıcı</strong><xsl:apply-templates select="cac:AccountingCustomerParty/cac:Party"/>
-              <xsl:for-each select="cac:BuyerCustomerParty/cac:Party"><xsl:text>&#10;</xsl:text><em>Nihai alıcı:</em><xsl:apply-templates select="."/></xsl:for-each></td>
-            <td/>
-            <td class="box">
-              <table class="info">
-                <col style="width: 40%"/><col style="width: 60%"/>
-                <tr>
-                  <td class="k">Senaryo&#10;Fatura Tipi&#10;Fatura No&#10;Fatura Tarihi<xsl:for-each
-                    select="cac:OrderReference">&#10;Sipariş</xsl:for-each><xsl:for-each
-                    select="cac:DespatchDocumentReference">&#10;İrsaliye</xsl:for-each><xsl:for-each
-                    select="cac:BillingReference/cac:InvoiceDocumentReference">&#10;İade edilen</xsl:for-each><xsl:for-each
-                    select="cac:PricingExchangeRate">&#10;Döviz kuru</xsl:for-each></td>
-                  <td><xsl:value-of select="cbc:ProfileID"/><xsl:text>&#10;</xsl:text><xsl:value-of select="cbc:InvoiceTypeCode"/><xsl:text>&#10;</xsl:text><xsl:value-of
-                    select="cbc:ID"/><xsl:text>&#10;</xsl:text><xsl:apply-templates select="cbc:IssueDate"/><xsl:text> </xsl:text><xsl:value-of select="cbc:IssueTime"/>
-                    <xsl:for-each select="cac:OrderReference | cac:DespatchDocumentReference | cac:BillingReference/cac:InvoiceDocumentReference">
-                      <xsl:text>&#10;</xsl:text><xsl:value-of select="cbc:ID"/><xsl:text> </xsl:text><xsl:apply-templates select="cbc:IssueDate"/></xsl:for-each>
-                    <xsl:for-each select="cac:PricingExchangeRate">&#10;1 <xsl:value-of select="cbc:SourceCurrencyCode"/> = <xsl:value-of
-                      select="format-number(cbc:CalculationRate, '#.##0,00####', 'tr')"/> TL</xsl:for-each></td>
-                </tr>
-              </table>
-            </td>
-          </tr>
-        </table>
+        <div id="qrcode"/>
+        <div class="box party"><strong>Satıcı</strong><xsl:apply-templates select="cac:AccountingSupplierParty/cac:Party"/></div>
+        <h1><xsl:value-of select="$title"/></h1>
+        <div class="box info">
+          <div class="k">Senaryo&#10;Fatura Tipi&#10;Fatura No&#10;Fatura Tarihi<xsl:for-each
+            select="cac:OrderReference">&#10;Sipariş</xsl:for-each><xsl:for-each
+            select="cac:DespatchDocumentReference">&#10;İrsaliye</xsl:for-each><xsl:for-each
+            select="cac:BillingReference/cac:InvoiceDocumentReference">&#10;İade edilen</xsl:for-each><xsl:for-each
+            select="cac:PricingExchangeRate">&#10;Döviz kuru</xsl:for-each></div>
+          <div class="v"><xsl:value-of select="cbc:ProfileID"/><xsl:text>&#10;</xsl:text><xsl:value-of select="cbc:InvoiceTypeCode"/><xsl:text>&#10;</xsl:text><xsl:value-of
+            select="cbc:ID"/><xsl:text>&#10;</xsl:text><xsl:apply-templates select="cbc:IssueDate"/><xsl:text> </xsl:text><xsl:value-of select="cbc:IssueTime"/>
+            <xsl:for-each select="cac:OrderReference | cac:DespatchDocumentReference | cac:BillingReference/cac:InvoiceDocumentReference">
+              <xsl:text>&#10;</xsl:text><xsl:value-of select="cbc:ID"/><xsl:text> </xsl:text><xsl:apply-templates select="cbc:IssueDate"/></xsl:for-each>
+            <xsl:for-each select="cac:PricingExchangeRate">&#10;1 <xsl:value-of select="cbc:SourceCurrencyCode"/> = <xsl:value-of
+              select="format-number(cbc:CalculationRate, '#.##0,00####', 'tr')"/> TL</xsl:for-each></div>
+        </div>
+        <div class="box party"><strong>Alıcı</strong><xsl:apply-templates select="cac:AccountingCustomerParty/cac:Party"/>
+          <xsl:for-each select="cac:BuyerCustomerParty/cac:Party"><xsl:text>&#10;</xsl:text><em>Nihai alıcı:</em><xsl:apply-templates select="."/></xsl:for-each></div>
         <p class="ettn"><strong>ETTN:</strong><xsl:text> </xsl:text><xsl:value-of select="cbc:UUID"/></p>
 
         <table class="lines">
