@@ -43,11 +43,15 @@ def processor() -> PySaxonProcessor:
     return PySaxonProcessor(license=False)
 
 
+EMBEDDED = "EmbeddedDocumentBinaryObject"
+
+
 class CompiledRules:
     """A compiled stylesheet with its assert table; ``run`` gives the failures for one document."""
 
     def __init__(self, xslt: str, asserts: list[AssertInfo], parameters: dict[str, str]) -> None:
         self.asserts = asserts
+        self.reads_embedded = EMBEDDED in xslt  # validation leaves the embedded files out when no rule names them
         self.executable = processor().new_xslt30_processor().compile_stylesheet(stylesheet_text=xslt)
         for name, value in parameters.items():
             self.executable.set_parameter(name, _xdm(value))

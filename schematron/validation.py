@@ -124,8 +124,9 @@ def detect_type(tree: etree._ElementTree) -> str:
 def _layers(parsed: Parsed, package: InstalledPackage, doc_type: str, today: date, platform: bool,
             postbox: facts.PostboxLookup | None) -> list[ValidationIssue]:
     issues = _schema_issues(parsed, package)
+    rules = [engine.gib_rules(package, doc_type), *([engine.platform_rules()] if platform else [])]
     try:
-        document = engine.parse(parsed.text)
+        document = engine.parse(_as_rules_read(parsed, rules))
     except PySaxonApiError as exc:
         return issues + [_engine_issue("gib", exc)]
     issues += _gib_issues(parsed, package, document, doc_type, today)
@@ -195,6 +196,28 @@ def _schema_error_tr(path: str | None, kind: str) -> str:
 
 
 # --- layers 3 and 4 -------------------------------------------------------------------------------
+
+
+def _as_rules_read(parsed: Parsed, rules: list[engine.CompiledRules]) -> str:
+    """The document for Saxon: without the content of its embedded files (the design's XSLT, an
+    attachment) when no rule names ``EmbeddedDocumentBinaryObject``, as none of GİB's does. The
+    elements and their attributes stay, so every rule sees the same nodes at the same paths.
+
+    A sealed invoice is about 28 KB, of which the base64 of its design is 22 KB: Saxon parses it in
+    1.46 ms, and in 0.27 ms without.
+    """
+    if any(compiled.reads_embedded for compiled in rules):
+        return parsed.text
+    embedded = [(node, node.text) for node in parsed.tree.iter(f"{{*}}{engine.EMBEDDED}") if node.text]
+    if not embedded:
+        return parsed.text
+    try:
+        for node, _text in embedded:
+            node.text = ""
+        return etree.tostring(parsed.tree, encoding="unicode")
+    finally:
+        for node, text in embedded:
+            node.text = text
 
 
 def _engine_issue(layer: str, error: Exception) -> ValidationIssue:

@@ -9,6 +9,7 @@ from lxml import etree
 from schematron import engine, xsd
 from schematron.parsing import parse_untrusted
 from schematron.validation import detect_type, validate
+from tests.clock import TODAY
 from tests.gib_fixtures import GIB, SAMPLES, gib_package, gib_root  # noqa: F401
 from tests.schematron_reference import ReferenceSchematron
 
@@ -83,3 +84,51 @@ def test_earchive_type_is_detected_from_profile_id(gib_package):
     assert validate(earchive.read_bytes()).doc_type == "earchive"
     forced = validate(earchive.read_bytes(), doc_type="efatura")
     assert "ProfileIDCheck" in {issue.rule for issue in forced.errors}
+
+
+EMBEDDING = [path for path in SAMPLE_FILES if b"EmbeddedDocumentBinaryObject" in path.read_bytes()]
+
+
+def test_most_samples_embed_their_design():
+    assert len(EMBEDDING) >= 30
+
+
+@pytest.mark.parametrize("path", EMBEDDING, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_rules_read_a_document_without_its_embedded_files_and_find_the_same(path, gib_package):
+    """Saxon is given the document without the base64 of its design: no rule reads it, and every
+    rule (GİB's and ours) must fail exactly where it fails on the whole document."""
+    from schematron import validation
+    from schematron.package import active_package
+
+    data = path.read_bytes()
+    parsed = parse_untrusted(data)
+    today = TODAY
+    doc_type = detect_type(parsed.tree)
+    rules = [engine.gib_rules(active_package(), doc_type), engine.platform_rules()]
+    read = validation._as_rules_read(parsed, rules)
+    contents = [node.text.strip() for node in parsed.tree.iter("{*}EmbeddedDocumentBinaryObject") if (node.text or "").strip()]
+    assert all(content not in read for content in contents)  # Saxon is not given them; the tree keeps them
+    assert len(parsed.text) - len(read) >= sum(map(len, contents))
+    assert read.count("EmbeddedDocumentBinaryObject") == data.count(b"EmbeddedDocumentBinaryObject")
+
+    def issues(text: str) -> list:
+        document = engine.parse(text)
+        return (validation._gib_issues(parsed, active_package(), document, doc_type, today)
+                + validation._platform_issues(parsed, document, today, None))
+
+    whole = issues(parsed.text)
+    assert issues(read) == whole
+    assert [issue for issue in validate(data, today=today).errors if issue.layer in ("gib", "platform")] == whole
+
+
+def test_rules_that_name_the_embedded_files_are_given_them(gib_package):
+    from schematron import validation
+
+    reading = engine.CompiledRules(
+        '<xsl:stylesheet version="3.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"><xsl:output method="text"/>'
+        '<xsl:template match="/"><xsl:value-of select="string-length(string(//*:EmbeddedDocumentBinaryObject[1]))"/>'
+        '</xsl:template></xsl:stylesheet>', [], {})
+    parsed = parse_untrusted(max(EMBEDDING, key=lambda path: path.stat().st_size).read_bytes())
+    assert reading.reads_embedded and not engine.platform_rules().reads_embedded
+    assert validation._as_rules_read(parsed, [engine.platform_rules(), reading]) is parsed.text
+    assert len(validation._as_rules_read(parsed, [engine.platform_rules()])) < len(parsed.text) - 1000
