@@ -5,6 +5,7 @@ and every query is scoped to the tenant of the calling key."""
 
 from __future__ import annotations
 
+from django.db.models import prefetch_related_objects
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -282,7 +283,7 @@ class InvoicesApi(APIView):
         key = request.headers.get("Idempotency-Key", "")
         stamp = idempotency.fingerprint(request.content_type or "", request.META.get("QUERY_STRING", ""), request.body)
         invoice, replayed = idempotency.idempotent(tenant=request.auth.tenant, key=key, fingerprint=stamp, make=lambda: _issue(request))
-        invoice = invoice_get(tenant=request.auth.tenant, direction=OUT, uuid=invoice.uuid)
+        prefetch_related_objects([invoice], "status_changes")  # the invoice as issued (or found): its history is all it lacks
         response = Response(InvoiceDetailOut(invoice).data, status=status.HTTP_201_CREATED)
         response["Location"] = reverse("api-invoice", args=[invoice.uuid])
         if replayed:

@@ -37,15 +37,13 @@ def fingerprint(*parts: bytes | str) -> str:
 def idempotent(*, tenant: Tenant, key: str, fingerprint: str, make: Callable[[], Invoice]) -> tuple[Invoice, bool]:
     """The invoice *make* creates, or the one an earlier request with *key* and the same
     *fingerprint* made (then ``True``). Concurrent requests with one key make one invoice: the key's
-    row is inserted in the same transaction as the invoice, so the others wait on the unique index
-    and then find the first one's invoice."""
+    row is inserted first, in the same transaction as the invoice, so the others wait on the unique
+    index and then find the first one's invoice. A repeated request finds it the same way, before
+    anything is made: a new key costs no lookup."""
     if not key:
         return make(), False
     if not (len(key) <= MAX_KEY_LENGTH and key.isascii() and key.isprintable()):
         raise KeyInvalid()
-    found = _replayed(tenant, key, fingerprint)
-    if found is not None:
-        return found, True
     try:
         with transaction.atomic():
             record = IdempotencyKey.objects.create(tenant=tenant, key=key, fingerprint=fingerprint)

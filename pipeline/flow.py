@@ -29,8 +29,9 @@ def invoice_submit(*, tenant: Tenant, data: dict) -> Invoice:
 
 def draft_submit(*, tenant: Tenant, draft: Draft) -> Invoice:
     """Issue a draft already made (from a payload or from UBL-TR XML); validation is enqueued when
-    the issue commits, unless the tenant's is queued already (``tasks.validate_queue``)."""
-    with transaction.atomic():
+    the issue commits, unless the tenant's is queued already (``tasks.validate_queue``). Inside a
+    caller's transaction it takes no savepoint of its own: what fails here fails that transaction."""
+    with transaction.atomic(savepoint=False):
         invoice = draft_issue(tenant=tenant, draft=draft)
         transaction.on_commit(lambda: tasks.validate_queue(tenant_id=tenant.id, invoice_id=invoice.id))
     return invoice
