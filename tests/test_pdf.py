@@ -195,6 +195,27 @@ def test_a_design_that_hides_the_karekod_box_or_asks_for_letter_paper_gets_neith
     assert karekod_read(pdf, tmp_path) == qr.karekod(earsiv) and "QR burada" not in text_of(pdf, tmp_path)
 
 
+def test_a_design_that_hides_the_karekod_with_important_rules_keeps_them_in_its_page_and_still_shows_it(earsiv, tmp_path):
+    from delivery.rendering import page
+
+    head = "<style>#qrcode, img { display: none !important; visibility: hidden !important }</style>"
+    hiding = with_design(earsiv, design('<p>Fatura</p><div id="qrcode"></div>', head=head))
+    assert page.page_of(hiding, gib_design=None).styles == ()  # as the reader's, it would outrank the platform's own
+    assert karekod_read(pdf_render(hiding), tmp_path) == qr.karekod(earsiv)
+
+
+def test_a_designs_plain_stylesheets_are_parsed_once_and_lay_the_page_out_as_in_it(earsiv):
+    from delivery.rendering import layout, page
+
+    drawn = page.page_of(earsiv, gib_design=None)  # the platform's design: @page with a margin box, plain rules
+    assert len(drawn.styles) == 1 and "@bottom-right" in drawn.styles[0] and "<style" not in drawn.html
+    inline = dataclasses.replace(drawn, html=drawn.html.replace("<head>", f"<head><style>{drawn.styles[0]}</style>", 1), styles=())
+    assert layout.pdf_of(drawn) == layout.pdf_of(inline)
+    assert layout._design_css(drawn.styles[0]) is layout._design_css(drawn.styles[0])
+    media = with_design(earsiv, design("<p>Fatura</p>", head='<style>p { color: red }</style><style media="screen">p { color: blue }</style>'))
+    assert page.page_of(media, gib_design=None).styles == ()  # one of them is not plain: both stay, in their order
+
+
 def test_the_same_invoice_gives_the_same_bytes_and_says_what_it_is(earsiv, tmp_path):
     pdf = pdf_render(earsiv)
     assert pdf_render(earsiv) == pdf

@@ -10,7 +10,8 @@
   the network), which weasyprint then draws without. There is no base URL, so a relative address
   names nothing. weasyprint runs no JavaScript; ``page`` removes the scripts anyway.
 - **The platform's stylesheet**, a user stylesheet with ``!important`` (it wins over the design's):
-  A4 pages, the karekod visible at its size, the phrases block.
+  A4 pages, the karekod visible at its size, the phrases block. A design's plain stylesheets are
+  given beside it, each parsed once for all the pages that have it (``page._plain_styles``).
 - **Metadata**: title the invoice number, subject its kind, number and ETTN, author the supplier,
   created its issue date, no attachments. The same page gives the same bytes.
 """
@@ -22,6 +23,7 @@ import mimetypes
 import os
 import re
 import threading
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
@@ -67,7 +69,7 @@ def pdf_of(page: Page) -> bytes:
     """The PDF of *page*. weasyprint's own errors are the caller's to word (``worker``)."""
     fonts = _font_configuration()
     document = weasyprint.HTML(string=page.html, base_url=None, url_fetcher=FETCHER).render(
-        font_config=fonts, stylesheets=[_platform_css()])
+        font_config=fonts, stylesheets=[*map(_design_css, page.styles), _platform_css()])
     _describe(document.metadata, page)
     pdf = document.write_pdf()
     if fonts.taken_from_design:
@@ -179,6 +181,13 @@ def _forget(fonts: _Fonts) -> None:
     with _lock:
         if _fonts is fonts:
             _fonts = None
+
+
+@lru_cache(maxsize=64)
+def _design_css(text: str) -> weasyprint.CSS:
+    """A design's plain stylesheet (``page._plain_styles``: no ``@font-face`` or other rule that
+    leaves anything in the font configuration), parsed once for every page that has it."""
+    return weasyprint.CSS(string=text, url_fetcher=FETCHER)
 
 
 def _platform_css() -> weasyprint.CSS:

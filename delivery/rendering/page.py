@@ -49,6 +49,10 @@ REMOVED = ("script", "noscript", "iframe", "frame", "frameset", "object", "embed
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")  # a design with method="xml" writes one; lxml.html refuses it in text
 INVOICE = f"{{{INVOICE_NS}}}Invoice"
 KAREKOD_BOX = "qrcode"  # GİB's general.xslt and the platform's design leave this box for it
+IMPORTANT = re.compile(r"!\s*important", re.IGNORECASE)
+AT_RULE = re.compile(r"@([\w-]+)")
+PLAIN_AT_RULES = {"page", "media", *(f"{side}-{place}" for side in ("top", "bottom") for place in ("left-corner", "left", "center", "right", "right-corner")),
+                  *(f"{side}-{place}" for side in ("left", "right") for place in ("top", "middle", "bottom"))}  # and @page's margin boxes
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class Page:
     html: str  # what weasyprint lays out
     facts: dict[str, str]  # the karekod's, which also name the PDF (delivery.rendering.layout)
     supplier: str  # the supplier's name, the PDF's author
+    styles: tuple[str, ...] = ()  # the design's plain stylesheets, taken out of html (_plain_styles)
 
 
 def page_of(xml: bytes, *, gib_design: bytes | None) -> Page:
@@ -66,8 +71,8 @@ def page_of(xml: bytes, *, gib_design: bytes | None) -> Page:
         raise DisplayError(reason=_("it is not a UBL-TR invoice"))
     facts = karekod_of(root)
     html = _transformed(_design(root, gib_design), document)
-    page = _finished(html, root, facts)
-    return Page(page, facts, _supplier(root))
+    page, styles = _finished(html, root, facts)
+    return Page(page, facts, _supplier(root), styles)
 
 
 # --- the design -------------------------------------------------------------------------------------
@@ -129,13 +134,14 @@ def _engine_words(exc: etree.LxmlError) -> str:
 # --- the platform's part ------------------------------------------------------------------------------
 
 
-def _finished(html: str, root, facts: dict[str, str]) -> str:
+def _finished(html: str, root, facts: dict[str, str]) -> tuple[str, tuple[str, ...]]:
     try:
         page = lxml_html.document_fromstring(XML_DECLARATION.sub("", html, count=1))
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         raise DisplayError(reason=_("its stylesheet produced no HTML")) from None
     for element in list(page.iter(*REMOVED)):
         element.drop_tree()
+    styles = _plain_styles(page)
     for link in page.iter("a"):
         link.attrib.pop("rel", None)
     body = page.find("body")
@@ -146,7 +152,36 @@ def _finished(html: str, root, facts: dict[str, str]) -> str:
     block = _phrases(root, said)
     if block is not None:
         body.append(block)
-    return lxml_html.tostring(page, encoding="unicode", doctype="<!DOCTYPE html>")
+    return lxml_html.tostring(page, encoding="unicode", doctype="<!DOCTYPE html>"), styles
+
+
+def _plain_styles(page) -> tuple[str, ...]:
+    """The ``<style>`` elements that may be laid out as stylesheets parsed once for every page that
+    has them (``layout``), taken out of the page: those with no attribute but ``type="text/css"``,
+    no ``!important`` and no at-rule but ``@page`` (with its margin boxes) and ``@media``. weasyprint parses a page's own
+    stylesheets again for every page (3 ms of the platform design's 60).
+
+    Given apart, they count as the reader's stylesheets, not the page's (CSS's origins). For what
+    they may hold that changes nothing: nothing else of the page's is left to outrank, its
+    ``style`` attributes still win, and the platform's ``!important`` rules win over all of them.
+    A stylesheet with ``!important`` could, as a reader's, outrank the platform's own: it stays
+    in the page, as do the others.
+    """
+    if not all(_plain(style) for style in page.iter("style")):
+        return ()  # taken out, some would move ahead of others that stay: their order is kept only whole
+    styles = []
+    for style in list(page.iter("style")):
+        styles.append(style.text or "")
+        style.drop_tree()
+    return tuple(styles)
+
+
+def _plain(style) -> bool:
+    kept = dict(style.attrib)
+    if kept.pop("type", "text/css").strip().lower() != "text/css" or kept or len(style):
+        return False
+    text = style.text or ""
+    return not IMPORTANT.search(text) and all(rule.lower() in PLAIN_AT_RULES for rule in AT_RULE.findall(text))
 
 
 def _karekod(page, body, facts: dict[str, str]) -> None:
