@@ -2,10 +2,11 @@
 and the user-list import rate.
 
 Run from the checkout:  VAR_DIR=/tmp/benchpipe .venv/bin/python bench/pipeline.py [--invoices 50] [--users 100000] [--archive s3]
+                        [--workers N] [--concurrency C]
 
 The platform runs as `make run` runs it, in processes of its own: gunicorn (2 workers × 4 threads, as
 the Procfile says) serving the hub and the receiving endpoint, one Celery worker (prefork, concurrency
-2) and beat. The database is the one DATABASE_URL names (PostgreSQL: a scratch database beside it,
+2; ``--workers`` and ``--concurrency`` start others) and beat. The database is the one DATABASE_URL names (PostgreSQL: a scratch database beside it,
 dropped after) or SQLite under VAR_DIR; the broker is REDIS_URL's (give the bench a Redis database of
 its own: its worker takes whatever is queued there) or the filesystem broker under VAR_DIR.
 
@@ -65,8 +66,9 @@ def setup_django(database_url: str, service_url: str) -> None:
 
 
 @contextmanager
-def platform(port: int, folder: Path) -> Iterator:
-    """gunicorn, a worker and beat on the bench's settings; all killed at the end."""
+def platform(port: int, folder: Path, workers: int = 1, concurrency: int = 2) -> Iterator:
+    """gunicorn, *workers* Celery workers of *concurrency* processes each and beat on the bench's
+    settings; all killed at the end."""
     from django.conf import settings
 
     from tests.worker_fixtures import CeleryProcesses, celery_env, tail
@@ -82,7 +84,8 @@ def platform(port: int, folder: Path) -> Iterator:
                                stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz", web, web_log)
-        processes.start_worker()
+        for _ in range(workers):
+            processes.start_worker(concurrency)
         processes.start_beat()
         yield processes
     except BaseException:
@@ -260,6 +263,8 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=50, help="invoices in the worker run (default 50)")
     parser.add_argument("--in-process", type=int, default=50, help="invoices timed stage by stage in-process, in one batch (default 50)")
     parser.add_argument("--users", type=int, nargs="*", default=[100_000], help="user-list sizes; none to skip (default 100000)")
+    parser.add_argument("--workers", type=int, default=1, help="Celery workers, each a process group of its own (default 1)")
+    parser.add_argument("--concurrency", type=int, default=2, help="processes of each worker (default 2, as the Procfile's)")
     parser.add_argument("--archive", choices=("file", "s3"), default="file",
                         help="where the archive writes: files under VAR_DIR, or a bucket of moto's S3 server started here (default file)")
     in_var_dir(bench, parser.parse_args(), "pipeline")
@@ -284,12 +289,13 @@ def bench(folder: Path, options: argparse.Namespace) -> None:
 
             storage.bucket_prepare(client=storage.s3_client(), bucket=settings.ARCHIVE_S3_BUCKET, region=settings.ARCHIVE_S3_REGION)
         a, _b = tenants(f"http://127.0.0.1:{port}/gib/services/EFatura", folder, options.invoices + BATCHES * options.in_process + 1)
-        with platform(port, folder) as processes:
+        with platform(port, folder, options.workers, options.concurrency) as processes:
             run = through_worker(a, options.invoices, seconds=120 + 5 * options.invoices)
-            processes.kill_worker()
+            processes.kill_workers()
             work = in_process(a, options.in_process)
         print(f"\npipeline on {database} + {broker}, archive on {options.archive}, {os.cpu_count()} CPUs, real processes: "
-              f"gunicorn (2 workers × 4 threads), 1 Celery worker (prefork, concurrency 2), beat")
+              f"gunicorn (2 workers × 4 threads), {options.workers} Celery worker{'s' * (options.workers > 1)} "
+              f"(prefork, concurrency {options.concurrency}), beat")
         report(options.invoices, run, work, options.in_process)
     finally:
         from django.db import connections

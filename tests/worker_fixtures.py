@@ -88,11 +88,11 @@ class CeleryProcesses:
             return subprocess.Popen([sys.executable, "-m", "celery", "--app", "integrator", *arguments], cwd=CHECKOUT,
                                     env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
-    def start_worker(self) -> None:
+    def start_worker(self, concurrency: int = 2) -> None:
         """Start a worker and wait until it consumes; a worker that cannot start fails the test, with its log."""
         number = len(self.workers) + 1
         worker = self._spawn(f"worker-{number}", [
-            "worker", "--loglevel", "INFO", "--concurrency", "2", "--hostname", f"test-{number}-{os.getpid()}@%h",
+            "worker", "--loglevel", "INFO", "--concurrency", str(concurrency), "--hostname", f"test-{number}-{os.getpid()}@%h",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
         ])
         self.workers.append(worker)
@@ -111,6 +111,13 @@ class CeleryProcesses:
         worker = self.workers[-1]
         _killpg(worker)
         worker.wait(timeout=10)
+
+    def kill_workers(self) -> None:
+        """SIGKILL every worker started, as ``kill_worker`` the last."""
+        for worker in self.workers:
+            if worker.poll() is None:
+                _killpg(worker)
+                worker.wait(timeout=10)
 
     def stop(self) -> None:
         for process in [*self.workers, self.beat]:
