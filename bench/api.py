@@ -1,9 +1,11 @@
 """Benchmark: the REST API under concurrent ERPs, accepted invoices per second and latency.
 
 Run from the checkout:  VAR_DIR=/tmp/benchapi .venv/bin/python bench/api.py [--clients 1 4 16] [--posts 120] [--reads 600]
+                        [--workers 4] [--threads 1]
 
-The platform's web process runs as the Procfile starts it, in a process of its own: gunicorn, 2 workers
-× 4 threads. No Celery worker runs: this measures acceptance (a POST is checked, validated against
+The platform's web process runs as the Procfile starts it, in a process of its own: gunicorn, 4 sync
+workers (``--workers`` and ``--threads`` try others: more than one thread makes them gthread
+workers). No Celery worker runs: this measures acceptance (a POST is checked, validated against
 GİB's rules and ours, numbered, stored and its validation queued), not the pipeline behind it. The
 database is the one DATABASE_URL names (PostgreSQL: a scratch database beside it, dropped after) or
 SQLite under VAR_DIR; the cache (which counts calls per key) and the broker are REDIS_URL's (give the
@@ -43,7 +45,7 @@ CHECKOUT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(CHECKOUT / "bench"))
 from benchkit import free_port, in_var_dir, scratch_database, wait_http  # noqa: E402  (the same way of starting and waiting for gunicorn)
 
-WARM_UP = 8  # calls of each kind before measuring: one per gunicorn thread
+WARM_UP = 8  # calls of each kind before measuring: at least one per gunicorn worker
 
 
 def setup_django(database_url: str) -> None:
@@ -75,14 +77,15 @@ def tenant_key(calls: int) -> str:
 
 
 @contextmanager
-def web(port: int, folder: Path) -> Iterator[str]:
-    """gunicorn as the Procfile starts it, on the bench's database; killed at the end."""
+def web(port: int, folder: Path, workers: int = 4, threads: int = 1) -> Iterator[str]:
+    """gunicorn as the Procfile starts it (or with *workers* and *threads*), on the bench's database;
+    killed at the end."""
     env = {**{k: v for k, v in os.environ.items() if k != "CELERY_TASK_ALWAYS_EAGER"},
            "API_RATE": "1000000/min", "LOG_LEVEL": "WARNING"}
     log = folder / "web.log"
     with log.open("wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "gunicorn", "integrator.wsgi", "--bind", f"127.0.0.1:{port}",
-                                    "--workers", "2", "--threads", "4"], cwd=CHECKOUT, env=env, stdout=out,
+                                    "--workers", str(workers), "--threads", str(threads)], cwd=CHECKOUT, env=env, stdout=out,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz", process, log)
@@ -211,6 +214,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16], help="concurrent clients, one run each (default 1 4 16)")
     parser.add_argument("--posts", type=int, default=120, help="POSTs per run (default 120)")
     parser.add_argument("--reads", type=int, default=600, help="GETs per run (default 600)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn's worker processes (default 4, the Procfile's)")
+    parser.add_argument("--threads", type=int, default=1, help="threads of each (default 1: sync workers, the Procfile's)")
     in_var_dir(bench, parser.parse_args(), "api")
 
 
@@ -225,7 +230,7 @@ def bench(folder: Path, options: argparse.Namespace) -> None:
         setup_django(url)
         key = tenant_key(calls=2 * WARM_UP + options.posts * len(options.clients))
         rows = []
-        with web(free_port(), folder) as base:
+        with web(free_port(), folder, options.workers, options.threads) as base:
             warm = posts(base, key, 4, WARM_UP)
             reads(base, key, 4, WARM_UP, warm.made)
             for clients in options.clients:
@@ -233,7 +238,7 @@ def bench(folder: Path, options: argparse.Namespace) -> None:
                 read = reads(base, key, clients, options.reads, created.made or warm.made)
                 rows.append((clients, created, read))
                 print(f"  {clients} clients: {len(created.made)} invoices in {created.seconds:.1f} s, {options.reads} reads in {read.seconds:.1f} s", file=sys.stderr)
-        report(rows, f"REST API on {database} + {broker}, {os.cpu_count()} CPUs, gunicorn (2 workers × 4 threads), "
+        report(rows, f"REST API on {database} + {broker}, {os.cpu_count()} CPUs, gunicorn ({options.workers} workers × {options.threads} threads), "
                      f"{options.posts} POSTs and {options.reads} GETs per row")
         print(f"\nstatuses: {statuses(rows)}; tasks queued and purged: {purge_queued()}")
     finally:

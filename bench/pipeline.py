@@ -4,7 +4,7 @@ and the user-list import rate.
 Run from the checkout:  VAR_DIR=/tmp/benchpipe .venv/bin/python bench/pipeline.py [--invoices 50] [--users 100000] [--archive s3]
                         [--workers N] [--concurrency C]
 
-The platform runs as `make run` runs it, in processes of its own: gunicorn (2 workers × 4 threads, as
+The platform runs as `make run` runs it, in processes of its own: gunicorn (4 sync workers, as
 the Procfile says) serving the hub and the receiving endpoint, one Celery worker (prefork, concurrency
 2; ``--workers`` and ``--concurrency`` start others) and beat. The database is the one DATABASE_URL names (PostgreSQL: a scratch database beside it,
 dropped after) or SQLite under VAR_DIR; the broker is REDIS_URL's (give the bench a Redis database of
@@ -80,7 +80,7 @@ def platform(port: int, folder: Path, workers: int = 1, concurrency: int = 2) ->
     web_log = folder / "web.log"
     with web_log.open("wb") as out:
         web = subprocess.Popen([sys.executable, "-m", "gunicorn", "integrator.wsgi", "--bind", f"127.0.0.1:{port}",
-                                "--workers", "2", "--threads", "4"], cwd=CHECKOUT, env=env, stdout=out,
+                                "--workers", "4"], cwd=CHECKOUT, env=env, stdout=out,
                                stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz", web, web_log)
@@ -294,7 +294,7 @@ def bench(folder: Path, options: argparse.Namespace) -> None:
             processes.kill_workers()
             work = in_process(a, options.in_process)
         print(f"\npipeline on {database} + {broker}, archive on {options.archive}, {os.cpu_count()} CPUs, real processes: "
-              f"gunicorn (2 workers × 4 threads), {options.workers} Celery worker{'s' * (options.workers > 1)} "
+              f"gunicorn (4 sync workers), {options.workers} Celery worker{'s' * (options.workers > 1)} "
               f"(prefork, concurrency {options.concurrency}), beat")
         report(options.invoices, run, work, options.in_process)
     finally:
