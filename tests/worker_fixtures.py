@@ -104,7 +104,14 @@ class CeleryProcesses:
             time.sleep(0.1)
 
     def start_beat(self) -> None:
+        """Start beat and wait until its scheduler runs (what it spends starting is not the run's)."""
         self.beat = self._spawn("beat", ["beat", "--loglevel", "INFO", "--schedule", str(self.folder / "beat-schedule")])
+        log, deadline = self.logs[-1], time.monotonic() + READY_WITHIN
+        while b"beat: Starting..." not in log.read_bytes():
+            if self.beat.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"celery beat did not start (exit {self.beat.returncode}):\n{tail(log)}")
+            time.sleep(0.1)
 
     def kill_worker(self) -> None:
         """SIGKILL the running worker's whole group (its pool children too): no shutdown, no acks."""
