@@ -6,9 +6,10 @@ Run from the checkout:  VAR_DIR=/tmp/benchpipe .venv/bin/python bench/pipeline.p
 
 The platform runs as `make run` runs it, in processes of its own: gunicorn (4 sync workers, as
 the Procfile says) serving the hub and the receiving endpoint, one Celery worker (prefork, concurrency
-2; ``--workers`` and ``--concurrency`` start others) and beat. The database is the one DATABASE_URL names (PostgreSQL: a scratch database beside it,
-dropped after) or SQLite under VAR_DIR; the broker is REDIS_URL's (give the bench a Redis database of
-its own: its worker takes whatever is queued there) or the filesystem broker under VAR_DIR.
+2; ``--workers`` and ``--concurrency`` start others) and beat. The database is the one DATABASE_URL
+names (PostgreSQL: a scratch database beside it, dropped after) or SQLite under VAR_DIR; the broker
+is REDIS_URL's (give the bench a Redis database of its own: its worker takes whatever is queued
+there) or the filesystem broker under VAR_DIR.
 
 Tenant A submits N invoices to tenant B, one after the other from this process; the table gives, per
 stage, the median latency from one state to the next in that run (queueing included), then each
