@@ -10,7 +10,7 @@
     xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
     xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
     exclude-result-prefixes="inv cac cbc">
-  <xsl:output method="html" encoding="UTF-8" indent="no"/>
+  <xsl:output method="html" encoding="UTF-8" indent="no" doctype-system="about:legacy-compat"/>
   <xsl:decimal-format name="tr" decimal-separator="," grouping-separator="."/>
   <xsl:variable name="currency">
     <xsl:choose>
@@ -41,7 +41,7 @@
           .party { width: 62%; box-sizing: border-box; }
           .info { float: right; width: 34%; box-sizing: border-box; overflow: hidden; }
           .info div { white-space: pre; }
-          .info .k { float: left; width: 40%; }
+          .info .k { float: left; width: 40%; overflow: hidden; }
           .info .v { margin-left: 40%; }
           h1 { font-size: 15pt; margin: 8px 0; text-align: center; clear: both; }
           .ettn { margin: 4px 0 8px; clear: both; }
