@@ -55,7 +55,7 @@ system-packages:
 
 # On this machine's PostgreSQL and Redis when it has them, started if need be (tests/services.sh).
 test: install system-packages
-	@. tests/services.sh; python -m pytest $(PYTEST_ARGS)
+	@. tests/services.sh && python -m pytest $(PYTEST_ARGS)
 
 # Refresh requirements.lock from pyproject.toml (needs uv: pip install uv).
 lock:

@@ -2,6 +2,7 @@
 # started if they are installed and not running (as root), and the tests use them, unless
 # DATABASE_URL or REDIS_URL name others; where they cannot be had, the embedded default (SQLite, the
 # filesystem broker) stands in, and the few tests about PostgreSQL's own locks and indexes skip.
+# TESTS_NEED_SERVICES=1 (.ci/run sets it) refuses that: CI proves every test, the skipped ones too.
 if [ -z "${DATABASE_URL:-}" ] && command -v pg_isready >/dev/null 2>&1; then
     if ! pg_isready -q -h 127.0.0.1 -p 5432 && command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
         pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start >/dev/null 2>&1 || true
@@ -29,3 +30,7 @@ case "${DATABASE_URL:-}" in
 esac
 if [ -n "${REDIS_URL:-}" ]; then broker="Redis"; else broker="the filesystem broker"; fi
 echo "make test: on ${database}, with ${broker}"
+if [ -n "${TESTS_NEED_SERVICES:-}" ] && { [ "$database" != "PostgreSQL" ] || [ -z "${REDIS_URL:-}" ]; }; then
+    echo "make test: TESTS_NEED_SERVICES asks for PostgreSQL and Redis, and this machine gives ${database} with ${broker}" >&2
+    false
+fi

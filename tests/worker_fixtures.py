@@ -96,21 +96,21 @@ class CeleryProcesses:
             "--without-gossip", "--without-mingle", "--without-heartbeat",
         ])
         self.workers.append(worker)
-        log, deadline = self.logs[-1], time.monotonic() + READY_WITHIN
-        while b" ready." not in log.read_bytes():
-            if worker.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"the celery worker did not start (exit {worker.returncode}):\n{tail(log)}")
-            time.sleep(0.1)
+        self._wait_for(worker, b" ready.", "the celery worker")
 
     def start_beat(self) -> None:
         """Start beat and wait until its scheduler runs (what it spends starting is not the run's)."""
         self.beat = self._spawn("beat", ["beat", "--loglevel", "INFO", "--schedule", str(self.folder / "beat-schedule")])
+        self._wait_for(self.beat, b"beat: Starting...", "celery beat")
+
+    def _wait_for(self, process: subprocess.Popen, marker: bytes, what: str) -> None:
+        """Until the log of *process* (the last one spawned) shows *marker*; one that ends or takes too
+        long fails the test, with its log."""
         log, deadline = self.logs[-1], time.monotonic() + READY_WITHIN
-        while b"beat: Starting..." not in log.read_bytes():
-            if self.beat.poll() is not None or time.monotonic() > deadline:
+        while marker not in log.read_bytes():
+            if process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                pytest.fail(f"celery beat did not start (exit {self.beat.returncode}):\n{tail(log)}")
+                pytest.fail(f"{what} did not start (exit {process.returncode}):\n{tail(log)}")
             time.sleep(0.1)
 
     def kill_worker(self) -> None:
